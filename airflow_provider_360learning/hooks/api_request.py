@@ -1,0 +1,286 @@
+"""Request building and response interpretation shared by the sync and async hooks.
+
+Everything here is transport-free: it turns ``call_action(name, **params)`` arguments into a request
+checked against the registry (so bad input fails before any request, naming the parameter), and turns
+an HTTP answer into a decoded body, a next-page URL or a typed error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlencode, urljoin
+
+from airflow_provider_360learning.actions import ACTIONS, Action, Parameter
+from airflow_provider_360learning.actions.schemas import first_error
+from airflow_provider_360learning.exceptions import (
+    ThreeSixtyLearningAPIError,
+    ThreeSixtyLearningParameterError,
+    ThreeSixtyLearningPermissionError,
+    error_class_for,
+)
+
+API_VERSION = "v2.0"
+API_VERSION_HEADER = "360-api-version"
+TOKEN_PATH = "/api/v2/oauth2/token"
+BODY_PARAMETER = "body"
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Statuses that mean "not processed": safe to resend even a POST or PATCH.
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
+IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
+
+_LINK_NEXT_RE = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?', re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """A request for one action, validated and rendered; ``target`` is path plus query string."""
+
+    action: Action
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+    json_body: Any = None
+    path_params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def method(self) -> str:
+        return self.action.method
+
+    @property
+    def target(self) -> str:
+        return f"{self.path}?{urlencode(self.query)}" if self.query else self.path
+
+    def url(self, base_url: str) -> str:
+        return base_url.rstrip("/") + self.target
+
+
+def resolve_action(name: str | Action) -> Action:
+    if isinstance(name, Action):
+        return name
+    try:
+        return ACTIONS[name]
+    except KeyError:
+        raise ThreeSixtyLearningParameterError(name, None, "is not a 360Learning action; see ACTIONS for valid names") from None
+
+
+def render_datetime(value: Any, *, operator: str, action: str, parameter: str) -> str:
+    """Render a filter date as the API expects: UTC, ``YYYY-MM-DDThh:mm:ss.000Z``.
+
+    The API only compares whole seconds, so ``gte`` is floored and ``lt`` ceiled to the second:
+    the filter then keeps exactly the rows the caller's bound meant.
+    """
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ThreeSixtyLearningParameterError(
+                action, f"{parameter}[{operator}]", f"is not an ISO 8601 date-time: {value!r}"
+            ) from None
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+    if not isinstance(value, dt.datetime):
+        raise ThreeSixtyLearningParameterError(
+            action, f"{parameter}[{operator}]", f"expects a datetime, date or ISO 8601 string, got {type(value).__name__}"
+        )
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ThreeSixtyLearningParameterError(
+            action, f"{parameter}[{operator}]", "is a naive datetime; pass a timezone-aware one (e.g. pendulum)"
+        )
+    utc = value.astimezone(dt.timezone.utc)
+    whole = utc.replace(microsecond=0)
+    if operator == "lt" and whole != utc:
+        whole += dt.timedelta(seconds=1)
+    return whole.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _is_datetime_schema(schema: Mapping[str, Any]) -> bool:
+    return schema.get("format") == "date-time"
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _filter_query(action: Action, param: Parameter, value: Any) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """Render a bracket filter: ``{"gte": d}`` -> ``completedAt[gte]=...``; a bare value means ``eq``."""
+    if not isinstance(value, Mapping):
+        if "eq" not in param.operators:
+            raise ThreeSixtyLearningParameterError(
+                action.name, param.name, f"is a bracket filter; pass a dict with one of {list(param.operators)}"
+            )
+        value = {"eq": value}
+    query: list[tuple[str, str]] = []
+    document: dict[str, Any] = {}
+    properties = param.schema.get("properties", {})
+    for operator, operand in value.items():
+        if operator not in param.operators:
+            raise ThreeSixtyLearningParameterError(
+                action.name, param.name, f"has no operator {operator!r}; allowed: {list(param.operators)}"
+            )
+        sub_schema = properties.get(operator, {})
+        if sub_schema.get("type") == "array":
+            if isinstance(operand, (str, bytes)) or not isinstance(operand, Sequence):
+                raise ThreeSixtyLearningParameterError(
+                    action.name, f"{param.name}[{operator}]", "expects a list of values"
+                )
+            query.extend((f"{param.name}[{operator}]", _scalar(item)) for item in operand)
+            document[operator] = list(operand)
+            continue
+        if _is_datetime_schema(sub_schema):
+            rendered = render_datetime(operand, operator=operator, action=action.name, parameter=param.name)
+            document[operator] = rendered
+        else:
+            rendered = _scalar(operand)
+            document[operator] = operand
+        query.append((f"{param.name}[{operator}]", rendered))
+    return query, document
+
+
+def _check(action: Action, name: str, pointer: str, instance: Any) -> None:
+    problem = first_error(action.api, pointer, instance)
+    if problem:
+        raise ThreeSixtyLearningParameterError(action.name, name, f"is invalid: {problem}")
+
+
+def build_request(name: str | Action, params: Mapping[str, Any]) -> ApiRequest:
+    """Validate ``params`` against the action's declared parameters and render the request.
+
+    Path, query and body parameters use the official spec's names; ``body`` is the request body.
+    Raises :class:`ThreeSixtyLearningParameterError` naming the action and parameter on bad input.
+    """
+    action = resolve_action(name)
+    declared = action.user_parameters
+    unknown = [key for key in params if key not in declared and key != BODY_PARAMETER]
+    if unknown:
+        allowed = sorted(declared) + ([BODY_PARAMETER] if action.has_body else [])
+        raise ThreeSixtyLearningParameterError(action.name, unknown[0], f"is not a parameter of this action; allowed: {allowed}")
+
+    path = action.path
+    path_params: dict[str, str] = {}
+    query: list[tuple[str, str]] = []
+    for param in action.parameters:
+        if param.location == "header":
+            continue
+        value = params.get(param.name)
+        if value is None:
+            if param.required:
+                raise ThreeSixtyLearningParameterError(action.name, param.name, "is required")
+            continue
+        if param.location == "path":
+            text = _scalar(value)
+            _check(action, param.name, param.schema_pointer, text)
+            path_params[param.name] = text
+            path = path.replace("{" + param.name + "}", quote(text, safe=""))
+        elif param.is_filter:
+            rendered, document = _filter_query(action, param, value)
+            _check(action, param.name, param.schema_pointer, document)
+            query.extend(rendered)
+        else:
+            if _is_datetime_schema(param.schema):
+                value = render_datetime(value, operator="eq", action=action.name, parameter=param.name)
+            values = value if isinstance(value, (list, tuple)) else [value]
+            instance = [_scalar(v) for v in values] if param.schema.get("type") == "array" else value
+            _check(action, param.name, param.schema_pointer, instance)
+            query.extend((param.name, _scalar(v)) for v in values)
+
+    body = params.get(BODY_PARAMETER)
+    if body is None and action.body_required:
+        raise ThreeSixtyLearningParameterError(action.name, BODY_PARAMETER, "is required by this action")
+    if body is not None:
+        if not action.has_body:
+            raise ThreeSixtyLearningParameterError(action.name, BODY_PARAMETER, "is not accepted: this action takes no request body")
+        if action.body_schema_pointer is None:
+            raise ThreeSixtyLearningParameterError(
+                action.name, BODY_PARAMETER, f"must be sent as {list(action.body_content_types)}, which this hook does not send yet"
+            )
+        body = json.loads(json.dumps(body, default=_json_default))
+        _check(action, BODY_PARAMETER, action.body_schema_pointer, body)
+    return ApiRequest(action=action, path=path, query=tuple(query), json_body=body, path_params=path_params)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return render_datetime(value, operator="eq", action="body", parameter="body")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def next_page_url(current_url: str, link_header: str | None) -> str | None:
+    """The absolute URL of ``rel="next"`` in a ``Link`` header, or ``None`` on the last page."""
+    if not link_header:
+        return None
+    match = _LINK_NEXT_RE.search(link_header)
+    if not match:
+        return None
+    return urljoin(current_url, match.group(1))
+
+
+def retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Parse ``Retry-After`` (delta-seconds or HTTP-date); ``None`` if absent or unparsable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def parse_error_body(body: bytes | str | None) -> tuple[str | None, str | None]:
+    """Extract ``(code, message)`` from the API's two error shapes: ``{"error": "code"}`` and
+    ``{"error": {"code": ..., "message": ...}}``."""
+    if not body:
+        return None, None
+    try:
+        decoded = json.loads(body)
+    except (ValueError, TypeError):
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        return None, text.strip()[:200] or None
+    error = decoded.get("error") if isinstance(decoded, dict) else None
+    if isinstance(error, str):
+        return error, decoded.get("error_description") or decoded.get("message")
+    if isinstance(error, dict):
+        return error.get("code"), error.get("message")
+    return None, None
+
+
+def api_error(request: ApiRequest, status: int, body: bytes | str | None) -> ThreeSixtyLearningAPIError:
+    """A typed error that names the action, request line, status, API code and what to do about it."""
+    action = request.action
+    code, message = parse_error_body(body)
+    common: dict[str, Any] = {
+        "action": action.name,
+        "method": action.method,
+        "path": action.path,
+        "status": status,
+        "code": code,
+        "message": message,
+        "path_params": request.path_params,
+    }
+    if status == 403:
+        hint = (
+            f"This action needs the OAuth scope '{action.scope}': grant it to the API client in 360Learning's "
+            "API v2 settings"
+            if action.scope
+            else None
+        )
+        return ThreeSixtyLearningPermissionError(scope=action.scope, hint=hint, **common)
+    hints = {
+        401: "The API rejected the access token even after a refresh: check the client's status in 360Learning",
+        404: "An id in the request does not exist (or is not visible to this API client)",
+        429: "Rate limit still exceeded after all retries: lower requests_per_second on the connection or use a pool",
+    }
+    hint = hints.get(status) or ("The API kept failing after all retries" if status >= 500 else None)
+    return error_class_for(status)(hint=hint, **common)

@@ -1,0 +1,14 @@
+"""Print the ids of the DAGs in a folder (used by run_demo.sh to run every example DAG)."""
+
+from __future__ import annotations
+
+import sys
+
+from airflow.dag_processing.dagbag import DagBag
+
+bag = DagBag(dag_folder=sys.argv[1] if len(sys.argv) > 1 else "dags")
+if bag.import_errors:
+    for path, error in bag.import_errors.items():
+        print(f"import error in {path}: {error}", file=sys.stderr)
+    sys.exit(1)
+print("\n".join(sorted(bag.dag_ids)))
