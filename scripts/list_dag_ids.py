@@ -11,4 +11,5 @@ if bag.import_errors:
     for path, error in bag.import_errors.items():
         print(f"import error in {path}: {error}", file=sys.stderr)
     sys.exit(1)
-print("\n".join(sorted(bag.dag_ids)))
+for dag_id in sorted(bag.dag_ids):
+    print(f"DAG_ID {dag_id}")

@@ -21,7 +21,7 @@ for _ in $(seq 1 50); do
 done
 
 "$VENV/bin/airflow" db migrate > "$AIRFLOW_HOME/db-migrate.log" 2>&1
-for dag_id in $("$PY" scripts/list_dag_ids.py dags); do
+for dag_id in $("$PY" scripts/list_dag_ids.py dags | sed -n "s/^DAG_ID //p"); do
   echo "=== running DAG $dag_id"
   "$VENV/bin/airflow" dags test "$dag_id"
 done

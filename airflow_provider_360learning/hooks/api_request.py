@@ -82,7 +82,7 @@ def render_datetime(value: Any, *, operator: str, action: str, parameter: str) -
                 action, f"{parameter}[{operator}]", f"is not an ISO 8601 date-time: {value!r}"
             ) from None
     elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+        value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     if not isinstance(value, dt.datetime):
         raise ThreeSixtyLearningParameterError(
             action, f"{parameter}[{operator}]", f"expects a datetime, date or ISO 8601 string, got {type(value).__name__}"
@@ -91,7 +91,7 @@ def render_datetime(value: Any, *, operator: str, action: str, parameter: str) -
         raise ThreeSixtyLearningParameterError(
             action, f"{parameter}[{operator}]", "is a naive datetime; pass a timezone-aware one (e.g. pendulum)"
         )
-    utc = value.astimezone(dt.timezone.utc)
+    utc = value.astimezone(dt.UTC)
     whole = utc.replace(microsecond=0)
     if operator == "lt" and whole != utc:
         whole += dt.timedelta(seconds=1)
@@ -234,7 +234,7 @@ def retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> fl
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return max(0.0, (when - now).total_seconds())
 
 

@@ -444,7 +444,7 @@ class ThreeSixtyLearningAsyncHook(HttpAsyncHook):
                     unsent_errors=_ASYNC_UNSENT_ERRORS, log=self.log, what="360Learning token request",
                 )
                 try:
-                    self._token = await AsyncRetrying(**kwargs)(attempt)
+                    token: AccessToken = await AsyncRetrying(**kwargs)(attempt)
                 except RetryableResponse as exc:
                     raise ThreeSixtyLearningAPIError(
                         action="generate_token", method="POST", path=TOKEN_PATH, status=exc.status,
@@ -454,7 +454,8 @@ class ThreeSixtyLearningAsyncHook(HttpAsyncHook):
                     raise ThreeSixtyLearningConnectionError(
                         f"360Learning token request: could not reach {settings.base_url} ({type(exc).__name__})"
                     ) from None
-                mask_secret(self._token.value)
+                mask_secret(token.value)
+                self._token = token
             return self._token
 
     async def _send(self, request: ApiRequest, url: str) -> tuple[int, str, Mapping[str, str], bytes]:
@@ -479,7 +480,7 @@ class ThreeSixtyLearningAsyncHook(HttpAsyncHook):
         for refresh in (False, True):
             token = await self.get_token()
             try:
-                answer = await AsyncRetrying(**kwargs)(attempt, token)
+                answer: tuple[int, str, Mapping[str, str], bytes] = await AsyncRetrying(**kwargs)(attempt, token)
             except RetryableResponse as exc:
                 raise api_error(request, exc.status, exc.body) from None
             except _ASYNC_CONNECTION_ERRORS as exc:

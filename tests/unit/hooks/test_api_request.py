@@ -49,7 +49,7 @@ def test_bracket_filters_and_path_params_are_rendered_as_the_spec_says() -> None
 
 
 def test_lt_is_ceiled_and_gte_floored_to_the_second() -> None:
-    moment = dt.datetime(2024, 1, 1, 0, 0, 0, 1, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2024, 1, 1, 0, 0, 0, 1, tzinfo=dt.UTC)
     assert render_datetime(moment, operator="gte", action="a", parameter="p") == "2024-01-01T00:00:00.000Z"
     assert render_datetime(moment, operator="lt", action="a", parameter="p") == "2024-01-01T00:00:01.000Z"
     assert render_datetime(dt.date(2024, 5, 6), operator="lt", action="a", parameter="p") == "2024-05-06T00:00:00.000Z"
@@ -104,7 +104,7 @@ def test_next_page_url_is_resolved_against_the_current_url() -> None:
 
 
 def test_retry_after_accepts_seconds_and_http_dates() -> None:
-    now = dt.datetime(2026, 1, 1, 0, 0, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 1, 1, 0, 0, 0, tzinfo=dt.UTC)
     assert retry_after_seconds("7") == 7.0
     assert retry_after_seconds("Thu, 01 Jan 2026 00:00:30 GMT", now) == 30.0
     assert retry_after_seconds("soon") is None

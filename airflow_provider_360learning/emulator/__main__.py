@@ -1,0 +1,130 @@
+"""``python -m airflow_provider_360learning.emulator``: serve the 360Learning API emulator with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from airflow_provider_360learning.emulator.config import FAULT_KINDS, SERVICES, EmulatorConfig
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number within 0..1, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_360learning.emulator",
+        description=(
+            "Local emulator of the 360Learning API v2 (OAuth2 client credentials, Link pagination, bracket "
+            "filters) serving deterministic seeded data. The API is under /api/v2, the control interface "
+            "under /_emulator (reset, stats, tokens/revoke, rows, config, exchanges, info)."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (use 0.0.0.0 only on purpose)")
+    parser.add_argument("--port", type=int, default=8360, help="TCP port to listen on (0 picks a free port)")
+    parser.add_argument("--client-id", default="emulator-client-id", help="accepted OAuth client id")
+    parser.add_argument("--client-secret", default="emulator-client-secret", help="accepted OAuth client secret")
+    parser.add_argument(
+        "--scopes",
+        default=None,
+        help="comma-separated OAuth scopes granted to the client (default: every scope the API documents)",
+    )
+    parser.add_argument("--seed", type=int, default=42, help="seed of the generated data and of fault injection")
+    parser.add_argument(
+        "--scale",
+        type=_positive_int,
+        default=1,
+        help="data volume multiplier: 200 users, 60 courses, 1,250 course stats per unit; the onboarding "
+        "session enrols every user (scale 500 = 100k user stats)",
+    )
+    parser.add_argument("--latency-ms", type=_non_negative, default=0.0, help="delay added to every API response")
+    parser.add_argument(
+        "--fault-rate",
+        type=_fraction,
+        default=0.0,
+        help="share of /api/v2 requests (token endpoint excluded) answered by a fault: 500, 502, 503 and a "
+        "dropped connection in rotation, chosen deterministically from the seed and the request sequence",
+    )
+    parser.add_argument(
+        "--fault-kinds",
+        default=",".join(FAULT_KINDS),
+        help="comma-separated fault kinds that --fault-rate rotates through",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=_non_negative,
+        default=0.0,
+        help="requests per second per client id (0 = unlimited); excess requests get 429 with Retry-After",
+    )
+    parser.add_argument("--token-ttl", type=float, default=3600.0, help="lifetime of access tokens in seconds")
+    parser.add_argument("--service", choices=SERVICES, default="all", help="which emulated service(s) to mount")
+    parser.add_argument(
+        "--record-exchanges", action="store_true", help="keep the last 10,000 exchanges at /_emulator/exchanges"
+    )
+    return parser
+
+
+def config_from_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
+    args = build_parser().parse_args(argv)
+    scopes = None if args.scopes is None else tuple(s.strip() for s in args.scopes.split(",") if s.strip())
+    return EmulatorConfig(
+        host=args.host,
+        port=args.port,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        scopes=scopes,
+        seed=args.seed,
+        scale=args.scale,
+        latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate,
+        fault_kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
+        rate_limit=args.rate_limit,
+        token_ttl=args.token_ttl,
+        service=args.service,
+        record_exchanges=args.record_exchanges,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        config = config_from_args(argv)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    from airflow_provider_360learning.emulator.app import create_app
+
+    app = create_app(config)
+    summary = app.state.emulator.tenant.summary()
+    print(
+        f"360Learning emulator on http://{config.host}:{config.port}/api/v2 "
+        f"(client id {config.client_id!r}, seed {config.seed}, scale {config.scale}: {summary['counts']})",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=config.host, port=config.port, log_level="info", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

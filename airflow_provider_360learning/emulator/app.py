@@ -1,0 +1,366 @@
+"""The emulator's Starlette application: per-service API mounts and the ``/_emulator`` control interface.
+
+Request pipeline of the 360Learning API (``/api/v2``), in order: latency, token endpoint (exempt
+from faults and rate limiting), fault injection, rate limit (429), routing (404/405),
+authentication (401), scope (403), ``360-api-version`` (400), path and query validation (400),
+handler (or 501 for actions not implemented yet). Every answer can be recorded as an exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
+
+from airflow_provider_360learning.actions import ACTIONS, Action
+from airflow_provider_360learning.emulator.config import EmulatorConfig
+from airflow_provider_360learning.emulator.errors import ApiError, documented, plain, undocumented
+from airflow_provider_360learning.emulator.handlers import HANDLERS, Reply, RequestContext
+from airflow_provider_360learning.emulator.pagination import base_url
+from airflow_provider_360learning.emulator.routing import ActionRouter, check_headers, check_path_params, parse_query
+from airflow_provider_360learning.emulator.state import REDACTED, EmulatorState, Exchange, RowError
+
+_TRANSPORT_KEY = "emulator.transport"
+_FAULTS = {
+    "500": ("internalServerError", "Internal server error (fault injected by the emulator)."),
+    "502": ("badGateway", "Bad gateway (fault injected by the emulator)."),
+    "503": ("serviceUnavailable", "Service unavailable (fault injected by the emulator)."),
+}
+_TOKEN_FIELDS = frozenset({"grant_type", "client_id", "client_secret", "user_id", "company_id"})
+
+
+def dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class EmulatorApp(Starlette):
+    """Starlette app that keeps the connection's transport in the scope, so a fault can drop it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            if transport is not None:
+                scope[_TRANSPORT_KEY] = transport
+        await super().__call__(scope, receive, send)
+
+
+class LearningApi:
+    """ASGI app of the 360Learning API v2: one generic pipeline for every action of :data:`ACTIONS`."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        self.router = ActionRouter(ACTIONS.values())
+        self.token_action = ACTIONS["generate_token"]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        body = await request.body()
+        state = self.state
+        latency = state.settings.latency_ms
+        if latency > 0:
+            await asyncio.sleep(latency / 1000)
+        action: Action | None = None
+        fault: str | None = None
+        match, allowed = self.router.match(request.method, scope["path"])
+        if match is not None and match.action is self.token_action:
+            action = match.action
+            reply = self.token(body)
+        else:
+            fault = state.next_fault()
+            if fault == "drop":
+                state.count_request(match.action.name if match else None, 0)
+                self.record(request, body, 0, (), b"", match.action if match else None, fault)
+                await self.drop(scope, send)
+                return
+            if fault is not None:
+                code, message = _FAULTS[fault]
+                reply = Reply(int(fault), {"error": {"code": code, "message": message}}, {"X-Emulator-Fault": fault})
+            else:
+                try:
+                    action = match.action if match else None
+                    reply = self.api(request, match, allowed)
+                except ApiError as exc:
+                    reply = Reply(exc.status, exc.body, exc.headers)
+        if action is not self.token_action:  # token requests have their own counter
+            state.count_request(action.name if action else (match.action.name if match else None), reply.status)
+        else:
+            state.count_token_status(reply.status)
+        payload = dumps(reply.body)
+        response = Response(payload, reply.status, reply.headers, media_type="application/json")
+        if state.record_exchanges:
+            self.record(request, body, reply.status, tuple(
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers
+            ), payload, match.action if match else None, fault)  # fmt: skip
+        await response(scope, receive, send)
+
+    # -- pipeline ------------------------------------------------------------------------------
+    def api(self, request: Request, match: Any, allowed: tuple[str, ...]) -> Reply:
+        state = self.state
+        token = _bearer(request.headers.get("authorization", ""))
+        client = state.known_token_client(token) if token else None
+        retry_after = state.take_rate_token(client or "anonymous")
+        if retry_after is not None:
+            raise plain(429, "tooManyRequests", **{"Retry-After": str(retry_after)})
+        if match is None:
+            if allowed:
+                raise undocumented("methodNotAllowed", f"{request.method} is not allowed on {request.url.path}; "
+                                   f"allowed: {', '.join(allowed)}", Allow=", ".join(allowed))  # fmt: skip
+            raise undocumented("notFound", f"no 360Learning API v2 operation matches {request.url.path}")
+        action: Action = match.action
+        client = state.token_client(token) if token else None
+        if client is None:
+            raise plain(401, "invalid_token")
+        if action.scope and action.scope not in state.settings.scopes:
+            message = (f"The {action.name} action ({action.method} {action.path}) requires scope {action.scope}, "
+                       f"which the client {client} was not granted.")  # fmt: skip
+            raise documented(action, 403, "invalid_scope", message)
+        check_headers(action, request.headers)
+        path_params = check_path_params(action, match.path_params)
+        query = parse_query(action, _query_pairs(request.scope.get("query_string", b"")))
+        handler = HANDLERS.get(action.name)
+        if handler is None:
+            raise undocumented("notImplemented", f"the emulator does not implement {action.describe()} yet")
+        ctx = RequestContext(
+            action=action,
+            state=state,
+            path=request.url.path,
+            path_params=path_params,
+            query=query,
+            base_url=base_url(request.url.scheme, request.headers, request.scope.get("server")),
+        )
+        return handler(ctx)
+
+    def token(self, body: bytes) -> Reply:
+        """``POST /api/v2/oauth2/token`` per ``GenerateTokenBody`` (JSON only, as documented)."""
+        state, config, action = self.state, self.state.config, self.token_action
+        state.count_token_request()
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            data = None
+        try:
+            if not isinstance(data, dict):
+                raise documented(action, 400, "invalid_request")
+            grant = data.get("grant_type")
+            if isinstance(grant, str) and grant != "client_credentials":
+                raise documented(action, 400, "unsupported_grant_type")
+            if (
+                set(data) - _TOKEN_FIELDS
+                or any(not isinstance(data.get(k), str) for k in ("grant_type", "client_id", "client_secret"))
+                or any(k in data and not _is_object_id(data[k]) for k in ("user_id", "company_id"))
+            ):
+                raise documented(action, 400, "invalid_request")
+            id_ok = hmac.compare_digest(data["client_id"].encode(), config.client_id.encode())
+            secret_ok = hmac.compare_digest(data["client_secret"].encode(), config.client_secret.encode())
+            if not (id_ok and secret_ok):
+                raise documented(action, 401, "invalid_client")
+            if "user_id" in data and state.get_row("users", data["user_id"]) is None:
+                raise documented(action, 400, "non_existing_user")
+        except ApiError as exc:
+            return Reply(exc.status, exc.body, exc.headers)
+        token, ttl = state.issue_token(config.client_id)
+        expires: int | float = int(ttl) if float(ttl).is_integer() else ttl
+        return Reply(200, {"token_type": "Bearer", "access_token": token, "expires_in": expires},
+                     {"Cache-Control": "no-store"})  # fmt: skip
+
+    async def drop(self, scope: Scope, send: Send) -> None:
+        """Close the connection without any response (what a crashed proxy looks like to the client)."""
+        transport = scope.get(_TRANSPORT_KEY)
+        if transport is not None:
+            transport.close()
+            for _ in range(3):  # let the server see the disconnection before the app returns
+                await asyncio.sleep(0)
+            return
+        # Not under uvicorn: start a response that never completes, which the server aborts.
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1024")]})
+        await send({"type": "http.response.body", "body": b"{", "more_body": True})
+
+    def record(
+        self,
+        request: Request,
+        body: bytes,
+        status: int,
+        headers: tuple[tuple[str, str], ...],
+        payload: bytes,
+        action: Action | None,
+        fault: str | None,
+    ) -> None:
+        state = self.state
+        if not state.record_exchanges:
+            return
+        request_headers = tuple(
+            (k, _redact_authorization(v) if k == "authorization" else v) for k, v in request.headers.items()
+        )
+        if action is self.token_action:
+            body = _redact_json(body, "client_secret")
+            payload = _redact_json(payload, "access_token")
+        state.record(Exchange(
+            method=request.method,
+            url=str(request.url),
+            request_headers=request_headers,
+            request_body=state.redact(body),
+            status=status,
+            response_headers=headers,
+            response_body=state.redact(payload),
+            action=action.name if action else None,
+            fault=fault,
+        ))  # fmt: skip
+
+
+def _bearer(header: str) -> str | None:
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _redact_authorization(value: str) -> str:
+    scheme, _, token = value.partition(" ")
+    return f"{scheme} {REDACTED}" if token else REDACTED
+
+
+def _redact_json(data: bytes, key: str) -> bytes:
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        return data
+    if isinstance(obj, dict) and key in obj:
+        obj[key] = REDACTED
+        return dumps(obj)
+    return data
+
+
+def _is_object_id(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 24 and all(c in "0123456789abcdefABCDEF" for c in value)
+
+
+def _query_pairs(raw: bytes) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+
+
+# -- control interface -------------------------------------------------------------------------
+def _control_routes(state: EmulatorState) -> list[BaseRoute]:
+    def ok(data: Any, status: int = 200) -> JSONResponse:
+        return JSONResponse(data, status)
+
+    def row_error(exc: RowError) -> JSONResponse:
+        code = {404: "notFound", 409: "conflict"}.get(exc.status, "badRequest")
+        return JSONResponse({"error": {"code": code, "message": str(exc)}}, exc.status)
+
+    async def json_body(request: Request) -> Any:
+        raw = await request.body()
+        if not raw:
+            return {}
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise RowError(f"body is not JSON: {exc}") from None
+
+    async def reset(request: Request) -> Response:
+        state.reset()
+        return ok({"reset": True})
+
+    async def stats(request: Request) -> Response:
+        return ok(state.stats())
+
+    async def info(request: Request) -> Response:
+        config = state.config
+        return ok({
+            "tenant": state.tenant.summary(),
+            "client_id": config.client_id,
+            "service": config.service,
+            "record_exchanges": state.record_exchanges,
+            "collections": sorted(state.tenant.collections),
+            "implemented_actions": sorted(HANDLERS),
+        })  # fmt: skip
+
+    async def revoke(request: Request) -> Response:
+        return ok({"revoked": state.revoke_tokens()})
+
+    async def config(request: Request) -> Response:
+        if request.method == "GET":
+            return ok(state.settings.as_dict())
+        try:
+            changes = await json_body(request)
+            if not isinstance(changes, dict):
+                raise RowError("body must be a JSON object")
+            if "record_exchanges" in changes:
+                state.record_exchanges = bool(changes.pop("record_exchanges"))
+            return ok(state.update_config(**changes).as_dict())
+        except (RowError, ValueError) as exc:
+            return row_error(exc if isinstance(exc, RowError) else RowError(str(exc)))
+
+    async def rows(request: Request) -> Response:
+        collection = request.path_params["collection"]
+        oid = request.path_params.get("oid")
+        try:
+            if request.method == "POST":
+                return ok(state.add_row(collection, await json_body(request)), 201)
+            assert oid is not None
+            if request.method == "GET":
+                row = state.get_row(collection, oid)
+                if row is None:
+                    raise RowError(f"no {collection} row with id {oid}", 404)
+                return ok(row)
+            if request.method == "PATCH":
+                return ok(state.patch_row(collection, oid, await json_body(request)))
+            state.delete_row(collection, oid)
+            return Response(status_code=204)
+        except RowError as exc:
+            return row_error(exc)
+
+    async def exchanges(request: Request) -> Response:
+        if request.method == "DELETE":
+            with state.lock:
+                state._exchanges.clear()
+            return Response(status_code=204)
+        limit = request.query_params.get("limit")
+        items = state.exchanges
+        if limit is not None and limit.isdigit():
+            items = items[-int(limit):] if int(limit) else []
+        return ok([e.as_json() for e in items])
+
+    return [
+        Route("/reset", reset, methods=["POST"]),
+        Route("/stats", stats, methods=["GET"]),
+        Route("/info", info, methods=["GET"]),
+        Route("/tokens/revoke", revoke, methods=["POST"]),
+        Route("/config", config, methods=["GET", "POST"]),
+        Route("/rows/{collection}", rows, methods=["POST"]),
+        Route("/rows/{collection}/{oid}", rows, methods=["GET", "PATCH", "DELETE"]),
+        Route("/exchanges", exchanges, methods=["GET", "DELETE"]),
+    ]
+
+
+def _learning_routes(state: EmulatorState) -> list[BaseRoute]:
+    return [Mount("/api/v2", app=LearningApi(state))]
+
+
+SERVICE_ROUTES: dict[str, Callable[[EmulatorState], list[BaseRoute]]] = {"360learning": _learning_routes}
+"""Per-service sub-apps; ``--service all`` mounts every entry (``edx`` and ``scim`` join later)."""
+
+
+def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | None = None) -> Starlette:
+    """Build the emulator app; ``app.state.emulator`` is the :class:`EmulatorState` tests can drive."""
+    config = config or (state.config if state is not None else EmulatorConfig())
+    state = state or EmulatorState(config)
+    services: Mapping[str, Callable[[EmulatorState], list[BaseRoute]]] = (
+        SERVICE_ROUTES if config.service == "all" else {config.service: SERVICE_ROUTES[config.service]}
+    )
+    routes: list[BaseRoute] = [Mount("/_emulator", routes=_control_routes(state))]
+    for build in services.values():
+        routes.extend(build(state))
+    app = EmulatorApp(routes=routes)
+    app.state.emulator = state
+    app.state.config = config
+    return app

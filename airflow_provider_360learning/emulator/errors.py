@@ -1,0 +1,102 @@
+"""Error answers of the emulator, shaped as the official documents describe them.
+
+Documented errors take their body shape and code from the operation's response schema
+(``{"error": {"code", "message"}}`` or ``{"error": "<code>"}``); a handler that asks for a code the
+operation does not document fails loudly in tests instead of drifting from the contract.
+Errors the documents do not describe (bad query parameter, bad API version, unknown route,
+unimplemented action) use the ``{"error": {"code", "message"}}`` shape with codes listed in
+:data:`UNDOCUMENTED_CODES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from functools import cache
+from typing import Any
+
+from airflow_provider_360learning.actions import ACTIONS, Action
+
+UNDOCUMENTED_CODES = {
+    "invalidQueryParameter": 400,
+    "badRequest": 400,
+    "invalidApiVersion": 400,
+    "notFound": 404,
+    "methodNotAllowed": 405,
+    "notImplemented": 501,
+}
+"""Codes the emulator answers with where the documents are silent (see the module docstring)."""
+
+
+class ApiError(Exception):
+    """An error response: status, JSON body and extra headers."""
+
+    def __init__(self, status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(f"{status} {body}")
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+
+
+def coded(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def _variants(doc: Mapping[str, Any], schema: Any) -> Iterator[Mapping[str, Any]]:
+    schema = _deref(doc, schema)
+    if isinstance(schema, Mapping):
+        if "oneOf" in schema or "anyOf" in schema:
+            for sub in schema.get("oneOf", schema.get("anyOf", [])):
+                yield from _variants(doc, sub)
+        else:
+            yield schema
+
+
+def _deref(doc: Mapping[str, Any], node: Any) -> Any:
+    while isinstance(node, Mapping) and "$ref" in node:
+        target: Any = doc
+        for part in str(node["$ref"]).removeprefix("#/").split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+@cache
+def documented_errors(action_name: str, status: str) -> dict[str, str]:
+    """``{code: shape}`` documented for one status of an action; shape is ``"object"`` or ``"string"``."""
+    action = ACTIONS[action_name]
+    spec = action.responses.get(status)
+    if spec is None or spec.schema_pointer is None:
+        return {}
+    doc = action.document.contents
+    node: Any = doc
+    for part in spec.schema_pointer.lstrip("/").split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    out: dict[str, str] = {}
+    for variant in _variants(doc, node):
+        error = _deref(doc, variant.get("properties", {}).get("error", {}))
+        if error.get("type") == "string":
+            for code in error.get("enum", ()):
+                out[code] = "string"
+        elif error.get("type") == "object":
+            code_schema = _deref(doc, error.get("properties", {}).get("code", {}))
+            for code in code_schema.get("enum", ()):
+                out[code] = "object"
+    return out
+
+
+def documented(action: Action, status: int, code: str, message: str = "", **headers: str) -> ApiError:
+    """An error the action documents; raises ``LookupError`` if it does not (a bug in the emulator)."""
+    shapes = documented_errors(action.name, str(status))
+    if code not in shapes:
+        raise LookupError(f"{action.describe()} documents no {status} error {code!r} (documented: {sorted(shapes)})")
+    body: dict[str, Any] = {"error": code} if shapes[code] == "string" else coded(code, message or code)
+    return ApiError(status, body, headers)
+
+
+def undocumented(code: str, message: str, **headers: str) -> ApiError:
+    return ApiError(UNDOCUMENTED_CODES[code], coded(code, message), headers)
+
+
+def plain(status: int, code: str, **headers: str) -> ApiError:
+    """``{"error": "<code>"}`` errors (OAuth style) for answers given before an action is known."""
+    return ApiError(status, {"error": code}, headers)

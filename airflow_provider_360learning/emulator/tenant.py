@@ -1,0 +1,578 @@
+"""Deterministic, lazily generated data of one emulated 360Learning platform.
+
+Item ``i`` of a collection is a pure function of ``(seed, scale, collection, i)``: nothing is
+materialised as a list, so memory stays flat at any ``--scale`` and a page costs O(page).
+ObjectIds encode the collection and the index (``<time:8><tenant:4><collection:2><index:10>``),
+which makes "get by id" an O(1) decode-and-regenerate instead of a search.
+"""
+
+from __future__ import annotations
+
+import bisect
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+M64 = (1 << 64) - 1
+DAY = 86_400
+YEAR = 365 * DAY
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def mix(x: int) -> int:
+    """SplitMix64 finaliser: a fast, well-spread 64-bit hash of an integer."""
+    x = (x + _GOLDEN) & M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & M64
+    return x ^ (x >> 31)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DAYS: dict[int, str] = {}
+_MINUTES = tuple(f"T{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
+_SECONDS = tuple(f"{s:02d}.000Z" for s in range(60))
+
+
+def iso(ts: int) -> str:
+    """Epoch seconds -> ``YYYY-MM-DDThh:mm:ss.000Z`` (the API's format; milliseconds always 0).
+
+    Day strings are memoised and times of day come from small tables: dates are the hot path.
+    """
+    d, s = divmod(ts, DAY)
+    day = _DAYS.get(d)
+    if day is None:
+        day = _DAYS[d] = (_EPOCH + timedelta(days=d)).strftime("%Y-%m-%d")
+    m, sec = divmod(s, 60)
+    return day + _MINUTES[m] + _SECONDS[sec]
+
+
+def parse_iso(value: str) -> int:
+    """``YYYY-MM-DDThh:mm:ss[.sss]Z`` (or with an offset) -> epoch seconds."""
+    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+
+
+FIRST_NAMES = (
+    "Alice", "Bruno", "Chloé", "David", "Emma", "Farid", "Gabriel", "Hana", "Ines", "Jules", "Kenji", "Léa",
+    "Marco", "Nadia", "Oscar", "Paula", "Quentin", "Rosa", "Samir", "Tara", "Ugo", "Vera", "William", "Xu",
+    "Yasmine", "Zoé", "Amir", "Berit", "Carla", "Dmitri", "Elif", "Finn",
+)  # fmt: skip
+LAST_NAMES = (
+    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon",
+    "Laurent", "Lefebvre", "Michel", "Garcia", "Müller", "Schmidt", "Rossi", "Smith", "Johnson", "Tanaka", "Kim",
+    "Nguyen", "Silva", "Kowalski", "Jansen", "Novak", "Haddad", "O'Brien", "Fischer", "Costa", "Larsen",
+)  # fmt: skip
+
+
+def _login(name: str) -> str:
+    """ASCII, lower-case form of a name, for generated mails and usernames."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum())
+
+
+_FIRST_LOGINS = tuple(_login(n) for n in FIRST_NAMES)
+_LAST_LOGINS = tuple(_login(n) for n in LAST_NAMES)
+JOBS = ("Sales Representative", "Account Executive", "Software Engineer", "Product Manager", "HR Business Partner",
+        "Customer Success Manager", "Data Analyst", "Support Agent", "Team Lead", "Marketing Specialist")  # fmt: skip
+ORGANIZATIONS = ("Acme EU", "Acme US", "Acme APAC", "Acme Labs")
+USER_LANGS = ("en", "en", "en", "en", "fr", "fr", "de", "es", "it", "nl", "pt", "ja")
+COURSE_LANGS = ("en", "en", "en", "fr", "fr", "de", "es", "it")
+GROUP_NAMES = ("Acme Corporation", "Sales", "Engineering", "Customer Success", "Human Resources", "Marketing",
+               "Finance", "Support", "Operations", "Leadership")  # fmt: skip
+COURSE_TOPICS = ("Negotiation", "Security Awareness", "GDPR Basics", "Product Tour", "Onboarding", "Leadership",
+                 "Feedback Culture", "Time Management", "Customer Discovery", "Data Literacy", "Public Speaking",
+                 "Inclusive Hiring", "Code Review", "Incident Response", "Objection Handling", "Remote Work")  # fmt: skip
+COURSE_LEVELS = ("101", "Essentials", "Advanced", "Masterclass", "Refresher", "Quiz")
+PATH_NAMES = ("Company onboarding", "Sales enablement", "Security awareness", "Leadership essentials",
+              "Product mastery")  # fmt: skip
+SESSION_SUFFIXES = ("Spring cohort", "Autumn cohort", "Next cohort")
+ONBOARDING_SESSION_NAME = "Company onboarding - all employees"
+REGISTRATION_VALIDATIONS = ("disabled", "instructors", "managers", "adminsAndManagers", "adminsCoachesInstructorsManagers")
+SHOW_OPTIONS = ("never", "onAnswer", "onCompletion", "onSuccess")
+
+# Collection codes (the 2 hex digits in generated ObjectIds).
+USERS, GROUPS, COURSES, COURSE_STATS, PATHS, PATH_SESSIONS, ENROLLMENTS, TAGS, STEPS, CERTIFICATES, MEDIA = range(1, 12)
+
+
+class Collection:
+    """A lazily generated, indexable sequence of rows of one entity type."""
+
+    name: str = ""
+    code: int = 0
+    schema: str = ""
+    """Name of the component schema that every row satisfies (``UserDTO``...)."""
+    hidden: frozenset[str] = frozenset()
+    """Row keys that filters read but responses never show (stripped by the response projection)."""
+
+    def __init__(self, tenant: Tenant, count: int) -> None:
+        self.tenant = tenant
+        self.count = count
+        self._key = mix(tenant.seed_key ^ (self.code * 0x100000001B3))
+        self._mid = f"{tenant.tag:04x}{self.code:02x}"
+        self._ts0 = tenant.anchor_ts - 3 * YEAR
+
+    def __len__(self) -> int:
+        return self.count
+
+    def h(self, i: int) -> int:
+        return mix(self._key ^ i)
+
+    def object_id(self, i: int) -> str:
+        """24-hex ObjectId of item ``i``: time prefix grows with ``i`` so ids sort in scan order."""
+        return f"{self._ts0 + (i >> 4):08x}{self._mid}{i:010x}"
+
+    def index_of(self, oid: str) -> int | None:
+        """Index encoded in ``oid`` if it is one of this collection's ids (any index, base or added)."""
+        oid = oid.lower()
+        if len(oid) != 24 or oid[8:14] != self._mid:
+            return None
+        try:
+            i = int(oid[14:], 16)
+        except ValueError:
+            return None
+        return i if self.object_id(i) == oid else None
+
+    def item(self, i: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def template(self, i: int) -> dict[str, Any]:
+        """Default values for a row added at index ``i`` (>= count) through the control interface."""
+        return self.item(i)
+
+
+class Users(Collection):
+    name, code, schema = "users", USERS, "UserDTO"
+
+    def item(self, i: int) -> dict[str, Any]:
+        t = self.tenant
+        h = self.h(i)
+        first, login = FIRST_NAMES[h % 32], _FIRST_LOGINS[h % 32]
+        last, last_login = LAST_NAMES[(h >> 5) % 32], _LAST_LOGINS[(h >> 5) % 32]
+        r = (h >> 10) & 0xFF
+        status = "active" if r < 220 else ("invited" if r < 244 else "deleted")
+        row: dict[str, Any] = {
+            "_id": self.object_id(i),
+            "mail": f"{login}.{last_login}.{i}@example.com",
+            "status": status,
+            "lang": USER_LANGS[(h >> 18) % len(USER_LANGS)],
+            "firstName": first,
+            "lastName": last,
+            "job": JOBS[(h >> 22) % len(JOBS)],
+            "organization": ORGANIZATIONS[(h >> 26) % len(ORGANIZATIONS)],
+            "primaryGroupId": t.groups.object_id((h >> 28) % len(t.groups)),
+        }
+        if (h >> 32) & 3 == 0:
+            row["username"] = f"{login}{i}"
+        if (h >> 34) & 7 == 0:
+            row["phone"] = f"+33 1 {(h >> 37) % 100:02d} {(h >> 44) % 100:02d} {(h >> 51) % 100:02d}"
+        if status == "active":
+            row["lastLoginDate"] = iso(t.anchor_ts - (h >> 40) % (90 * DAY))
+        elif status == "deleted":
+            row["deletedAt"] = [iso(t.anchor_ts - (h >> 40) % YEAR)]
+        return row
+
+
+class Groups(Collection):
+    name, code, schema = "groups", GROUPS, "GroupDTO"
+
+    def item(self, i: int) -> dict[str, Any]:
+        h = self.h(i)
+        row: dict[str, Any] = {
+            "_id": self.object_id(i),
+            "name": GROUP_NAMES[i] if i < len(GROUP_NAMES) else f"Group {i}",
+            "public": i == 0 or (h & 3) == 0,
+        }
+        if i > 0:
+            row["parentId"] = self.object_id(0 if i < 4 else 1 + (h >> 2) % 3)
+        if (h >> 8) & 1:
+            row["custom"] = f"cost-center-{(h >> 9) % 900 + 100}"
+        return row
+
+
+class Courses(Collection):
+    name, code, schema = "courses", COURSES, "CourseDTO"
+    hidden = frozenset({"originalAuthorId", "tagIds"})
+
+    def lang_of(self, i: int) -> str:
+        return COURSE_LANGS[self.h(i) % len(COURSE_LANGS)]
+
+    def version_of(self, i: int) -> int:
+        return 1 + (self.h(i) >> 3) % 4
+
+    def item(self, i: int) -> dict[str, Any]:
+        t = self.tenant
+        h = self.h(i)
+        h2 = mix(h)
+        lang = COURSE_LANGS[h % len(COURSE_LANGS)]
+        created = t.anchor_ts - 3 * YEAR + h2 % (30 * 30 * DAY)
+        modified = created + (h2 >> 32) % max(1, t.anchor_ts - created)
+        r = (h >> 8) & 0xFF
+        status = "published" if r < 218 else ("archived" if r < 243 else "deleted")
+        k = (h >> 16) & 0xFF
+        kind = "native" if k < 205 else ("external" if k < 230 else "elearning standard")
+        users = len(t.users)
+        author = (h >> 24) % users
+        co_authors = [t.users.object_id((h >> (32 + 8 * j)) % users) for j in range((h >> 30) % 3)]
+        topic = COURSE_TOPICS[(h >> 40) % len(COURSE_TOPICS)]
+        name = f"{topic} {COURSE_LEVELS[(h >> 44) % len(COURSE_LEVELS)]} #{i + 1}"
+        row: dict[str, Any] = {
+            "_id": self.object_id(i),
+            "name": name,
+            "description": f"Learn the essentials of {topic.lower()}.",
+            "sourceLang": lang,
+            "defaultLang": lang,
+            "authorId": t.users.object_id(author),
+            "groupId": t.groups.object_id((h >> 48) % len(t.groups)),
+            "coAuthorIds": co_authors,
+            "createdAt": iso(created),
+            "modifiedAt": iso(modified),
+            "status": status,
+            "type": kind,
+            "translations": [],
+            "duration": 5 + (h2 >> 8) % 115,
+            "currentVersionNumber": 1 + (h >> 3) % 4,
+            "collaborativeLearning": bool((h >> 52) & 1),
+            "originalAuthorId": t.users.object_id(author if (h >> 53) & 7 else (h2 >> 20) % users),
+            "tagIds": [t.tag_id((h2 >> (40 + 5 * j)) % 20) for j in range((h >> 56) % 3)],
+        }
+        if kind == "external":
+            row["externalPlatform"] = ("LinkedIn Learning", "Coursera", "Udemy")[(h >> 58) % 3]
+        if (h >> 60) & 3 == 0:
+            other = "fr" if lang != "fr" else "en"
+            row["translations"] = [
+                {
+                    "lang": other,
+                    "published": bool((h >> 62) & 1),
+                    "translatorIds": [t.users.object_id((h2 >> 16) % users)],
+                    "translatedFields": {"name": f"{name} ({other})"},
+                }
+            ]
+        return row
+
+
+class CourseStats(Collection):
+    name, code, schema = "course_stats", COURSE_STATS, "CourseStatDTO"
+
+    def item(self, i: int) -> dict[str, Any]:
+        t = self.tenant
+        h = self.h(i)
+        h2 = mix(h)
+        row: dict[str, Any] = {"_id": self.object_id(i)}
+        opened = t.opened_sessions
+        if (h & 0xF) < 3 and opened:
+            s = opened[(h >> 4) % len(opened)]
+            plan = t.sessions[s]
+            user = plan.user_of((h >> 12) % plan.count) if plan.count else (h >> 12) % len(t.users)
+            steps = t.path_course_steps(plan.path)
+            course = steps[(h >> 40) % len(steps)]
+            row["pathId"] = t.paths.object_id(plan.path)
+            row["pathSessionId"] = t.path_sessions.object_id(s)
+        else:
+            user = (h >> 4) % len(t.users)
+            course = (h >> 28) % len(t.courses)
+        first = t.anchor_ts - 1 - h2 % (2 * YEAR)
+        span = t.anchor_ts - first
+        completed = ((h >> 48) & 0xFF) < 150
+        row["courseId"] = t.courses.object_id(course)
+        row["userId"] = t.users.object_id(user)
+        row["lang"] = t.courses.lang_of(course)
+        row["versionNumber"] = 1 + (h >> 56) % t.courses.version_of(course)
+        row["firstActivityAt"] = iso(first)
+        if completed:
+            done = first + (h2 >> 24) % min(span, 45 * DAY)
+            row["lastActivityAt"] = row["completedAt"] = iso(done)
+            row["progress"] = 100
+            row["score"] = 40 + (h2 >> 8) % 61
+        else:
+            row["lastActivityAt"] = iso(first + (h2 >> 24) % min(span, 20 * DAY))
+            row["progress"] = (h2 >> 8) % 100
+        row["timeSpent"] = 60_000 + (h2 >> 40) % 3_600_000
+        return row
+
+
+class Paths(Collection):
+    name, code, schema = "paths", PATHS, "PathDTO"
+
+    def item(self, i: int) -> dict[str, Any]:
+        t = self.tenant
+        h = self.h(i)
+        h2 = mix(h)
+        users = len(t.users)
+        created = t.anchor_ts - 3 * YEAR + h2 % (90 * DAY)
+        name = PATH_NAMES[i] if i < len(PATH_NAMES) else f"Learning path {i + 1}"
+        steps: list[dict[str, Any]] = []
+        for j, course in enumerate(t.path_course_steps(i)):
+            options: dict[str, Any] = {
+                "optional": j > 0 and (h >> (8 + j)) & 7 == 0,
+                "showCorrection": SHOW_OPTIONS[(h >> (16 + 2 * j)) % 4],
+                "showForum": SHOW_OPTIONS[(h >> (24 + 2 * j)) % 4],
+            }
+            if (h >> (32 + j)) & 1:
+                options["relativeDate"] = {"unit": "week", "value": j + 1}
+            steps.append({"_id": t.courses.object_id(course), "type": "course", "options": options})
+        if h & 1:
+            steps.append({"_id": t.step_id(i), "type": "email", "options": {"recipientType": "learner"}})
+        lang = COURSE_LANGS[(h >> 40) % len(COURSE_LANGS)]
+        row: dict[str, Any] = {
+            "_id": self.object_id(i),
+            "name": name,
+            "description": f"{name}: the recommended journey.",
+            "authorId": t.users.object_id((h >> 8) % users),
+            "coAuthorIds": [t.users.object_id((h2 >> 16) % users)] if (h >> 44) & 1 else [],
+            "groupId": t.groups.object_id((h >> 48) % len(t.groups)),
+            "createdAt": iso(created),
+            "modifiedAt": iso(created + (h2 >> 32) % (2 * YEAR)),
+            "defaultLang": lang,
+            "sourceLang": lang,
+            "status": "archived" if i == 3 else "published",
+            "options": {
+                "linearProgression": bool((h >> 50) & 1),
+                "mandatoryReplay": bool((h >> 51) & 1),
+                "displayForum": bool((h >> 52) & 1),
+                "displayClassroomMessages": bool((h >> 53) & 1),
+                "automatedReminders": bool((h >> 54) & 1),
+                "notificationOnStepCreation": bool((h >> 55) & 1),
+            },
+            "steps": steps,
+            "translations": [],
+            "estimatedDuration": {"unit": "hour", "value": 1 + (h2 >> 8) % 20},
+        }
+        if i == 0:
+            row["certificateId"] = t.certificate_id(0)
+        return row
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """Shape of one path session: dates and which users it enrols (``user = offset + j * stride``)."""
+
+    index: int
+    path: int
+    rank: int
+    kind: str  # "onboarding", "ongoing", "ended" or "future"
+    start: int
+    end: int | None
+    offset: int
+    stride: int
+    count: int
+    first: int  # global enrolment index of the session's first row
+
+    def user_of(self, j: int) -> int:
+        return self.offset + j * self.stride
+
+
+class PathSessions(Collection):
+    name, code, schema = "path_sessions", PATH_SESSIONS, "PathSessionDTO"
+
+    def item(self, i: int) -> dict[str, Any]:
+        t = self.tenant
+        plan = t.sessions[i] if i < len(t.sessions) else t.sessions[-1]
+        h = self.h(i)
+        users = len(t.users)
+        path_name = PATH_NAMES[plan.path] if plan.path < len(PATH_NAMES) else f"Learning path {plan.path + 1}"
+        name = ONBOARDING_SESSION_NAME if plan.kind == "onboarding" else f"{path_name} - {SESSION_SUFFIXES[plan.rank % 3]}"
+        created = plan.start - 30 * DAY - h % (30 * DAY)
+        row: dict[str, Any] = {
+            "_id": self.object_id(i),
+            "pathId": t.paths.object_id(plan.path),
+            "name": name if i < len(t.sessions) else f"Session {i + 1}",
+            "mainInstructorId": t.users.object_id((h >> 8) % users),
+            "instructorIds": [t.users.object_id((h >> 24) % users)] if (h >> 20) & 1 else [],
+            "registrationRequestValidation": REGISTRATION_VALIDATIONS[(h >> 40) % 5],
+            "startDate": iso(plan.start),
+            "createdAt": iso(created),
+            "modifiedAt": iso(min(t.anchor_ts, created + (h >> 44) % (60 * DAY))),
+            "groupId": t.groups.object_id((h >> 48) % len(t.groups)),
+            "isAudienceBuilder": plan.kind == "onboarding",
+            "translations": [],
+        }
+        if plan.end is not None:
+            row["endDate"] = iso(plan.end)
+        if plan.kind != "onboarding":
+            row["userLimit"] = 50 + (h >> 52) % 200
+        return row
+
+
+class Enrollments(Collection):
+    """Path-session user statistics of every session, session after session (what ``GET /paths/stats`` lists)."""
+
+    name, code, schema = "path_session_user_stats", ENROLLMENTS, "PathSessionUserStatDTO"
+
+    def session_of(self, g: int) -> SessionPlan:
+        t = self.tenant
+        return t.sessions[bisect.bisect_right(t.session_starts, g) - 1]
+
+    def template(self, i: int) -> dict[str, Any]:
+        row = self.item(i % self.count) if self.count else {}
+        row["_id"] = self.object_id(i)
+        return row
+
+    def item(self, g: int) -> dict[str, Any]:
+        t = self.tenant
+        plan = self.session_of(g)
+        h = self.h(g)
+        h2 = mix(h)
+        anchor = t.anchor_ts
+        start = plan.start
+        row: dict[str, Any] = {
+            "_id": self.object_id(g),
+            "userId": t.users.object_id(plan.user_of(g - plan.first)),
+            "pathId": t.path_ids[plan.path],
+            "sessionId": t.session_ids[plan.index],
+            "selfEnrolled": (h & 7) == 0,
+        }
+        if plan.kind == "future":
+            row["enrolledAt"] = iso(anchor - 1 - h2 % (20 * DAY))
+            row["status"] = {"type": "sessionNotOpened"}
+            row["progress"] = 0
+            row["timeSpent"] = 0
+            return row
+        horizon = min(anchor, plan.end) if plan.end is not None else anchor
+        enrolled = start + h2 % max(1, horizon - start - DAY)
+        row["enrolledAt"] = iso(enrolled)
+        r = (h >> 8) & 0xFF
+        if plan.kind == "ended":
+            success = r < 160
+            kind = "successful" if success else "unsuccessful"
+        else:
+            kind = (
+                "successful" if r < 115 else "onTime" if r < 155 else "late" if r < 185 else
+                "notYetStarted" if r < 225 else "toRetake" if r < 238 else "awaitingCorrection"
+            )  # fmt: skip
+        if kind == "notYetStarted":
+            row["status"] = {"type": kind}
+            row["progress"] = 0
+            row["timeSpent"] = 0
+        else:
+            started = enrolled + (h2 >> 20) % max(1, min(7 * DAY, horizon - enrolled))
+            row["startedAt"] = iso(started)
+            if kind == "successful":
+                done = started + (h2 >> 32) % max(1, horizon - started)
+                row["completedAt"] = iso(done)
+                row["progress"] = 100
+                row["score"] = 50 + (h >> 16) % 51
+                if (h >> 24) & 3 == 0 and plan.path == 0:
+                    row["certificateId"] = t.certificate_id(1 + g)
+                row["status"] = {"type": "successful"}
+            else:
+                row["progress"] = (h >> 16) % 100
+                row["status"] = (
+                    {"type": "unsuccessful", "reason": "sessionEnded"} if kind == "unsuccessful"
+                    else {"type": "toRetake", "reason": "mandatoryReplay"} if kind == "toRetake"
+                    else {"type": kind}
+                )  # fmt: skip
+            row["timeSpent"] = 30_000 + (h2 >> 40) % 20_000_000
+        if plan.kind != "ended" and plan.kind != "onboarding":
+            row["dueDate"] = iso(enrolled + 30 * DAY)
+        if (h >> 40) & 0x7F == 0:
+            row["unenrolledAt"] = iso(min(anchor, enrolled + 40 * DAY))
+        return row
+
+
+class Tenant:
+    """One emulated platform: its collections and the small plans (paths, sessions) they derive from."""
+
+    def __init__(self, seed: int = 42, scale: int = 1, anchor: str = "2026-01-01T00:00:00.000Z") -> None:
+        self.seed = seed
+        self.scale = scale
+        self.anchor_ts = parse_iso(anchor)
+        self.seed_key = mix(seed & M64 ^ 0x360)
+        self.tag = mix(self.seed_key) & 0xFFFF
+        self.groups = Groups(self, 10)
+        self.users = Users(self, 200 * scale)
+        self.courses = Courses(self, 60 * scale)
+        self.paths = Paths(self, len(PATH_NAMES))
+        self._steps = [self._course_steps(p) for p in range(len(self.paths))]
+        self._tag_mid = f"{self.tag:04x}{TAGS:02x}"
+        self.path_ids = [self.paths.object_id(p) for p in range(len(self.paths))]
+        self.sessions = self._plan_sessions()
+        self.session_starts = [s.first for s in self.sessions]
+        self.path_sessions = PathSessions(self, len(self.sessions))
+        self.session_ids = [self.path_sessions.object_id(s) for s in range(len(self.sessions))]
+        self.opened_sessions = [s.index for s in self.sessions if s.kind != "future" and s.count]
+        self.enrollments = Enrollments(self, sum(s.count for s in self.sessions))
+        self.course_stats = CourseStats(self, 1250 * scale)
+        self.collections: dict[str, Collection] = {
+            c.name: c
+            for c in (self.users, self.groups, self.courses, self.course_stats, self.paths, self.path_sessions,
+                      self.enrollments)
+        }  # fmt: skip
+
+    def _plan_sessions(self) -> list[SessionPlan]:
+        plans: list[SessionPlan] = []
+        users = len(self.users)
+        first = 0
+        for p in range(len(self.paths)):
+            h = mix(self.seed_key ^ (0x5E55 + p))
+            n = 3 if p == 0 else 2 + (h & 1)
+            for rank in range(n):
+                hh = mix(h ^ rank)
+                if p == 0 and rank == 0:
+                    kind, start, end, offset, stride = "onboarding", self.anchor_ts - 2 * YEAR - DAY, None, 0, 1
+                else:
+                    kind = ("ongoing", "ended", "future")[rank % 3]
+                    stride = 3 + hh % 6
+                    offset = (hh >> 8) % stride
+                    if kind == "ongoing":
+                        start = self.anchor_ts - 200 * DAY - (hh >> 16) % (100 * DAY)
+                        end = self.anchor_ts + 120 * DAY
+                    elif kind == "ended":
+                        start = self.anchor_ts - 2 * YEAR + (hh >> 16) % (120 * DAY)
+                        end = start + 180 * DAY
+                    else:
+                        start = self.anchor_ts + 30 * DAY + (hh >> 16) % (30 * DAY)
+                        end = start + 90 * DAY
+                count = max(0, (users - offset + stride - 1) // stride)
+                plans.append(SessionPlan(len(plans), p, rank, kind, start, end, offset, stride, count, first))
+                first += count
+        return plans
+
+    def _course_steps(self, p: int) -> list[int]:
+        h = mix(self.seed_key ^ (0xC0_0000 + p))
+        n = 3 + h % 4
+        courses = len(self.courses)
+        out: list[int] = []
+        for j in range(n):
+            c = (h >> (8 + 7 * j)) % courses
+            if c not in out:
+                out.append(c)
+        return out
+
+    def path_course_steps(self, p: int) -> Sequence[int]:
+        """Indices of the courses that path ``p`` contains (its course steps)."""
+        return self._steps[p] if p < len(self._steps) else self._course_steps(p)
+
+    def tag_id(self, i: int) -> str:
+        return f"{self.anchor_ts - 3 * YEAR:08x}{self._tag_mid}{i:010x}"
+
+    def step_id(self, i: int) -> str:
+        return f"{self.anchor_ts - 3 * YEAR:08x}{self.tag:04x}{STEPS:02x}{i:010x}"
+
+    def certificate_id(self, i: int) -> str:
+        return f"{self.anchor_ts - 3 * YEAR + (i >> 4):08x}{self.tag:04x}{CERTIFICATES:02x}{i:010x}"
+
+    @property
+    def onboarding(self) -> SessionPlan:
+        """The "company onboarding" session that enrols every user (benchmarks page through it)."""
+        return self.sessions[0]
+
+    def session_range(self, s: int) -> tuple[int, int]:
+        plan = self.sessions[s]
+        return plan.first, plan.first + plan.count
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and well-known ids, for ``GET /_emulator/info`` and benchmark scripts."""
+        onboarding = self.onboarding
+        return {
+            "seed": self.seed,
+            "scale": self.scale,
+            "anchor": iso(self.anchor_ts),
+            "counts": {name: len(c) for name, c in self.collections.items()},
+            "sessions_per_path": [sum(1 for s in self.sessions if s.path == p) for p in range(len(self.paths))],
+            "onboarding": {
+                "pathId": self.path_ids[onboarding.path],
+                "sessionId": self.session_ids[onboarding.index],
+                "users": onboarding.count,
+            },
+        }

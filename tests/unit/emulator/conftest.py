@@ -1,0 +1,151 @@
+"""Helpers for the emulator tests: an HTTP client that authenticates once, and contract checks.
+
+The ``learning360_emulator`` fixtures come from the provider's pytest plugin (``pytest11`` entry point).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import httpx
+import pytest
+
+from airflow_provider_360learning.actions import ACTIONS, Action
+from airflow_provider_360learning.emulator.server import EmulatorServer
+
+API_VERSION = {"360-api-version": "v2.0"}
+API_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$")
+
+
+class Api:
+    """A minimal API client: one token, the version header, and Link-following."""
+
+    def __init__(self, server: EmulatorServer, *, client_id: str | None = None, secret: str | None = None) -> None:
+        self.server = server
+        self.http = httpx.Client(base_url=server.url, timeout=30)
+        config = server.config
+        self.client_id = client_id or config.client_id
+        self.secret = secret or config.client_secret
+        self._token: str | None = None
+
+    def token_request(self, body: Any = None, **kwargs: Any) -> httpx.Response:
+        if body is None and not kwargs:
+            body = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.secret}
+        if body is not None:
+            kwargs["json"] = body
+        return self.http.post("/api/v2/oauth2/token", **kwargs)
+
+    @property
+    def token(self) -> str:
+        if self._token is None:
+            response = self.token_request()
+            assert response.status_code == 200, response.text
+            self._token = response.json()["access_token"]
+        return self._token
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", **API_VERSION, **extra}
+
+    def get(self, path: str, params: Any = None, **headers: str) -> httpx.Response:
+        return self.http.get(path, params=params, headers=self.headers(**headers))
+
+    def pages(self, path: str, params: Any = None) -> list[list[dict[str, Any]]]:
+        """Every page of a list, following ``Link`` headers; asserts each answer is a 200."""
+        out = []
+        response = self.get(path, params)
+        while True:
+            assert response.status_code == 200, response.text
+            out.append(response.json())
+            url = response.links.get("next", {}).get("url")
+            if url is None:
+                return out
+            response = self.http.get(url, headers=self.headers())
+
+    def all(self, path: str, params: Any = None) -> list[dict[str, Any]]:
+        return [row for page in self.pages(path, params) for row in page]
+
+    def close(self) -> None:
+        self.http.close()
+
+
+@pytest.fixture
+def api(learning360_emulator: EmulatorServer) -> Iterator[Api]:
+    client = Api(learning360_emulator)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def make_api() -> Iterator[Any]:
+    clients: list[Api] = []
+
+    def make(server: EmulatorServer, **kwargs: Any) -> Api:
+        client = Api(server, **kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+# -- contract checks ---------------------------------------------------------------------------
+@cache
+def _local_validator(api_name: str, pointer: str) -> Any:
+    """Draft 2020-12 validator of one schema of an official document, ``$ref`` resolved in the document."""
+    import jsonschema
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    from airflow_provider_360learning.actions import load_document
+
+    doc = load_document(api_name)
+    registry: Registry[Any] = Registry().with_resource(
+        doc.uri, Resource.from_contents(dict(doc.contents), default_specification=DRAFT202012)
+    )
+    checker = jsonschema.FormatChecker()
+    checker.checks("date-time")(lambda v: not isinstance(v, str) or bool(API_DATETIME.match(v)))
+    checker.checks("ObjectId")(lambda v: not isinstance(v, str) or bool(re.fullmatch(r"[0-9a-fA-F]{24}", v)))
+    return jsonschema.Draft202012Validator({"$ref": f"{doc.uri}#{pointer}"}, registry=registry, format_checker=checker)
+
+
+def schema_errors(action: Action, status: int, body: Any) -> list[str]:
+    """Errors of a body against the action's documented response schema (dates must have ms 0)."""
+    spec = action.responses.get(str(status))
+    if spec is None or spec.schema_pointer is None:
+        return [f"{action.name}: status {status} is not documented with a JSON schema"]
+    validator = _local_validator(action.api, spec.schema_pointer)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)][:10]
+
+
+@cache
+def contract_validator() -> Any:
+    """The project's full contract validator when available (routing, parameters, headers, bodies)."""
+    try:
+        from airflow_provider_360learning.testing.contract import ContractValidator
+    except ImportError:  # pragma: no cover - only when the teammate's module is absent
+        return None
+    return ContractValidator()
+
+
+def exchange_errors(server: EmulatorServer) -> list[str]:
+    """Contract problems of every recorded exchange (injected faults and 429 answers are out of contract)."""
+    validator = contract_validator()
+    problems: list[str] = []
+    for ex in server.state.exchanges:
+        if ex.fault or ex.status == 429:
+            continue
+        if validator is not None:
+            headers = dict(ex.request_headers)
+            problems += validator.request_errors(ex.method, ex.url, headers, ex.request_body or None)
+            problems += validator.response_errors(
+                ex.method, ex.url, ex.status, dict(ex.response_headers), ex.response_body or None
+            )
+        elif ex.action is not None and ex.status < 500:
+            import json
+
+            problems += schema_errors(ACTIONS[ex.action], ex.status, json.loads(ex.response_body))
+    return problems
