@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Any
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 
@@ -24,6 +24,7 @@ LIST_ACTIONS = ("list_users", "list_groups", "list_courses", "list_paths", "get_
     catchup=False,
     tags=["360learning", "example"],
     doc_md=__doc__,
+    params={"completed_since": Param("2025-07-01T00:00:00Z", type="string", format="date-time")},
 )
 def fetch_demo() -> None:
     @task
@@ -35,14 +36,14 @@ def fetch_demo() -> None:
         return counts
 
     @task
-    def completed_statistics(data_interval_end: Any = None) -> dict[str, int]:
-        """Course and path statistics completed in the last 30 days, by bracket filter."""
+    def completed_statistics(params: dict[str, Any] | None = None) -> dict[str, int]:
+        """Course and path statistics completed since the ``completed_since`` param, by bracket filter."""
         hook = ThreeSixtyLearningHook()
-        since = pendulum.instance(data_interval_end or pendulum.now("UTC")).subtract(days=30)
+        since = pendulum.parse((params or {}).get("completed_since") or "2025-07-01T00:00:00Z")
         course_stats = sum(1 for _ in hook.iter_action("list_courses_statistics", completedAt={"gte": since}))
         path_stats = sum(1 for _ in hook.iter_action("get_path_stats", completedAt={"gte": since}))
-        result = {"course_stats_completed_30d": course_stats, "path_stats_completed_30d": path_stats}
-        print("Completed in the last 30 days:", result)
+        result = {"course_stats_completed": course_stats, "path_stats_completed": path_stats}
+        print(f"Completed since {since.isoformat()}:", result)
         return result
 
     @task

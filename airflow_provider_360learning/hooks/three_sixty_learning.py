@@ -274,8 +274,23 @@ class ThreeSixtyLearningHook(HttpHook):
         response = self._send(request, request.url(self.settings.base_url))
         return _decode(response.status_code, response.headers.get("Content-Type", ""), response.content)
 
+    def _fetch_page(self, request: ApiRequest, url: str) -> tuple[bytes, str | None]:
+        """One page's raw body and the URL of the next page (``None`` on the last page)."""
+        response = self._send(request, url)
+        following = next_page_url(url, response.headers.get("Link"))
+        if following == url:
+            action = request.action
+            raise ThreeSixtyLearningAPIError(
+                action=action.name, method=action.method, path=action.path, status=response.status_code,
+                message="the Link header points to the same page again",
+            )
+        return response.content, following
+
     def iter_pages(self, name: str | Action, /, **params: Any) -> Iterator[list[Any]]:
-        """Yield each page (a list of items) of a list action, following ``Link: rel="next"``."""
+        """Yield each page (a list of items) of a list action, following ``Link: rel="next"``.
+
+        Cursor pages can only be fetched one after the other; one page is in memory at a time.
+        """
         action = resolve_action(name)
         if not action.returns_list:
             raise _not_a_list(action)
@@ -283,16 +298,9 @@ class ThreeSixtyLearningHook(HttpHook):
         url: str | None = request.url(self.settings.base_url)
         pages = 0
         while url:
-            response = self._send(request, url)
-            yield _page_items(request, response.json())
+            body, url = self._fetch_page(request, url)
             pages += 1
-            following = next_page_url(url, response.headers.get("Link"))
-            if following == url:
-                raise ThreeSixtyLearningAPIError(
-                    action=action.name, method=action.method, path=action.path, status=response.status_code,
-                    message="the Link header points to the same page again",
-                )
-            url = following
+            yield _page_items(request, json.loads(body))
         self.log.debug("%s: %d page(s)", action.describe(), pages)
 
     def iter_action(self, name: str | Action, /, **params: Any) -> Iterator[Any]:
