@@ -145,20 +145,26 @@ class Action:
         ok = self.success_response
         if ok is None or ok.schema_pointer is None:
             return False
-        return _resolve(self.document.contents, ok.schema_pointer).get("type") == "array"
+        return resolve(self.document.contents, ok.schema_pointer).get("type") == "array"
 
     def describe(self) -> str:
         """``name (METHOD /path)``: how errors and logs refer to an action."""
         return f"{self.name} ({self.method} {self.path})"
 
 
-def _resolve(doc: Mapping[str, Any], pointer: str) -> Mapping[str, Any]:
+def deref(doc: Mapping[str, Any], node: Any) -> Any:
+    """Follow local ``$ref`` chains (``#/components/...``) to the object they point to."""
+    while isinstance(node, Mapping) and "$ref" in node:
+        node = resolve(doc, str(node["$ref"]).removeprefix("#"))
+    return node
+
+
+def resolve(doc: Mapping[str, Any], pointer: str) -> Any:
+    """The node at a JSON pointer of a document, with ``$ref``s followed."""
     node: Any = doc
     for part in pointer.lstrip("/").split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    while isinstance(node, Mapping) and "$ref" in node and len(node) == 1:
-        node = _resolve(doc, node["$ref"].removeprefix("#"))
-    return node
+        node = deref(doc, node)[part.replace("~1", "/").replace("~0", "~")]
+    return deref(doc, node)
 
 
 def snake_case(identifier: str) -> str:
@@ -183,7 +189,7 @@ def _parameters(doc: Mapping[str, Any], path: str, method: str, op: Mapping[str,
         pointer = _pointer("paths", path, method, "parameters", str(index))
         if "$ref" in raw:
             pointer = raw["$ref"].removeprefix("#")
-            raw = _resolve(doc, pointer)
+            raw = resolve(doc, pointer)
         params.append(
             Parameter(
                 name=raw["name"],

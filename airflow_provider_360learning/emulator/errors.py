@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from airflow_provider_360learning.actions import ACTIONS, Action
+from airflow_provider_360learning.actions.registry import deref
 
 UNDOCUMENTED_CODES = {
     "invalidQueryParameter": 400,
@@ -42,22 +43,13 @@ def coded(code: str, message: str) -> dict[str, Any]:
 
 
 def _variants(doc: Mapping[str, Any], schema: Any) -> Iterator[Mapping[str, Any]]:
-    schema = _deref(doc, schema)
+    schema = deref(doc, schema)
     if isinstance(schema, Mapping):
         if "oneOf" in schema or "anyOf" in schema:
             for sub in schema.get("oneOf", schema.get("anyOf", [])):
                 yield from _variants(doc, sub)
         else:
             yield schema
-
-
-def _deref(doc: Mapping[str, Any], node: Any) -> Any:
-    while isinstance(node, Mapping) and "$ref" in node:
-        target: Any = doc
-        for part in str(node["$ref"]).removeprefix("#/").split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
 
 
 @cache
@@ -73,12 +65,12 @@ def documented_errors(action_name: str, status: str) -> dict[str, str]:
         node = node[part.replace("~1", "/").replace("~0", "~")]
     out: dict[str, str] = {}
     for variant in _variants(doc, node):
-        error = _deref(doc, variant.get("properties", {}).get("error", {}))
+        error = deref(doc, variant.get("properties", {}).get("error", {}))
         if error.get("type") == "string":
             for code in error.get("enum", ()):
                 out[code] = "string"
         elif error.get("type") == "object":
-            code_schema = _deref(doc, error.get("properties", {}).get("code", {}))
+            code_schema = deref(doc, error.get("properties", {}).get("code", {}))
             for code in code_schema.get("enum", ()):
                 out[code] = "object"
     return out

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from airflow_provider_360learning.actions import ACTIONS, Action
+from airflow_provider_360learning.actions.registry import deref, resolve
 from airflow_provider_360learning.emulator.errors import documented, undocumented
 from airflow_provider_360learning.emulator.pagination import (
     Row,
@@ -72,21 +73,9 @@ def _response_properties(action_name: str) -> frozenset[str] | None:
     if ok is None or ok.schema_pointer is None:
         return None
     doc = action.document.contents
-
-    def deref(node: Any) -> Any:
-        while isinstance(node, Mapping) and "$ref" in node:
-            target: Any = doc
-            for part in str(node["$ref"]).removeprefix("#/").split("/"):
-                target = target[part]
-            node = target
-        return node
-
-    node: Any = doc
-    for part in ok.schema_pointer.lstrip("/").split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    node = deref(node)
+    node = resolve(doc, ok.schema_pointer)
     if node.get("type") == "array":
-        node = deref(node.get("items", {}))
+        node = deref(doc, node.get("items", {}))
     props = node.get("properties")
     return frozenset(props) if props else None
 

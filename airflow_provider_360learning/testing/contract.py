@@ -445,6 +445,20 @@ def _match_media(documented: Iterable[str], actual: str | None) -> str | None:
     return None
 
 
+
+def _documented_media(content: Mapping[str, Any], header: str | None, where: str, errors: list[str]) -> str | None:
+    """The documented media type a message is checked against; notes an undocumented Content-Type in
+    ``errors`` and falls back to the only documented one (``None`` when there is no single candidate)."""
+    actual = _media_type(header)
+    media = _match_media(content, actual)
+    if media is not None:
+        return media
+    errors.append(
+        f"{where} Content-Type {actual or '(missing)'} is not documented (documented: {', '.join(content) or 'none'})"
+    )
+    return next(iter(content)) if len(content) == 1 else None
+
+
 def _is_json_media(media: str) -> bool:
     media = media.lower()
     return media == "application/json" or media.endswith("+json")
@@ -886,16 +900,9 @@ class ContractValidator:
             return [f"{op.label}: a request body ({len(body)} bytes) was sent but the operation declares none"]
         content: Mapping[str, Any] = spec.get("content") or {}
         errors: list[str] = []
-        actual = _media_type(headers.get("content-type"))
-        media = _match_media(content, actual)
+        media = _documented_media(content, headers.get("content-type"), f"{op.label}: request", errors)
         if media is None:
-            errors.append(
-                f"{op.label}: request Content-Type {actual or '(missing)'} is not documented "
-                f"(documented: {', '.join(content) or 'none'})"
-            )
-            if len(content) != 1:
-                return errors
-            media = next(iter(content))
+            return errors
         schema = (content.get(media) or {}).get("schema")
         if schema is None:
             return errors
@@ -1015,16 +1022,9 @@ class ContractValidator:
             if body:
                 errors.append(f"{label}: documented without content but the body has {len(body)} bytes")
             return errors
-        actual = _media_type(lowered.get("content-type"))
-        media = _match_media(content, actual)
+        media = _documented_media(content, lowered.get("content-type"), f"{label}: response", errors)
         if media is None:
-            errors.append(
-                f"{label}: response Content-Type {actual or '(missing)'} is not documented "
-                f"(documented: {', '.join(content)})"
-            )
-            if len(content) != 1:
-                return errors
-            media = next(iter(content))
+            return errors
         if not _is_json_media(media) or (content.get(media) or {}).get("schema") is None:
             return errors  # e.g. application/pdf: the schema is an opaque binary string
         where = f"{label}: response body"
