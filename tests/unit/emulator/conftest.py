@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_360learning.actions import ACTIONS, Action
+from airflow_provider_360learning.actions import Action
 from airflow_provider_360learning.emulator.server import EmulatorServer
 
 API_VERSION = {"360-api-version": "v2.0"}
@@ -121,31 +121,8 @@ def schema_errors(action: Action, status: int, body: Any) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)][:10]
 
 
-@cache
-def contract_validator() -> Any:
-    """The project's full contract validator when available (routing, parameters, headers, bodies)."""
-    try:
-        from airflow_provider_360learning.testing.contract import ContractValidator
-    except ImportError:  # pragma: no cover - only when the teammate's module is absent
-        return None
-    return ContractValidator()
-
-
 def exchange_errors(server: EmulatorServer) -> list[str]:
-    """Contract problems of every recorded exchange (injected faults and 429 answers are out of contract)."""
-    validator = contract_validator()
-    problems: list[str] = []
-    for ex in server.state.exchanges:
-        if ex.fault or ex.status == 429:
-            continue
-        if validator is not None:
-            headers = dict(ex.request_headers)
-            problems += validator.request_errors(ex.method, ex.url, headers, ex.request_body or None)
-            problems += validator.response_errors(
-                ex.method, ex.url, ex.status, dict(ex.response_headers), ex.response_body or None
-            )
-        elif ex.action is not None and ex.status < 500:
-            import json
+    """Contract problems of every recorded exchange (the suite-wide check of ``tests/conftest.py``)."""
+    from tests.conftest import contract_errors
 
-            problems += schema_errors(ACTIONS[ex.action], ex.status, json.loads(ex.response_body))
-    return problems
+    return contract_errors(server.state, requests_must_validate=False)
