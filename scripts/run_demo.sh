@@ -25,3 +25,4 @@ for dag_id in $("$PY" scripts/list_dag_ids.py dags | sed -n "s/^DAG_ID //p"); do
   echo "=== running DAG $dag_id"
   "$VENV/bin/airflow" dags test "$dag_id"
 done
+"$PY" scripts/show_warehouse.py

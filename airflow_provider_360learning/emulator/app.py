@@ -321,8 +321,7 @@ def _control_routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def exchanges(request: Request) -> Response:
         if request.method == "DELETE":
-            with state.lock:
-                state._exchanges.clear()
+            state.clear_exchanges()
             return Response(status_code=204)
         limit = request.query_params.get("limit")
         items = state.exchanges

@@ -315,6 +315,10 @@ class EmulatorState:
         with self.lock:
             return list(self._exchanges)
 
+    def clear_exchanges(self) -> None:
+        with self.lock:
+            self._exchanges.clear()
+
     def redact(self, data: bytes) -> bytes:
         """Remove the client secret from any recorded bytes (a safety net beyond per-field redaction)."""
         secret = self.config.client_secret.encode()
@@ -351,8 +355,12 @@ class EmulatorState:
             row = apply_patch(row, ov.patched[oid])
         return row
 
-    def add_row(self, collection: str, row: Mapping[str, Any]) -> dict[str, Any]:
-        """Append a row; missing fields come from a generated template so the row stays contract-valid."""
+    def add_row(self, collection: str, row: Mapping[str, Any], *, validate: bool = True) -> dict[str, Any]:
+        """Append a row; missing fields come from a generated template so the row stays contract-valid.
+
+        ``validate=False`` lets a test serve a row that breaks the contract on purpose (to prove that a
+        client quarantines what it cannot load); such responses fail the suite's contract check.
+        """
         coll = self.collection(collection)
         self._check_keys(coll, row)
         with self.lock:
@@ -362,7 +370,8 @@ class EmulatorState:
             new["_id"] = str(new["_id"]).lower() if "_id" in row else coll.object_id(index)
             if self.get_row(collection, new["_id"]) is not None:
                 raise RowError(f"{collection} row {new['_id']} already exists", 409)
-            self._validate(coll, new)
+            if validate:
+                self._validate(coll, new)
             base = coll.index_of(new["_id"])
             if base is not None and base < len(coll):
                 # Re-adding a deleted generated row: it comes back at its own position, as given.

@@ -21,11 +21,14 @@ def test_example_dags_import_without_errors(dagbag: Any) -> None:
     assert "360learning_fetch_demo" in dagbag.dag_ids
 
 
-def test_example_dags_are_daily_tagged_and_do_not_catch_up(dagbag: Any) -> None:
+def test_example_dags_are_daily_or_asset_driven_tagged_and_do_not_catch_up(dagbag: Any) -> None:
     for dag_id, dag in dagbag.dags.items():
         assert "360learning" in dag.tags, dag_id
         assert dag.catchup is False, dag_id
-        assert dag.timetable.expression in ("@daily", "0 0 * * *"), (dag_id, dag.timetable.expression)
+        if dag_id == "360learning_reporting":
+            assert type(dag.timetable).__name__ == "AssetTriggeredTimetable"
+        else:
+            assert dag.timetable.expression in ("@daily", "0 0 * * *"), (dag_id, dag.timetable.expression)
 
 
 def test_fetch_demo_runs_against_the_emulator(airflow_db: None, dagbag: Any, emulator: Any, connection: str) -> None:
