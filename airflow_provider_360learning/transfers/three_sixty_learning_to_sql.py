@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 from airflow.sdk import BaseHook, BaseOperator
@@ -60,7 +60,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("action", "table", "destination_conn_id", "action_params", "mode")
-    template_fields_renderers = {"action_params": "json"}
+    template_fields_renderers: ClassVar[dict[str, str]] = {"action_params": "json"}
     ui_color = "#2f5d8a"
 
     def __init__(
@@ -139,7 +139,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         ti = context["ti"]
         run_id = context["run_id"]
         load_id = f"{run_id}#{ti.try_number}"
-        started_at = dt.datetime.now(dt.timezone.utc)
+        started_at = dt.datetime.now(dt.UTC)
         field = self.incremental_field or incremental_field_for(action)
         mode: Mode = "full" if self.mode == "full" or field is None else "incremental"
         columns = columns_for(action)
@@ -151,50 +151,59 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         # Every database call runs in one loader thread (some drivers bind connections to a thread);
         # the main thread fetches the next page meanwhile.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="360learning-load") as loader:
-            loader.submit(writer.ensure_table, columns).result()
-            params = dict(self.action_params)
-            since: dt.datetime | None = None
-            if mode == "incremental":
-                watermark = loader.submit(writer.last_watermark, self.table).result()
-                if watermark is not None:
-                    since = watermark - self.overlap
-                    params[field] = {"gte": since}  # type: ignore[index]
-            self.log.info(
-                "Loading %s into %s (%s%s)", action.describe(), self.table, mode,
-                f" since {since.isoformat()}" if since else "",
-            )
-            totals = {"rows": 0, "rejected": 0, "pages": 0}
-            newest: dt.datetime | None = None
-            known = {c.name for c in columns}
-            pending: Future[int] | None = None
-            for page in self.hook.iter_pages(action, **params):
-                if self._stop.is_set():
-                    raise ThreeSixtyLearningError(f"Load of {self.table} stopped (task killed)")
-                frame, rejects, extra = page_to_frame(page, columns)
+            try:
+                loader.submit(writer.ensure_table, columns).result()
+                params = dict(self.action_params)
+                since: dt.datetime | None = None
+                if mode == "incremental":
+                    watermark = loader.submit(writer.last_watermark, self.table).result()
+                    if watermark is not None:
+                        since = watermark - self.overlap
+                        params[field] = {"gte": since}  # type: ignore[index]
+                self.log.info(
+                    "Loading %s into %s (%s%s)", action.describe(), self.table, mode,
+                    f" since {since.isoformat()}" if since else "",
+                )
+                totals = {"rows": 0, "rejected": 0, "pages": 0}
+                newest: dt.datetime | None = None
+                known = {c.name for c in columns}
+                pending: Future[int] | None = None
+                for page in self.hook.iter_pages(action, **params):
+                    if self._stop.is_set():
+                        raise ThreeSixtyLearningError(f"Load of {self.table} stopped (task killed)")
+                    frame, rejects, extra = page_to_frame(page, columns)
+                    if pending is not None:
+                        totals["rows"] += pending.result()
+                    new_columns = [c for c in extra if c.name not in known]
+                    if new_columns:
+                        known.update(c.name for c in new_columns)
+                        columns = [*columns, *new_columns]
+                        self.log.info("New API fields become columns of %s: %s", self.table, [c.source for c in new_columns])
+                        loader.submit(writer.ensure_table, columns).result()
+                    if rejects:
+                        totals["rejected"] += len(rejects)
+                        self.log.warning("%d row(s) of this page quarantined in %s", len(rejects), self.rejects_table)
+                        loader.submit(writer.write_rejects, self.table, run_id, rejects).result()
+                    newest = _newest(frame, field, newest)
+                    totals["pages"] += 1
+                    pending = loader.submit(writer.upsert, frame, load_id)
                 if pending is not None:
                     totals["rows"] += pending.result()
-                new_columns = [c for c in extra if c.name not in known]
-                if new_columns:
-                    known.update(c.name for c in new_columns)
-                    columns = [*columns, *new_columns]
-                    self.log.info("New API fields become columns of %s: %s", self.table, [c.source for c in new_columns])
-                    loader.submit(writer.ensure_table, columns).result()
-                if rejects:
-                    totals["rejected"] += len(rejects)
-                    self.log.warning("%d row(s) of this page quarantined in %s", len(rejects), self.rejects_table)
-                    loader.submit(writer.write_rejects, self.table, run_id, rejects).result()
-                newest = _newest(frame, field, newest)
-                totals["pages"] += 1
-                pending = loader.submit(writer.upsert, frame, load_id)
-            if pending is not None:
-                totals["rows"] += pending.result()
-            deleted = loader.submit(writer.delete_not_loaded, load_id).result() if mode == "full" else 0
-            watermark_out = newest if newest is not None else (since + self.overlap if since else None)
-            loader.submit(
-                writer.record_load,
-                run_id=run_id, table=self.table, rows=totals["rows"], rejected=totals["rejected"],
-                watermark=watermark_out, mode=mode, started_at=started_at, finished_at=dt.datetime.now(dt.timezone.utc),
-            ).result()
+                deleted = 0
+                if mode == "full" and totals["rows"]:
+                    deleted = loader.submit(writer.delete_not_loaded, load_id).result()
+                elif mode == "full":
+                    # An empty answer is far likelier an API or permission problem than an empty tenant:
+                    # never let it wipe the table.
+                    self.log.warning("Full load of %s returned no rows: existing rows kept", self.table)
+                watermark_out = newest if newest is not None else (since + self.overlap if since else None)
+                loader.submit(
+                    writer.record_load,
+                    run_id=run_id, table=self.table, rows=totals["rows"], rejected=totals["rejected"],
+                    watermark=watermark_out, mode=mode, started_at=started_at, finished_at=dt.datetime.now(dt.UTC),
+                ).result()
+            finally:
+                loader.submit(writer.close).result()
         self.log.info(
             "%s: %d row(s) upserted from %d page(s), %d rejected, %d deleted; watermark %s",
             self.table, totals["rows"], totals["pages"], totals["rejected"], deleted, watermark_out,
@@ -247,7 +256,7 @@ def _sql_namespace(hook: DbApiHook) -> str:
         info = hook.get_openlineage_database_info(hook.get_connection(getattr(hook, hook.conn_name_attr)))
         if info is not None:
             return f"{info.scheme}://{info.authority}" if info.authority else info.scheme
-    except Exception:  # noqa: BLE001 - lineage must never fail a load
+    except Exception:
         pass
     return getattr(hook, "dialect_name", None) or hook.conn_type or "sql"
 

@@ -54,3 +54,64 @@ def test_lineage_names_the_endpoint_and_the_table(emulator: Any, connection: str
     assert [(d.namespace, d.name) for d in lineage.inputs] == [(emulator.url, "/api/v2/paths/stats")]
     assert [d.name for d in lineage.outputs] == ["learning360_path_stats"]
     assert lineage.outputs[0].namespace.startswith("sqlite")
+
+
+def _execute(operator: ThreeSixtyLearningToSqlOperator, try_number: int = 1) -> dict[str, Any]:
+    from types import SimpleNamespace
+
+    return operator.execute({"ti": SimpleNamespace(try_number=try_number), "run_id": "manual__kill_test"})  # type: ignore[arg-type]
+
+
+def test_a_task_that_dies_midway_and_is_retried_leaves_no_partial_or_duplicate_rows(
+    emulator_factory: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from airflow_provider_360learning.transfers.sql_writer import embedded_hook
+    from tests.conftest import CONN_ENV, connection_json
+
+    flaky = emulator_factory(fault_rate=1.0, fault_kinds=("drop",))
+    monkeypatch.setenv(CONN_ENV, connection_json(flaky.url))
+    database = str(tmp_path / "wh.db")
+
+    def operator(**kwargs: Any) -> ThreeSixtyLearningToSqlOperator:
+        return ThreeSixtyLearningToSqlOperator(
+            task_id="t", action="list_courses_statistics", table="stats", destination_conn_id="undefined",
+            embedded_default_path=database, mode="full", **kwargs,
+        )
+
+    # First try: two pages go through, then every request drops its connection and retries run out.
+    flaky.state.update_config(fault_rate=0.0)
+    first = operator(hook_params={"max_retries": 0, "requests_per_second": 0})
+    pages = first.hook.iter_pages
+    calls = {"n": 0}
+
+    def failing_after_two(*args: Any, **kwargs: Any) -> Any:
+        for page in pages(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                flaky.state.update_config(fault_rate=1.0)
+            yield page
+
+    monkeypatch.setattr(first.hook, "iter_pages", failing_after_two)
+    with pytest.raises(Exception, match=r"could not reach|HTTP 5"):
+        _execute(first, try_number=1)
+    hook = embedded_hook(database)
+    partial = hook.get_first("SELECT COUNT(*) FROM stats")[0]
+    assert partial % 500 == 0 and 0 < partial < 1250  # whole pages only
+    recorded = hook.get_first("SELECT COUNT(*) FROM sqlite_master WHERE name = '_360learning_loads'")[0]
+    assert not recorded or hook.get_first("SELECT COUNT(*) FROM _360learning_loads")[0] == 0  # no watermark moved
+
+    # The retry reloads everything: the same rows as a clean load, no duplicates.
+    flaky.state.update_config(fault_rate=0.0)
+    result = _execute(operator(hook_params={"requests_per_second": 0}), try_number=2)
+    assert result["rows"] == 1250
+    assert hook.get_first("SELECT COUNT(*), COUNT(DISTINCT id) FROM stats") == (1250, 1250)
+
+
+def test_on_kill_stops_between_pages(emulator: Any, connection: str, tmp_path: Any) -> None:
+    operator = ThreeSixtyLearningToSqlOperator(
+        task_id="t", action="list_courses_statistics", table="stats", destination_conn_id="undefined",
+        embedded_default_path=str(tmp_path / "wh.db"),
+    )
+    operator.on_kill()
+    with pytest.raises(Exception, match="stopped"):
+        _execute(operator)
