@@ -30,7 +30,10 @@ import pandas as pd
 import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
-from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import ThreeSixtyLearningToSqlOperator
+from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import (
+    ThreeSixtyLearningToSqlOperator,
+    destination_hook,
+)
 
 WAREHOUSE_CONN_ID = "360learning_warehouse"
 TABLE_PREFIX = "learning360_"
@@ -101,17 +104,6 @@ stats_to_warehouse()
 
 # --- Reporting: rebuilt whenever the loads above update their Assets ----------------------------
 REPORT_PREFIX = "report_360learning_"
-
-
-def _warehouse(conn_id: str) -> Any:
-    from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import ThreeSixtyLearningToSqlOperator
-
-    # The same resolution as the loads: the named connection, or the embedded default file.
-    probe = ThreeSixtyLearningToSqlOperator(
-        task_id="resolve_warehouse", action="list_users", table="-", destination_conn_id=conn_id,
-        embedded_default_path=embedded_warehouse_path(),
-    )
-    return probe.destination_hook
 
 
 def _read(hook: Any, table: str, columns: list[str]) -> pd.DataFrame:
@@ -194,7 +186,8 @@ def build_reports(hook: Any, now: pendulum.DateTime) -> dict[str, int]:
 def reporting() -> None:
     @task
     def build(params: dict[str, Any] | None = None) -> dict[str, int]:
-        hook = _warehouse((params or {}).get("warehouse_conn_id") or WAREHOUSE_CONN_ID)
+        conn_id = (params or {}).get("warehouse_conn_id") or WAREHOUSE_CONN_ID
+        hook = destination_hook(conn_id, embedded_warehouse_path())
         counts = build_reports(hook, pendulum.now("UTC"))
         print("Reporting tables rebuilt:", counts)
         return counts

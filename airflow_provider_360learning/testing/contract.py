@@ -24,7 +24,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urljoin, urlsplit
 
 from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
@@ -722,6 +722,11 @@ class ContractValidator:
 
     # ------------------------------------------------------------------ requests
 
+    def _route_url(self, method: str, parts: SplitResult) -> tuple[Any, Any] | list[str]:
+        """The documented operation and path values of a URL, or the error saying there is none."""
+        routed = self._route(method, parts.path)
+        return [self._unrouted(method, parts.path)] if routed is None else routed
+
     def request_errors(
         self,
         method: str,
@@ -731,9 +736,9 @@ class ContractValidator:
     ) -> list[str]:
         """Every way this request departs from the documented operation (empty list: conforms)."""
         parts = urlsplit(url)
-        routed = self._route(method, parts.path)
-        if routed is None:
-            return [self._unrouted(method, parts.path)]
+        routed = self._route_url(method, parts)
+        if isinstance(routed, list):
+            return routed
         op, path_values = routed
         lowered = {k.lower(): v for k, v in headers.items()}
         errors: list[str] = []
@@ -1002,9 +1007,9 @@ class ContractValidator:
         whether to skip them.
         """
         parts = urlsplit(url)
-        routed = self._route(method, parts.path)
-        if routed is None:
-            return [self._unrouted(method, parts.path)]
+        routed = self._route_url(method, parts)
+        if isinstance(routed, list):
+            return routed
         op, _ = routed
         lowered = {k.lower(): v for k, v in headers.items()}
         label = f"{op.label} -> {status}"

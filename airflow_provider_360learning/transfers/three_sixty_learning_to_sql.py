@@ -9,6 +9,7 @@ writes the same rows, never duplicates; a full refresh also removes rows the API
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,6 +29,7 @@ from airflow_provider_360learning.utils.tabular import Column, columns_for, page
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+log = logging.getLogger(__name__)
 Mode = Literal["incremental", "full"]
 # Filters that mark a row as new or changed, in order of preference (stats: completion; entities: edits).
 INCREMENTAL_FIELDS = ("completedAt", "modifiedAt")
@@ -37,6 +39,26 @@ def incremental_field_for(action: Action) -> str | None:
     """The bracket filter an incremental load of ``action`` uses, or ``None`` (full loads only)."""
     filters = {p.name for p in action.query_parameters if p.is_filter and "gte" in p.operators}
     return next((name for name in INCREMENTAL_FIELDS if name in filters), None)
+
+
+def destination_hook(conn_id: str, embedded_default_path: str | None = None) -> DbApiHook:
+    """The common.sql hook of ``conn_id``; when that connection is not defined and an embedded default
+    path is given, a SQLite hook on that file (how the example DAGs run with no set-up)."""
+    try:
+        hook = BaseHook.get_connection(conn_id).get_hook()
+    except AirflowNotFoundException:
+        if not embedded_default_path:
+            raise
+        from airflow_provider_360learning.transfers.sql_writer import embedded_hook
+
+        log.info("Connection %r is not defined: using the embedded database %s", conn_id, embedded_default_path)
+        hook = embedded_hook(embedded_default_path)
+    if not isinstance(hook, DbApiHook):
+        raise ThreeSixtyLearningError(
+            f"Connection {conn_id!r} has no common.sql hook ({type(hook).__name__}); "
+            "the destination must be a SQL database"
+        )
+    return hook
 
 
 class ThreeSixtyLearningToSqlOperator(BaseOperator):
@@ -104,24 +126,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
     @cached_property
     def destination_hook(self) -> DbApiHook:
         """The destination's common.sql hook (or the embedded default when the connection is absent)."""
-        try:
-            hook = BaseHook.get_connection(self.destination_conn_id).get_hook()
-        except AirflowNotFoundException:
-            if not self.embedded_default_path:
-                raise
-            from airflow_provider_360learning.transfers.sql_writer import embedded_hook
-
-            self.log.info(
-                "Connection %r is not defined: loading into the embedded database %s",
-                self.destination_conn_id, self.embedded_default_path,
-            )
-            hook = embedded_hook(self.embedded_default_path)
-        if not isinstance(hook, DbApiHook):
-            raise ThreeSixtyLearningError(
-                f"Connection {self.destination_conn_id!r} has no common.sql hook ({type(hook).__name__}); "
-                "the destination must be a SQL database"
-            )
-        return hook
+        return destination_hook(self.destination_conn_id, self.embedded_default_path)
 
     def _resolve_action(self) -> Action:
         try:
@@ -261,4 +266,4 @@ def _sql_namespace(hook: DbApiHook) -> str:
     return getattr(hook, "dialect_name", None) or hook.conn_type or "sql"
 
 
-__all__ = ["Column", "ThreeSixtyLearningToSqlOperator", "incremental_field_for"]
+__all__ = ["Column", "ThreeSixtyLearningToSqlOperator", "destination_hook", "incremental_field_for"]
