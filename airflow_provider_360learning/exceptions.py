@@ -18,6 +18,19 @@ class ThreeSixtyLearningError(AirflowException):
     """Base class of every error this provider raises."""
 
 
+def http_error_message(head: str, code: str | None, message: str | None, hint: str | None, *, ids: str = "") -> str:
+    """``<head> <code>: <message, truncated><ids>. <hint>`` (the parts that are set)."""
+    parts = [head]
+    if code:
+        parts.append(f" {code}")
+    if message:
+        parts.append(f": {message[:MAX_BODY_IN_MESSAGE]}")
+    parts.append(ids)
+    if hint:
+        parts.append(f". {hint}")
+    return "".join(parts)
+
+
 class ThreeSixtyLearningParameterError(ThreeSixtyLearningError, ValueError):
     """Parameters rejected before any request was sent; names the action and the parameter."""
 
@@ -54,17 +67,11 @@ class ThreeSixtyLearningAPIError(ThreeSixtyLearningError):
         self.code = code
         self.api_message = message
         self.path_params = dict(path_params or {})
-        parts = [f"360Learning action {action!r} ({method} {path}) failed: HTTP {status}"]
-        if code:
-            parts.append(f" {code}")
-        if message:
-            parts.append(f": {message[:MAX_BODY_IN_MESSAGE]}")
-        if self.path_params:
-            ids = ", ".join(f"{k}={v}" for k, v in self.path_params.items())
-            parts.append(f" [{ids}]")
-        if hint:
-            parts.append(f". {hint}")
-        super().__init__("".join(parts))
+        ids = ", ".join(f"{k}={v}" for k, v in self.path_params.items())
+        super().__init__(http_error_message(
+            f"360Learning action {action!r} ({method} {path}) failed: HTTP {status}", code, message, hint,
+            ids=f" [{ids}]" if ids else "",
+        ))  # fmt: skip
 
 
 class ThreeSixtyLearningBadRequestError(ThreeSixtyLearningAPIError):
@@ -106,6 +113,18 @@ _BY_STATUS: dict[int, type[ThreeSixtyLearningAPIError]] = {
     409: ThreeSixtyLearningConflictError,
     429: ThreeSixtyLearningRateLimitError,
 }
+
+
+class ThreeSixtyLearningBulkError(ThreeSixtyLearningError):
+    """Bulk operations finished with failed objects or in error; the successful objects stand."""
+
+    def __init__(self, message: str, report: Mapping[str, Any]) -> None:
+        self.report = dict(report)
+        super().__init__(message)
+
+
+class ThreeSixtyLearningWaitError(ThreeSixtyLearningError):
+    """A wait (sensor or deferred task) ended without its condition: timeout, failure or polling error."""
 
 
 def error_class_for(status: int) -> type[ThreeSixtyLearningAPIError]:

@@ -38,11 +38,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def emulator(scale: int) -> Iterator[str]:
+def emulator(scale: int, *flags: str) -> Iterator[str]:
+    """An emulator in its own process (extra CLI ``flags`` appended); yields its URL once it answers."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "airflow_provider_360learning.emulator", "--port", str(port), "--scale", str(scale),
-         "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET],
+         "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, *flags],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"

@@ -22,14 +22,13 @@ instead of one mapped task (and its token and requests) per session.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
+from airflow_provider_360learning.transfers.sql_writer import embedded_warehouse_path
 from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import (
     ThreeSixtyLearningToSqlOperator,
     destination_hook,
@@ -47,11 +46,6 @@ STREAMS: dict[str, str] = {
     "path_stats": "get_path_stats",
 }
 FULL_REFRESH_WEEKDAY = 6  # Sunday (pendulum/ISO: Monday is 0)
-
-
-def embedded_warehouse_path() -> str:
-    home = os.environ.get("AIRFLOW_HOME") or str(Path.home() / "airflow")
-    return str(Path(home) / "360learning_warehouse.db")
 
 
 def table_asset(table: str) -> Asset:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from airflow_provider_360learning.actions import ACTIONS
+from airflow_provider_360learning.operators.three_sixty_learning import operator_class_name, operator_module_name
 
 BEGIN = "<!-- actions-table:begin -->"
 END = "<!-- actions-table:end -->"
@@ -17,14 +18,16 @@ END = "<!-- actions-table:end -->"
 
 def render() -> str:
     lines = [
-        "| action | method and path | scope | page size | named by |",
-        "|---|---|---|---|---|",
+        "| action | method and path | scope | page size | named by | operator (`operators.<module>`) |",
+        "|---|---|---|---|---|---|",
     ]
     for action in sorted(ACTIONS.values(), key=lambda a: (a.api, a.path, a.method)):
         origin = "actions.csv" if action.in_actions_csv else "rule"
         size = str(action.page_size) if action.page_size else ""
+        operator = f"`{operator_module_name(action)}.{operator_class_name(action)}`"
         lines.append(
-            f"| `{action.name}` | {action.api}: `{action.method} {action.path}` | {action.scope or ''} | {size} | {origin} |"
+            f"| `{action.name}` | {action.api}: `{action.method} {action.path}` | {action.scope or ''} | {size} | {origin} "
+            f"| {operator} |"
         )
     return "\n".join(lines)
 

@@ -15,14 +15,16 @@ from typing import Any
 
 import pytest
 
-# Before anything imports Airflow: a throw-away home, no example DAGs.
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow-home-"))
+# Before anything imports Airflow: a throw-away home per test process (each pytest-xdist worker has its
+# own metadata database and embedded warehouse), no example DAGs.
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-home-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 REPO = Path(__file__).resolve().parents[1]
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 
 TEST_CLIENT_ID = "test-client-id"
 TEST_CLIENT_SECRET = "test-client-secret-7f3a9c1e"  # unique enough to find in any output
+TEST_EDX_CLIENT_SECRET = "test-edx-secret-5b8e2d4a"  # the edX emulator's, in tests/unit/edx
 CONN_ENV = "AIRFLOW_CONN_360LEARNING_DEFAULT"
 
 _ISSUED_TOKENS: set[str] = set()
@@ -67,8 +69,10 @@ def contract_errors(state: Any, *, requests_must_validate: bool) -> list[str]:
 def _undocumented_by_design(exchange: Any) -> bool:
     """An answer the documents do not define, given where they are silent (README: emulator assumptions),
     e.g. 400 for a forged ``next`` cursor or 501 for an operation not emulated yet."""
-    from airflow_provider_360learning.emulator.errors import UNDOCUMENTED_CODES
+    from airflow_provider_360learning.emulator.errors import UNDOCUMENTED_CODES, answer_outside_documents
 
+    if answer_outside_documents(exchange.action, exchange.status, exchange.response_body):
+        return True
     try:
         error = json.loads(exchange.response_body).get("error")
     except (ValueError, AttributeError):
@@ -130,8 +134,12 @@ def emulator_factory(learning360_emulator_factory: Callable[..., Any]) -> Iterat
 
 @pytest.fixture(scope="session")
 def airflow_db() -> None:
-    """Airflow's metadata database (SQLite in the temporary AIRFLOW_HOME), migrated once per session."""
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
+    """Airflow's metadata database (SQLite in the temporary AIRFLOW_HOME), migrated once per session: the very
+    database this process's Airflow is configured with, whichever test imported Airflow first."""
+    from airflow.configuration import conf
+
+    env = {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": conf.get("database", "sql_alchemy_conn")}
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=env)
 
 
 @pytest.fixture
@@ -164,6 +172,6 @@ def no_secret_in_any_output(caplog: pytest.LogCaptureFixture, capfd: pytest.Capt
     captured = capfd.readouterr()
     texts = [captured.out, captured.err, caplog.text]
     texts.extend(str(record.args) for record in caplog.records)
-    leaks = find_leaks("\n".join(texts), {TEST_CLIENT_SECRET, *_ISSUED_TOKENS})
+    leaks = find_leaks("\n".join(texts), {TEST_CLIENT_SECRET, TEST_EDX_CLIENT_SECRET, *_ISSUED_TOKENS})
     _ISSUED_TOKENS.clear()
     assert not leaks, f"secrets found in captured output: {leaks}"

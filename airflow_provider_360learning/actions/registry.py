@@ -19,6 +19,7 @@ DOCUMENTS: dict[str, str] = {
     "webhook": "360learning-webhook-api.json",
 }
 API_VERSION_HEADER = "360-api-version"
+MULTIPART = "multipart/form-data"
 
 _SCOPE_RE = re.compile(r"Required OAuth scopes?: `([^`]+)`")
 _PAGE_SIZE_RE = re.compile(r"page size of ([\d,]+)")
@@ -133,6 +134,11 @@ class Action:
         return self.body_schema_pointer is not None or bool(self.body_content_types)
 
     @property
+    def body_is_form(self) -> bool:
+        """The body travels as ``multipart/form-data`` (files and fields), not JSON."""
+        return MULTIPART in self.body_content_types and "application/json" not in self.body_content_types
+
+    @property
     def success_response(self) -> ResponseSpec | None:
         for status in sorted(self.responses):
             if status.startswith("2"):
@@ -242,8 +248,10 @@ def build_actions() -> dict[str, Action]:
                 body = op.get("requestBody") or {}
                 body_content = body.get("content", {})
                 body_pointer = None
-                if "application/json" in body_content:
-                    body_pointer = _pointer("paths", path, method, "requestBody", "content", "application/json", "schema")
+                for content_type in ("application/json", MULTIPART):
+                    if content_type in body_content:
+                        body_pointer = _pointer("paths", path, method, "requestBody", "content", content_type, "schema")
+                        break
                 actions[name] = Action(
                     name=name,
                     label=row["label"] if row else name.replace("_", " ").title(),

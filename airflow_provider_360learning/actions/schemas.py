@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import best_match
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from airflow_provider_360learning.actions.registry import DOCUMENTS, load_document
+from airflow_provider_360learning.actions.registry import DOCUMENTS, deref, load_document, resolve
+
+
+def _nullable_type(validator: Any, types: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    """``type`` that lets ``null`` through where OpenAPI 3.0's ``nullable: true`` says so (PATCH bodies
+    remove optional fields with ``null``)."""
+    if instance is None and schema.get("nullable") is True:
+        return
+    yield from Draft202012Validator.VALIDATORS["type"](validator, types, instance, schema)
+
+
+OpenApiValidator = validators.extend(Draft202012Validator, {"type": _nullable_type})
+"""JSON Schema 2020-12 plus OpenAPI 3.0's ``nullable``: what the official documents are written in."""
 
 
 @cache
-def _registry() -> Registry:
+def registry() -> Registry:
     resources = []
     for api in DOCUMENTS:
         document = load_document(api)
@@ -23,7 +36,7 @@ def _registry() -> Registry:
 
 
 @cache
-def schema_validator(api: str, pointer: str) -> Draft202012Validator:
+def schema_validator(api: str, pointer: str) -> Any:
     """Validator for the schema at ``pointer`` in document ``api``; built once, reused for every call.
 
     The schema is referenced by URI rather than copied, so its inner ``#/components/...`` refs resolve
@@ -31,7 +44,7 @@ def schema_validator(api: str, pointer: str) -> Draft202012Validator:
     """
     uri = load_document(api).uri
     schema: dict[str, Any] = {"$ref": f"{uri}#{pointer}"}
-    return Draft202012Validator(schema, registry=_registry(), format_checker=FormatChecker())
+    return OpenApiValidator(schema, registry=registry(), format_checker=FormatChecker())
 
 
 def first_error(api: str, pointer: str, instance: Any) -> str | None:
@@ -42,3 +55,21 @@ def first_error(api: str, pointer: str, instance: Any) -> str | None:
         return None
     location = "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in error.absolute_path)
     return f"{location}: {error.message}" if location else error.message
+
+
+def undeclared_properties(api: str, pointer: str, instance: Any) -> list[str]:
+    """Top-level fields of an object body that its schema does not declare (typos such as ``fistName``).
+
+    The documents leave ``additionalProperties`` open, but the API rejects fields its DTOs do not know;
+    saying so before the request names the field. Bodies whose schema lists no properties pass.
+    """
+    if not isinstance(instance, Mapping):
+        return []
+    doc = load_document(api).contents
+    schema = deref(doc, resolve(doc, pointer))
+    while isinstance(schema, Mapping) and len(schema.get("allOf", ())) == 1:
+        schema = deref(doc, schema["allOf"][0])
+    declared = schema.get("properties") if isinstance(schema, Mapping) else None
+    if not declared:
+        return []
+    return sorted(set(instance) - set(declared))

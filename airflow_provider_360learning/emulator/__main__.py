@@ -6,7 +6,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from airflow_provider_360learning.emulator.config import FAULT_KINDS, SERVICES, EmulatorConfig
+from airflow_provider_360learning.emulator.config import (
+    DEFAULT_EDX_CLIENT_ID,
+    DEFAULT_EDX_CLIENT_SECRET,
+    DEFAULT_SCIM_TOKEN,
+    FAULT_KINDS,
+    SERVICES,
+    EmulatorConfig,
+)
 
 
 def _fraction(text: str) -> float:
@@ -79,6 +86,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--token-ttl", type=float, default=3600.0, help="lifetime of access tokens in seconds")
     parser.add_argument("--service", choices=SERVICES, default="all", help="which emulated service(s) to mount")
     parser.add_argument(
+        "--scim-token",
+        default=DEFAULT_SCIM_TOKEN,
+        help="initial bearer token of the SCIM server (/scim/v2); POST /_emulator/scim/token issues a new one "
+        "and revokes it (one active token, as in 360Learning)",
+    )
+    parser.add_argument(
+        "--bulk-seconds-per-state",
+        type=_non_negative,
+        default=1.0,
+        help="seconds a bulk operation spends in each of pending, queued and running before it completes "
+        "(0 = completed at the first read)",
+    )
+    parser.add_argument("--edx-client-id", default=DEFAULT_EDX_CLIENT_ID, help="client id the edX emulator accepts")
+    parser.add_argument(
+        "--edx-client-secret", default=DEFAULT_EDX_CLIENT_SECRET, help="client secret the edX emulator accepts"
+    )
+    parser.add_argument(
         "--record-exchanges", action="store_true", help="keep the last 10,000 exchanges at /_emulator/exchanges"
     )
     return parser
@@ -102,6 +126,10 @@ def config_from_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
         token_ttl=args.token_ttl,
         service=args.service,
         record_exchanges=args.record_exchanges,
+        scim_token=args.scim_token,
+        edx_client_id=args.edx_client_id,
+        edx_client_secret=args.edx_client_secret,
+        bulk_seconds_per_state=args.bulk_seconds_per_state,
     )
 
 

@@ -1,9 +1,11 @@
 """The emulator's Starlette application: per-service API mounts and the ``/_emulator`` control interface.
 
-Request pipeline of the 360Learning API (``/api/v2``), in order: latency, token endpoint (exempt
+Request pipeline of the 360Learning API (``/api/v2``), in order: token endpoint (exempt
 from faults and rate limiting), fault injection, rate limit (429), routing (404/405),
 authentication (401), scope (403), ``360-api-version`` (400), path and query validation (400),
-handler (or 501 for actions not implemented yet). Every answer can be recorded as an exchange.
+handler (or 501 for actions not implemented yet), then latency before the answer leaves. The token is
+judged when the request arrives, as a server does, so ``--latency-ms`` slows answers without making a
+token that was fresh when sent look expired. Every answer can be recorded as an exchange.
 """
 
 from __future__ import annotations
@@ -21,9 +23,13 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from airflow_provider_360learning.actions import ACTIONS, Action
+from airflow_provider_360learning.emulator.bodies import read_body
 from airflow_provider_360learning.emulator.config import EmulatorConfig
+from airflow_provider_360learning.emulator.course_skills import course_skill_routes
 from airflow_provider_360learning.emulator.errors import ApiError, documented, plain, undocumented
 from airflow_provider_360learning.emulator.handlers import HANDLERS, Reply, RequestContext
+from airflow_provider_360learning.emulator.handlers.bulk import settle
+from airflow_provider_360learning.emulator.handlers.webhooks import SECRET_ANSWERS
 from airflow_provider_360learning.emulator.pagination import base_url
 from airflow_provider_360learning.emulator.routing import ActionRouter, check_headers, check_path_params, parse_query
 from airflow_provider_360learning.emulator.state import REDACTED, EmulatorState, Exchange, RowError
@@ -52,6 +58,12 @@ class EmulatorApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
+async def answer_delay(latency_ms: float) -> None:
+    """``--latency-ms``: the answer, already decided, waits before it is sent."""
+    if latency_ms > 0:
+        await asyncio.sleep(latency_ms / 1000)
+
+
 class LearningApi:
     """ASGI app of the 360Learning API v2: one generic pipeline for every action of :data:`ACTIONS`."""
 
@@ -66,9 +78,6 @@ class LearningApi:
         request = Request(scope, receive)
         body = await request.body()
         state = self.state
-        latency = state.settings.latency_ms
-        if latency > 0:
-            await asyncio.sleep(latency / 1000)
         action: Action | None = None
         fault: str | None = None
         match, allowed = self.router.match(request.method, scope["path"])
@@ -80,6 +89,7 @@ class LearningApi:
             if fault == "drop":
                 state.count_request(match.action.name if match else None, 0)
                 self.record(request, body, 0, (), b"", match.action if match else None, fault)
+                await answer_delay(state.settings.latency_ms)
                 await self.drop(scope, send)
                 return
             if fault is not None:
@@ -88,23 +98,24 @@ class LearningApi:
             else:
                 try:
                     action = match.action if match else None
-                    reply = self.api(request, match, allowed)
+                    reply = self.api(request, match, allowed, body)
                 except ApiError as exc:
                     reply = Reply(exc.status, exc.body, exc.headers)
         if action is not self.token_action:  # token requests have their own counter
             state.count_request(action.name if action else (match.action.name if match else None), reply.status)
         else:
             state.count_token_status(reply.status)
-        payload = dumps(reply.body)
-        response = Response(payload, reply.status, reply.headers, media_type="application/json")
+        payload = reply.payload()
+        response = Response(payload, reply.status, reply.headers, media_type=reply.media_type)
         if state.record_exchanges:
             self.record(request, body, reply.status, tuple(
                 (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers
             ), payload, match.action if match else None, fault)  # fmt: skip
+        await answer_delay(state.settings.latency_ms)
         await response(scope, receive, send)
 
     # -- pipeline ------------------------------------------------------------------------------
-    def api(self, request: Request, match: Any, allowed: tuple[str, ...]) -> Reply:
+    def api(self, request: Request, match: Any, allowed: tuple[str, ...], body: bytes = b"") -> Reply:
         state = self.state
         token = _bearer(request.headers.get("authorization", ""))
         client = state.known_token_client(token) if token else None
@@ -130,6 +141,7 @@ class LearningApi:
         handler = HANDLERS.get(action.name)
         if handler is None:
             raise undocumented("notImplemented", f"the emulator does not implement {action.describe()} yet")
+        settle(state)  # bulk operations whose time has come apply their effects first
         ctx = RequestContext(
             action=action,
             state=state,
@@ -137,6 +149,7 @@ class LearningApi:
             path_params=path_params,
             query=query,
             base_url=base_url(request.url.scheme, request.headers, request.scope.get("server")),
+            body=read_body(action, request.headers.get("content-type"), body),
         )
         return handler(ctx)
 
@@ -173,7 +186,8 @@ class LearningApi:
         return Reply(200, {"token_type": "Bearer", "access_token": token, "expires_in": expires},
                      {"Cache-Control": "no-store"})  # fmt: skip
 
-    async def drop(self, scope: Scope, send: Send) -> None:
+    @staticmethod
+    async def drop(scope: Scope, send: Send) -> None:
         """Close the connection without any response (what a crashed proxy looks like to the client)."""
         transport = scope.get(_TRANSPORT_KEY)
         if transport is not None:
@@ -204,6 +218,8 @@ class LearningApi:
         if action is self.token_action:
             body = _redact_json(body, "client_secret")
             payload = _redact_json(payload, "access_token")
+        elif action is not None and action.name in SECRET_ANSWERS:
+            payload = _redact_json(payload, "secret")  # webhook signing secrets stay out of the log too
         state.record(Exchange(
             method=request.method,
             url=str(request.url),
@@ -345,8 +361,44 @@ def _learning_routes(state: EmulatorState) -> list[BaseRoute]:
     return [Mount("/api/v2", app=LearningApi(state))]
 
 
-SERVICE_ROUTES: dict[str, Callable[[EmulatorState], list[BaseRoute]]] = {"360learning": _learning_routes}
-"""Per-service sub-apps; ``--service all`` mounts every entry (``edx`` and ``scim`` join later)."""
+def _scim_routes(state: EmulatorState) -> list[BaseRoute]:
+    from airflow_provider_360learning.emulator.scim import scim_routes
+
+    return scim_routes(state)
+
+
+def _edx_routes(state: EmulatorState) -> list[BaseRoute]:
+    from airflow_provider_360learning.emulator.edx import edx_routes
+
+    return edx_routes(state)
+
+
+SERVICE_ROUTES: dict[str, Callable[[EmulatorState], list[BaseRoute]]] = {
+    "360learning": _learning_routes,
+    "scim": _scim_routes,  # /scim/v2 (control: /_emulator/scim)
+    "edx": _edx_routes,  # /oauth2 and /enterprise, the edX gateway's own paths (control: /_emulator/edx)
+}
+"""Per-service sub-apps; ``--service all`` mounts every entry."""
+
+
+def _issued_tokens_endpoint(state: EmulatorState, services: Mapping[str, Any]) -> Callable[[Request], Any]:
+    """``GET /_emulator/tokens/issued``: every token issued per service, so an end-to-end test run in other
+    processes (a real Airflow stack) can scan its logs, XComs and rendered fields for them."""
+
+    async def issued(request: Request) -> Response:
+        tokens: dict[str, list[str]] = {"360learning": state.issued_token_values()}
+        if "scim" in services:
+            from airflow_provider_360learning.emulator.scim.state import scim_state
+
+            scim = scim_state(state)
+            tokens["scim"] = sorted({scim.initial_token, scim.token})
+        if "edx" in services:
+            from airflow_provider_360learning.emulator.edx.state import edx_state
+
+            tokens["edx"] = edx_state(state).issued_token_values()
+        return JSONResponse(tokens)
+
+    return issued
 
 
 def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | None = None) -> Starlette:
@@ -356,7 +408,18 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
     services: Mapping[str, Callable[[EmulatorState], list[BaseRoute]]] = (
         SERVICE_ROUTES if config.service == "all" else {config.service: SERVICE_ROUTES[config.service]}
     )
-    routes: list[BaseRoute] = [Mount("/_emulator", routes=_control_routes(state))]
+    control = _control_routes(state)
+    control.extend(course_skill_routes(state))
+    if "scim" in services:
+        from airflow_provider_360learning.emulator.scim import scim_control_routes
+
+        control.extend(scim_control_routes(state))
+    if "edx" in services:
+        from airflow_provider_360learning.emulator.edx import edx_control_routes
+
+        control.extend(edx_control_routes(state))
+    control.append(Route("/tokens/issued", _issued_tokens_endpoint(state, services), methods=["GET"]))
+    routes: list[BaseRoute] = [Mount("/_emulator", routes=control)]
     for build in services.values():
         routes.extend(build(state))
     app = EmulatorApp(routes=routes)

@@ -6,8 +6,16 @@ import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-SERVICES = ("all", "360learning")
-"""Values of ``--service``: ``all`` mounts every emulated service; later ``edx`` and ``scim`` join."""
+SERVICES = ("all", "360learning", "scim", "edx")
+"""Values of ``--service``: ``all`` mounts every emulated service (the SCIM server at ``/scim/v2``, the edX
+gateway at ``/oauth2`` and ``/enterprise``)."""
+
+DEFAULT_EDX_CLIENT_ID = "emulator-edx-client-id"
+DEFAULT_EDX_CLIENT_SECRET = "emulator-edx-client-secret"
+"""Credentials the edX emulator accepts (``--edx-client-id`` / ``--edx-client-secret``)."""
+
+DEFAULT_SCIM_TOKEN = "emulator-scim-token"
+"""Initial bearer token of the SCIM emulator (``--scim-token``); a new one is issued at ``POST /_emulator/scim/token``."""
 
 FAULT_KINDS = ("500", "502", "503", "drop")
 """Injected faults rotate through these kinds: three HTTP statuses and a dropped connection."""
@@ -49,6 +57,11 @@ class EmulatorConfig:
     record_exchanges: bool = False
     exchange_log_size: int = 10_000
     anchor: str = DEFAULT_ANCHOR
+    scim_token: str = field(default=DEFAULT_SCIM_TOKEN, repr=False)
+    edx_client_id: str = DEFAULT_EDX_CLIENT_ID
+    edx_client_secret: str = field(default=DEFAULT_EDX_CLIENT_SECRET, repr=False)
+    bulk_seconds_per_state: float = 1.0
+    """Seconds a bulk operation spends in each state (pending, queued, running); 0 completes it at the first read."""
 
     def __post_init__(self) -> None:
         if self.scopes is not None and not isinstance(self.scopes, tuple):
@@ -72,6 +85,12 @@ class EmulatorConfig:
             raise ValueError("exchange_log_size must be >= 1")
         if not self.client_id or not self.client_secret:
             raise ValueError("client_id and client_secret must not be empty")
+        if not self.scim_token:
+            raise ValueError("scim_token must not be empty")
+        if not self.edx_client_id or not self.edx_client_secret:
+            raise ValueError("edx_client_id and edx_client_secret must not be empty")
+        if not math.isfinite(self.bulk_seconds_per_state) or self.bulk_seconds_per_state < 0:
+            raise ValueError(f"bulk_seconds_per_state must be a finite number >= 0, got {self.bulk_seconds_per_state}")
 
     @property
     def granted_scopes(self) -> frozenset[str]:

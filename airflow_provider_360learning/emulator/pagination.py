@@ -44,6 +44,8 @@ class View:
     """Attributes of an added row in this view, or ``None`` when the row does not belong to the view."""
     aliases: Mapping[str, str] = field(default_factory=dict)
     """Filter name -> row field when they differ (``sessionId`` filters ``_id`` of sessions)."""
+    transform: Callable[[Row], Row] | None = None
+    """Rows of another shape derived from the collection's (enrolments from path statistics), filtered as such."""
 
     @classmethod
     def whole(cls, collection: Collection, overlay: Overlay | None, **kwargs: Any) -> View:
@@ -85,6 +87,7 @@ def scan_page(view: View, start: int, filters: Iterable[Filter], page_size: int)
     deleted = ov.deleted if ov is not None and ov.deleted else None
     patched = ov.patched if ov is not None and ov.patched else None
     item = view.collection.item
+    transform = view.transform
     for seg in view.segments:
         if seg.end <= start:
             continue
@@ -101,6 +104,8 @@ def scan_page(view: View, start: int, filters: Iterable[Filter], page_size: int)
                     continue
                 if patched is not None and oid in patched:
                     row = apply_patch(row, patched[oid])
+            if transform is not None:
+                row = transform(row)
             if not row_tests or all(t(row.get(name)) for name, t in row_tests):
                 if len(out) == page_size:
                     return out, i
@@ -110,6 +115,8 @@ def scan_page(view: View, start: int, filters: Iterable[Filter], page_size: int)
         attrs = view.added_attrs(row)
         if attrs is None:
             continue
+        if transform is not None:
+            row = transform(row)
         if all(t(attrs[name] if name in attrs else row.get(name)) for name, t in tests):
             if len(out) == page_size:
                 return out, index

@@ -111,15 +111,15 @@ class TokenGrant:
 
 
 @cache
-def _row_validator(schema_name: str) -> Any:
-    """JSON Schema validator of one component of the core document (for rows added or patched by tests)."""
+def _row_validator(schema_name: str, document: str = "core") -> Any:
+    """JSON Schema validator of one component of a document (for rows added or patched by tests)."""
     import jsonschema
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
     from airflow_provider_360learning.actions import load_document
 
-    doc = load_document("core")
+    doc = load_document(document)
     registry: Registry[Any] = Registry().with_resource(
         doc.uri, Resource.from_contents(dict(doc.contents), default_specification=DRAFT202012)
     )
@@ -147,6 +147,7 @@ class EmulatorState:
         self._exchanges: deque[Exchange] = deque(maxlen=self.config.exchange_log_size)
         self.record_exchanges = self.config.record_exchanges
         self._clock_offset = 0.0
+        self._frozen_at: float | None = None
         self._issued: deque[str] = deque(maxlen=10_000)
         self.reset()
 
@@ -159,6 +160,7 @@ class EmulatorState:
         with self.lock:
             self.settings = RuntimeSettings.from_config(self.config)
             self._overlays: dict[str, Overlay] = {}
+            self.relations: dict[str, dict[Any, Any]] = {}
             if not keep_tokens or not hasattr(self, "_tokens"):
                 self._tokens: dict[str, TokenGrant] = {}
             self._buckets: dict[str, _Bucket] = {}
@@ -172,6 +174,7 @@ class EmulatorState:
             self.rate_limited = 0
             self._exchanges.clear()
             self._clock_offset = 0.0
+            self._frozen_at = None
 
     def update_config(self, **changes: Any) -> RuntimeSettings:
         """Change fault rate, latency, rate limit, token ttl or scopes at run time."""
@@ -197,8 +200,19 @@ class EmulatorState:
 
     # -- clock -------------------------------------------------------------------------------
     def now(self) -> float:
-        """Wall clock plus :meth:`advance_time` offsets (token expiry without sleeping)."""
-        return time.time() + self._clock_offset
+        """Wall clock (or the frozen instant) plus :meth:`advance_time` offsets (token expiry without sleeping)."""
+        base = time.time() if self._frozen_at is None else self._frozen_at
+        return base + self._clock_offset
+
+    def freeze_time(self) -> None:
+        """Stop the wall clock at this instant: only :meth:`advance_time` moves it (tests of state timings
+        that must not depend on how fast the machine runs). :meth:`reset` lets it run again."""
+        with self.lock:
+            self._frozen_at = time.time()
+
+    def today(self) -> int:
+        """"Now" of the platform for writes, in whole seconds: the clock, never before the data anchor."""
+        return max(int(self.now()), self.tenant.anchor_ts)
 
     def advance_time(self, seconds: float) -> None:
         with self.lock:
@@ -355,18 +369,21 @@ class EmulatorState:
             row = apply_patch(row, ov.patched[oid])
         return row
 
-    def add_row(self, collection: str, row: Mapping[str, Any], *, validate: bool = True) -> dict[str, Any]:
+    def add_row(
+        self, collection: str, row: Mapping[str, Any], *, validate: bool = True, fill: bool = True
+    ) -> dict[str, Any]:
         """Append a row; missing fields come from a generated template so the row stays contract-valid.
 
         ``validate=False`` lets a test serve a row that breaks the contract on purpose (to prove that a
         client quarantines what it cannot load); such responses fail the suite's contract check.
+        ``fill=False`` takes the row as given (API writes build complete rows themselves).
         """
         coll = self.collection(collection)
         self._check_keys(coll, row)
         with self.lock:
             ov = self.overlay(collection)
             index = ov.next_index
-            new = {**coll.template(index), **row, **self._added_defaults(collection, row)}
+            new = {**(coll.template(index) if fill else {}), **row, **self._added_defaults(collection, row)}
             new["_id"] = str(new["_id"]).lower() if "_id" in row else coll.object_id(index)
             if self.get_row(collection, new["_id"]) is not None:
                 raise RowError(f"{collection} row {new['_id']} already exists", 409)
@@ -415,6 +432,20 @@ class EmulatorState:
                 ov.deleted.add(oid)
                 ov.patched.pop(oid, None)
 
+    def rows(self, collection: str) -> Iterable[dict[str, Any]]:
+        """Every current row of a small collection, generated ones first (a full scan: not for users)."""
+        coll = self.collection(collection)
+        for i in range(len(coll)):
+            row = self.get_row(collection, coll.object_id(i))
+            if row is not None:
+                yield row
+        yield from (row for _, row in list(self.overlay(collection).added.values()))
+
+    def relation(self, name: str) -> dict[Any, Any]:
+        """A named side table of API writes (tags of a path, managers of a user...), emptied by :meth:`reset`."""
+        with self.lock:
+            return self.relations.setdefault(name, {})
+
     def _added_defaults(self, collection: str, row: Mapping[str, Any]) -> dict[str, Any]:
         """Keep references consistent for rows that hang under a parent (session -> path)."""
         if collection == "path_session_user_stats":
@@ -435,14 +466,14 @@ class EmulatorState:
     def _check_keys(coll: Collection, row: Mapping[str, Any]) -> None:
         if not isinstance(row, Mapping):
             raise RowError("a row must be a JSON object")
-        unknown = set(row) - _schema_properties(coll.schema) - coll.hidden
+        unknown = set(row) - _schema_properties(coll.schema, coll.document) - coll.hidden
         if unknown:
             raise RowError(f"{coll.name} rows have no field(s) {sorted(unknown)} (schema {coll.schema})")
 
     @staticmethod
     def _validate(coll: Collection, row: Mapping[str, Any]) -> None:
         visible = {k: v for k, v in row.items() if k not in coll.hidden}
-        errors = sorted(_row_validator(coll.schema).iter_errors(visible), key=lambda e: list(e.path))
+        errors = sorted(_row_validator(coll.schema, coll.document).iter_errors(visible), key=lambda e: list(e.path))
         if errors:
             first = errors[0]
             where = "/".join(str(p) for p in first.path) or "(row)"
@@ -460,10 +491,10 @@ _MISSING: Any = _Missing()
 
 
 @cache
-def _schema_properties(schema_name: str) -> frozenset[str]:
+def _schema_properties(schema_name: str, document: str = "core") -> frozenset[str]:
     from airflow_provider_360learning.actions import load_document
 
-    schema = load_document("core").contents["components"]["schemas"][schema_name]
+    schema = load_document(document).contents["components"]["schemas"][schema_name]
     return frozenset(schema.get("properties", ()))
 
 

@@ -102,6 +102,8 @@ class Collection:
     code: int = 0
     schema: str = ""
     """Name of the component schema that every row satisfies (``UserDTO``...)."""
+    document: str = "core"
+    """The official document declaring ``schema`` (``core``, or ``webhook`` for subscriptions)."""
     hidden: frozenset[str] = frozenset()
     """Row keys that filters read but responses never show (stripped by the response projection)."""
 
@@ -498,6 +500,11 @@ class Tenant:
             for c in (self.users, self.groups, self.courses, self.course_stats, self.paths, self.path_sessions,
                       self.enrollments)
         }  # fmt: skip
+        from airflow_provider_360learning.emulator.seeded import SEEDED  # the small families build on this module
+
+        for kind, count in SEEDED:
+            small = kind(self, count)
+            self.collections[small.name] = small
 
     def _plan_sessions(self) -> list[SessionPlan]:
         plans: list[SessionPlan] = []
@@ -546,10 +553,15 @@ class Tenant:
     def tag_id(self, i: int) -> str:
         return f"{self.anchor_ts - 3 * YEAR:08x}{self._tag_mid}{i:010x}"
 
+    def media_id(self, i: int) -> str:
+        """Id of the ``i``-th media (images uploaded through the API get the next ones)."""
+        return f"{self.anchor_ts - 3 * YEAR:08x}{self.tag:04x}{MEDIA:02x}{i:010x}"
+
     def step_id(self, i: int) -> str:
         return f"{self.anchor_ts - 3 * YEAR:08x}{self.tag:04x}{STEPS:02x}{i:010x}"
 
     def certificate_id(self, i: int) -> str:
+        """Id of certificate ``i``: 0 is the onboarding path's certificate outline, ``1 + g`` the one of path stat ``g``."""
         return f"{self.anchor_ts - 3 * YEAR + (i >> 4):08x}{self.tag:04x}{CERTIFICATES:02x}{i:010x}"
 
     @property

@@ -13,11 +13,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin
 
-from airflow_provider_360learning.actions import ACTIONS, Action, Parameter
-from airflow_provider_360learning.actions.schemas import first_error
+from airflow_provider_360learning.actions import ACTIONS, Action, Parameter, multipart
+from airflow_provider_360learning.actions.schemas import first_error, undeclared_properties
 from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningAPIError,
     ThreeSixtyLearningParameterError,
@@ -46,6 +47,14 @@ class ApiRequest:
     query: tuple[tuple[str, str], ...] = ()
     json_body: Any = None
     path_params: Mapping[str, str] = field(default_factory=dict)
+    form: tuple[bytes, str] | None = field(default=None, repr=False)
+    """A ``multipart/form-data`` body and its content type (boundary included), instead of JSON."""
+
+    def send_kwargs(self) -> dict[str, Any]:
+        """Body arguments for requests or aiohttp: ``json=`` or the form's bytes and content type."""
+        if self.form is not None:
+            return {"data": self.form[0], "headers": {"Content-Type": self.form[1]}}
+        return {"json": self.json_body}
 
     @property
     def method(self) -> str:
@@ -108,6 +117,14 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
+def _text_flag(param: Parameter, text: str) -> str:
+    """``"True"``/``"False"`` as the ``"true"``/``"false"`` a text flag's enum lists (Jinja renders bools capitalised)."""
+    enum = param.schema.get("enum")
+    if enum and text not in enum and text.lower() in enum and text.lower() in ("true", "false"):
+        return text.lower()
+    return text
+
+
 def _filter_query(action: Action, param: Parameter, value: Any) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     """Render a bracket filter: ``{"gte": d}`` -> ``completedAt[gte]=...``; a bare value means ``eq``."""
     if not isinstance(value, Mapping):
@@ -144,6 +161,10 @@ def _filter_query(action: Action, param: Parameter, value: Any) -> tuple[list[tu
 
 
 def _check(action: Action, name: str, pointer: str, instance: Any) -> None:
+    if name == BODY_PARAMETER:
+        undeclared = undeclared_properties(action.api, pointer, instance)
+        if undeclared:
+            raise ThreeSixtyLearningParameterError(action.name, f"{BODY_PARAMETER}.{undeclared[0]}", "is not a field of this request body")
     problem = first_error(action.api, pointer, instance)
     if problem:
         raise ThreeSixtyLearningParameterError(action.name, name, f"is invalid: {problem}")
@@ -186,7 +207,14 @@ def build_request(name: str | Action, params: Mapping[str, Any]) -> ApiRequest:
             if _is_datetime_schema(param.schema):
                 value = render_datetime(value, operator="eq", action=action.name, parameter=param.name)
             values = value if isinstance(value, (list, tuple)) else [value]
-            instance = [_scalar(v) for v in values] if param.schema.get("type") == "array" else value
+            if param.schema.get("type") == "array":
+                instance: Any = [_scalar(v) for v in values]
+            elif param.schema.get("type") == "string":
+                # Query values travel as text: a bool is "true"/"false", as is a rendered template's "True".
+                value = instance = _text_flag(param, _scalar(value))
+                values = [value]
+            else:
+                instance = value
             _check(action, param.name, param.schema_pointer, instance)
             query.extend((param.name, _scalar(v)) for v in values)
 
@@ -198,11 +226,57 @@ def build_request(name: str | Action, params: Mapping[str, Any]) -> ApiRequest:
             raise ThreeSixtyLearningParameterError(action.name, BODY_PARAMETER, "is not accepted: this action takes no request body")
         if action.body_schema_pointer is None:
             raise ThreeSixtyLearningParameterError(
-                action.name, BODY_PARAMETER, f"must be sent as {list(action.body_content_types)}, which this hook does not send yet"
+                action.name, BODY_PARAMETER, f"must be sent as {list(action.body_content_types)}, which this hook does not send"
             )
+        if action.body_is_form:
+            form_body = _form_body(action, body)
+            _check(action, BODY_PARAMETER, action.body_schema_pointer, multipart.for_validation(action, form_body))
+            return ApiRequest(action=action, path=path, query=tuple(query), path_params=path_params,
+                              form=multipart.encode(action, form_body))  # fmt: skip
         body = json.loads(json.dumps(body, default=_json_default))
         _check(action, BODY_PARAMETER, action.body_schema_pointer, body)
     return ApiRequest(action=action, path=path, query=tuple(query), json_body=body, path_params=path_params)
+
+
+def _form_body(action: Action, body: Any) -> dict[str, Any]:
+    """A form body with its files read: a file field takes bytes, a :class:`FilePart`, a local path or an
+    object-storage URL (``s3://...``, read with Airflow's ``ObjectStoragePath``)."""
+    if not isinstance(body, Mapping):
+        raise ThreeSixtyLearningParameterError(action.name, BODY_PARAMETER, "must be an object of form fields")
+    files = multipart.binary_fields(action)
+    out: dict[str, Any] = {}
+    for name, value in body.items():
+        if name in files and value is not None:
+            value = _file_part(action, name, value)
+        elif isinstance(value, (dt.datetime, dt.date)):
+            value = _json_default(value)
+        out[name] = value
+    return out
+
+
+def _file_part(action: Action, name: str, value: Any) -> multipart.FilePart:
+    where = f"{BODY_PARAMETER}.{name}"
+    if isinstance(value, multipart.FilePart):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return multipart.FilePart(bytes(value), name)
+    if hasattr(value, "read"):
+        return multipart.FilePart.named(value.read(), getattr(value, "name", name))
+    if isinstance(value, (str, PurePath)):
+        text = str(value)
+        try:
+            if "://" in text:
+                from airflow.sdk import ObjectStoragePath
+
+                storage = ObjectStoragePath(text)
+                return multipart.FilePart.named(storage.read_bytes(), storage.name)
+            local = Path(text)
+            return multipart.FilePart.named(local.read_bytes(), local.name)
+        except (OSError, ValueError) as exc:
+            raise ThreeSixtyLearningParameterError(action.name, where, f"names a file that cannot be read: {text} ({exc})") from None
+    raise ThreeSixtyLearningParameterError(
+        action.name, where, f"must be bytes, a file object, a local path or a storage URL, got {type(value).__name__}"
+    )
 
 
 def _json_default(value: Any) -> Any:
@@ -221,6 +295,21 @@ def next_page_url(current_url: str, link_header: str | None) -> str | None:
     if not match:
         return None
     return urljoin(current_url, match.group(1))
+
+
+_OPERATION_LOCATION_RE = re.compile(r"/bulk/operations/([a-fA-F0-9]{24})/?(?:\?.*)?$")
+
+
+def bulk_operation_id(request: ApiRequest, status: int, location: str | None) -> str:
+    """The bulk operation id a 202 answer's ``Location`` names (``.../bulk/operations/{id}``)."""
+    match = _OPERATION_LOCATION_RE.search(location or "")
+    if status != 202 or match is None:
+        action = request.action
+        raise ThreeSixtyLearningAPIError(
+            action=action.name, method=action.method, path=action.path, status=status,
+            message=f"expected 202 with a Location of the bulk operation, got Location {location!r}",
+        )
+    return match.group(1).lower()
 
 
 def retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> float | None:

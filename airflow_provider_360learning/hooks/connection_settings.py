@@ -72,7 +72,22 @@ def _number(conn_id: str, name: str, raw: Any, minimum: float) -> float:
     return value
 
 
-def base_url_from(conn_id: str, host: str | None, port: int | None, schema: str | None) -> str | None:
+def tuning_values(
+    conn_id: str, extra: Mapping[str, Any], overrides: Mapping[str, Any] | None, defaults: Mapping[str, float]
+) -> dict[str, float]:
+    """The numeric tuning fields: hook keyword override, else connection extra, else default (all >= 0)."""
+    values: dict[str, float] = {}
+    for name, default in defaults.items():
+        raw = (overrides or {}).get(name)
+        if raw is None:
+            raw = extra.get(name, default)
+        values[name] = _number(conn_id, name, raw, 0)
+    return values
+
+
+def base_url_from(
+    conn_id: str, host: str | None, port: int | None, schema: str | None, *, example: str = "https://app.360learning.com"
+) -> str | None:
     """Base URL from ``host`` (with scheme, optionally port); ``None`` when host is empty."""
     if not host:
         return None
@@ -82,7 +97,7 @@ def base_url_from(conn_id: str, host: str | None, port: int | None, schema: str 
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ThreeSixtyLearningConnectionConfigError(
-            f"Connection {conn_id!r}: host {host!r} is not a base URL such as https://app.360learning.com"
+            f"Connection {conn_id!r}: host {host!r} is not a base URL such as {example}"
         )
     return url.rstrip("/")
 
@@ -109,12 +124,7 @@ def settings_from_connection(
             f"Connection {conn_id!r}: extra field 'region' must be one of {sorted(REGION_HOSTS)}, got {region!r}"
         )
     explicit = base_url_from(conn_id, host, port, schema)
-    values: dict[str, float] = {}
-    for name, default in DEFAULTS.items():
-        raw = (overrides or {}).get(name)
-        if raw is None:
-            raw = extra.get(name, default)
-        values[name] = _number(conn_id, name, raw, 0)
+    values = tuning_values(conn_id, extra, overrides, DEFAULTS)
     return ConnectionSettings(
         conn_id=conn_id,
         base_url=explicit or REGION_HOSTS[region],

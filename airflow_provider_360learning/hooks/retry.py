@@ -8,9 +8,13 @@ requests (POST, PATCH) are resent only when the API cannot have processed them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
+import aiohttp
+import requests
 from tenacity import (
     RetryCallState,
     retry_if_exception,
@@ -20,8 +24,40 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
-from airflow_provider_360learning.hooks.api_request import NOT_PROCESSED_STATUSES, RETRYABLE_STATUSES
-from airflow_provider_360learning.hooks.connection_settings import ConnectionSettings
+from airflow_provider_360learning.hooks.api_request import (
+    NOT_PROCESSED_STATUSES,
+    RETRYABLE_STATUSES,
+    retry_after_seconds,
+)
+
+SYNC_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+"""Transport failures of a ``requests`` call that a retry may mend (every sync hook of this provider)."""
+SYNC_UNSENT_ERRORS: tuple[type[BaseException], ...] = (requests.exceptions.ConnectTimeout,)
+"""Failures that prove the request never reached the server: safe to resend even a POST."""
+ASYNC_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    aiohttp.ClientConnectionError,
+    aiohttp.ClientPayloadError,
+    asyncio.TimeoutError,
+)
+ASYNC_UNSENT_ERRORS: tuple[type[BaseException], ...] = (aiohttp.ClientConnectorError,)
+
+
+class RetrySettings(Protocol):
+    """What the retry policy reads from a hook's settings (360Learning's, edX's...)."""
+
+    @property
+    def max_retries(self) -> int: ...
+    @property
+    def max_retry_wait(self) -> float: ...
+    @property
+    def backoff_initial(self) -> float: ...
+    @property
+    def backoff_max(self) -> float: ...
 
 
 class RetryableResponse(Exception):
@@ -32,6 +68,12 @@ class RetryableResponse(Exception):
         self.status = status
         self.body = body
         self.retry_after = retry_after
+
+
+def raise_if_retryable(status: int, headers: Mapping[str, str], body: bytes) -> None:
+    """Turn a 429 or 5xx answer into :class:`RetryableResponse` (with its ``Retry-After``)."""
+    if status == 429 or status >= 500:
+        raise RetryableResponse(status, body, retry_after_seconds(headers.get("Retry-After")))
 
 
 class WaitRetryAfter(wait_base):
@@ -50,7 +92,7 @@ class WaitRetryAfter(wait_base):
 
 
 def retry_kwargs(
-    settings: ConnectionSettings,
+    settings: RetrySettings,
     *,
     idempotent: bool,
     connection_errors: tuple[type[BaseException], ...],

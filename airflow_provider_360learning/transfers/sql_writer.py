@@ -142,6 +142,14 @@ def _quote_char(hook: Any) -> str:
     return '"'
 
 
+def embedded_warehouse_path() -> str:
+    """The embedded default warehouse of the example DAGs: ``$AIRFLOW_HOME/360learning_warehouse.db``."""
+    import os
+
+    home = os.environ.get("AIRFLOW_HOME") or str(Path.home() / "airflow")
+    return str(Path(home) / "360learning_warehouse.db")
+
+
 def embedded_hook(path: str | Path) -> DbApiHook:
     """A SQLite hook on the file at ``path`` (created with its folder), for loads with no connection defined."""
     from airflow.providers.sqlite.hooks.sqlite import SqliteHook

@@ -1,8 +1,9 @@
 """Stream a 360Learning list action into a table of any database that has a common.sql hook.
 
-Page by page: each page is typed from the action's response schema (``utils.tabular``), upserted on
-its key in one transaction (``transfers.sql_writer``), and loaded while the next page is fetched, so
-loading hides under the network wait and at most two pages are in memory. A re-run or a retried task
+Page by page: the task's main thread only fetches pages; a loader thread (``transfers.page_loader``)
+types them from the action's response schema (``utils.tabular``) and upserts them on their key in
+batches of a few pages, one transaction each (``transfers.sql_writer``), so typing and loading hide
+under the network wait and only a few pages are in memory. A re-run or a retried task
 writes the same rows, never duplicates; a full refresh also removes rows the API no longer returns.
 """
 
@@ -12,7 +13,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -23,8 +24,9 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 from airflow_provider_360learning.actions import ACTIONS, Action
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningError, ThreeSixtyLearningParameterError
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+from airflow_provider_360learning.transfers.page_loader import DEFAULT_BATCH_ROWS, PageLoader
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
-from airflow_provider_360learning.utils.tabular import Column, columns_for, page_to_frame, warehouse_name
+from airflow_provider_360learning.utils.tabular import Column, columns_for
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -79,6 +81,8 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         embedded database file at this path instead (what the example DAG does with no set-up).
     :param three_sixty_learning_conn_id: the 360Learning connection.
     :param hook_params: keyword overrides for :class:`ThreeSixtyLearningHook` (timeouts, retries...).
+    :param rows_per_transaction: pages are upserted in batches of about this many rows, one transaction
+        each (a killed task leaves whole batches, which a retry upserts again).
     """
 
     template_fields: Sequence[str] = ("action", "table", "destination_conn_id", "action_params", "mode")
@@ -101,6 +105,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         rejects_table: str = "_360learning_rejects",
         three_sixty_learning_conn_id: str = ThreeSixtyLearningHook.default_conn_name,
         hook_params: dict[str, Any] | None = None,
+        rows_per_transaction: int = DEFAULT_BATCH_ROWS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -117,6 +122,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         self.rejects_table = rejects_table
         self.three_sixty_learning_conn_id = three_sixty_learning_conn_id
         self.hook_params = hook_params or {}
+        self.rows_per_transaction = rows_per_transaction
         self._stop = threading.Event()
 
     @cached_property
@@ -153,8 +159,9 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
             metadata_table=self.metadata_table, rejects_table=self.rejects_table,
         )
 
-        # Every database call runs in one loader thread (some drivers bind connections to a thread);
-        # the main thread fetches the next page meanwhile.
+        # Every database call runs on one loader thread (some drivers bind a connection to its thread).
+        # The main thread only fetches pages; the loader types, quarantines and upserts them in batches,
+        # so that work overlaps the network wait.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="360learning-load") as loader:
             try:
                 loader.submit(writer.ensure_table, columns).result()
@@ -169,54 +176,46 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                     "Loading %s into %s (%s%s)", action.describe(), self.table, mode,
                     f" since {since.isoformat()}" if since else "",
                 )
-                totals = {"rows": 0, "rejected": 0, "pages": 0}
-                newest: dt.datetime | None = None
-                known = {c.name for c in columns}
-                pending: Future[int] | None = None
-                for page in self.hook.iter_pages(action, **params):
-                    if self._stop.is_set():
-                        raise ThreeSixtyLearningError(f"Load of {self.table} stopped (task killed)")
-                    frame, rejects, extra = page_to_frame(page, columns)
-                    if pending is not None:
-                        totals["rows"] += pending.result()
-                    new_columns = [c for c in extra if c.name not in known]
-                    if new_columns:
-                        known.update(c.name for c in new_columns)
-                        columns = [*columns, *new_columns]
-                        self.log.info("New API fields become columns of %s: %s", self.table, [c.source for c in new_columns])
-                        loader.submit(writer.ensure_table, columns).result()
-                    if rejects:
-                        totals["rejected"] += len(rejects)
-                        self.log.warning("%d row(s) of this page quarantined in %s", len(rejects), self.rejects_table)
-                        loader.submit(writer.write_rejects, self.table, run_id, rejects).result()
-                    newest = _newest(frame, field, newest)
-                    totals["pages"] += 1
-                    pending = loader.submit(writer.upsert, frame, load_id)
-                if pending is not None:
-                    totals["rows"] += pending.result()
+                pages = PageLoader(
+                    writer, columns, table=self.table, load_id=load_id, run_id=run_id,
+                    incremental_field=field, batch_rows=self.rows_per_transaction, logger=self.log,
+                )
+                loading = loader.submit(pages.run)
+                try:
+                    for page in self.hook.iter_pages(action, **params):
+                        if self._stop.is_set():
+                            raise ThreeSixtyLearningError(f"Load of {self.table} stopped (task killed)")
+                        pages.put(page, loading)
+                    totals = pages.finish(loading)
+                except BaseException:
+                    pages.abort()
+                    raise
                 deleted = 0
-                if mode == "full" and totals["rows"]:
+                if mode == "full" and totals.rows:
                     deleted = loader.submit(writer.delete_not_loaded, load_id).result()
                 elif mode == "full":
                     # An empty answer is far likelier an API or permission problem than an empty tenant:
                     # never let it wipe the table.
                     self.log.warning("Full load of %s returned no rows: existing rows kept", self.table)
+                newest = totals.newest
                 watermark_out = newest if newest is not None else (since + self.overlap if since else None)
                 loader.submit(
                     writer.record_load,
-                    run_id=run_id, table=self.table, rows=totals["rows"], rejected=totals["rejected"],
+                    run_id=run_id, table=self.table, rows=totals.rows, rejected=totals.rejected,
                     watermark=watermark_out, mode=mode, started_at=started_at, finished_at=dt.datetime.now(dt.UTC),
                 ).result()
             finally:
                 loader.submit(writer.close).result()
         self.log.info(
             "%s: %d row(s) upserted from %d page(s), %d rejected, %d deleted; watermark %s",
-            self.table, totals["rows"], totals["pages"], totals["rejected"], deleted, watermark_out,
+            self.table, totals.rows, totals.pages, totals.rejected, deleted, watermark_out,
         )
         return {
             "table": self.table,
             "mode": mode,
-            **totals,
+            "rows": totals.rows,
+            "rejected": totals.rejected,
+            "pages": totals.pages,
             "deleted": deleted,
             "watermark": watermark_out.isoformat() if watermark_out else None,
         }
@@ -240,19 +239,6 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
             inputs=[Dataset(namespace=namespace, name=action.path)],
             outputs=[Dataset(namespace=output_namespace, name=self.table)],
         )
-
-
-def _newest(frame: Any, field: str | None, current: dt.datetime | None) -> dt.datetime | None:
-    if field is None:
-        return current
-    column = warehouse_name(field)
-    if column not in frame.columns or frame.empty:
-        return current
-    value = frame[column].max()
-    if value is None or value != value:  # NaT
-        return current
-    newest = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
-    return newest if current is None or newest > current else current
 
 
 def _sql_namespace(hook: DbApiHook) -> str:

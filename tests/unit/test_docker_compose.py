@@ -629,10 +629,8 @@ def test_airflow_cli_calls_exist_in_installed_airflow(compose):
     )
 
 
-def test_worker_healthcheck_celery_app_module_exists(compose, tmp_path, monkeypatch):
-    # find_spec imports the parent packages, i.e. Airflow: keep it away from ~/airflow.
-    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow_home"))
-    monkeypatch.setenv("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+def test_worker_healthcheck_celery_app_module_exists(compose):
+    # find_spec imports the parent packages, i.e. Airflow: tests/conftest.py gave it a throw-away home.
     test = compose["services"]["airflow-worker"]["healthcheck"]["test"]
     modules = re.findall(r"--app\s+([\w.]+)\.app\b", " ".join(test))
     assert modules, "the worker healthcheck does not ping a Celery app"

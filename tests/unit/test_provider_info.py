@@ -81,10 +81,10 @@ def our_connection_type(provider_info: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def airflow_env(tmp_path, monkeypatch):
-    """Throw-away AIRFLOW_HOME (effective if Airflow is first imported in this test)."""
-    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow_home"))
-    monkeypatch.setenv("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+def airflow_env(monkeypatch):
+    """Unit-test mode; the throw-away AIRFLOW_HOME is the test process's own (tests/conftest.py): a home of
+    this test's would be the one Airflow keeps if it is first imported here, and the metadata database
+    that later tests migrate would not be the one Airflow uses."""
     monkeypatch.setenv("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 
 
@@ -219,7 +219,20 @@ def test_provider_info_content():
         }
     ]
     assert {"integration-name": "360Learning", "python-modules": [HOOK_MODULE]} in info["hooks"]
-    assert [e["connection-type"] for e in info["connection-types"]] == [CONN_TYPE]
+    assert [e["connection-type"] for e in info["connection-types"]] == [CONN_TYPE, "360learning_scim", "edx"]
+    assert {"integration-name": "360Learning", "python-modules": ["airflow_provider_360learning.hooks.edx"]} in info["hooks"]
+
+
+def test_edx_connection_type_entry():
+    (entry,) = [e for e in get_provider_info()["connection-types"] if e["connection-type"] == "edx"]
+    assert entry["hook-class-name"] == "airflow_provider_360learning.hooks.edx.EdxHook"
+    assert entry["ui-field-behaviour"]["relabeling"] == {"login": "Client ID", "password": "Client secret", "host": "Base URL"}
+    assert entry["ui-field-behaviour"]["placeholders"]["host"] == "https://api.edx.org"
+    fields = entry["conn-fields"]
+    assert list(fields) == ["enterprise_customer_uuid", "timeout", "max_retries", "max_retry_wait", "requests_per_second"]
+    assert fields["requests_per_second"]["schema"]["default"] == 1
+    for name, field in fields.items():
+        assert not list(jsonschema.Draft7Validator(field["schema"]).iter_errors(field["schema"]["default"])), name
 
 
 def test_connection_type_entry():
@@ -364,3 +377,17 @@ def test_conn_fields_are_not_marked_sensitive(providers_manager):
     assert set(widgets) == {f"extra__{CONN_TYPE}__{name}" for name in EXPECTED_CONN_FIELDS}
     assert not any(widget.is_sensitive for widget in widgets.values())
     assert {widget.hook_class_name for widget in widgets.values()} == {HOOK_CLASS_NAME}
+
+
+def test_operators_sensors_and_triggers_are_listed_and_importable() -> None:
+    import importlib
+
+    info = get_provider_info()
+    for section in ("operators", "sensors", "triggers"):
+        modules = info[section][0]["python-modules"]
+        assert modules, section
+        for module in modules:
+            importlib.import_module(module)
+    assert "airflow_provider_360learning.operators.bulk_actions" in info["operators"][0]["python-modules"]
+    assert "airflow_provider_360learning.triggers.webhook_events" in info["triggers"][0]["python-modules"]
+    importlib.import_module(info["transfers"][0]["python-module"])

@@ -42,6 +42,8 @@ def test_the_two_commands_exist_and_ci_runs_the_test_command() -> None:
     makefile = (REPO / "Makefile").read_text()
     assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
     assert "make test" in (REPO / ".ci" / "run").read_text()
+    recipe = re.search(r"^test:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert recipe and "pytest -m e2e" in recipe.group(1), "make test must include the real-stack tests"
 
 
 def test_emulator_flags_in_the_readme_match_the_cli() -> None:

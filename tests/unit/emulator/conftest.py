@@ -126,3 +126,39 @@ def exchange_errors(server: EmulatorServer) -> list[str]:
     from tests.conftest import contract_errors
 
     return contract_errors(server.state, requests_must_validate=False)
+
+
+# -- write tests: the hook on an emulator with the suite's test credentials -----------------------
+@pytest.fixture
+def hook(emulator: EmulatorServer, connection: str) -> Any:
+    """A hook on the ``emulator`` fixture (every request it sends and every answer is contract-checked)."""
+    from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+
+    return ThreeSixtyLearningHook(backoff_initial=0.01, backoff_max=0.05, requests_per_second=0, max_retries=0)
+
+
+@pytest.fixture
+def raw(emulator: EmulatorServer, make_api: Any) -> Api:
+    """A plain HTTP client on the same emulator, for multipart bodies (the hook sends JSON only) and ``null``s."""
+    from tests.conftest import TEST_CLIENT_ID, TEST_CLIENT_SECRET
+
+    return make_api(emulator, client_id=TEST_CLIENT_ID, secret=TEST_CLIENT_SECRET)  # type: ignore[no-any-return]
+
+
+def api_error(hook: Any, name: str, **params: Any) -> Any:
+    """The typed error an action raises (status, code and message of the API's answer)."""
+    from airflow_provider_360learning.exceptions import ThreeSixtyLearningAPIError
+
+    with pytest.raises(ThreeSixtyLearningAPIError) as info:
+        hook.call_action(name, **params)
+    return info.value
+
+
+def send(api: Api, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """One raw request with the token and version header (``files=``/``data=`` for multipart)."""
+    return api.http.request(method, path, headers=api.headers(), **kwargs)
+
+
+def multipart(fields: dict[str, Any], **files: tuple[str, bytes, str]) -> dict[str, Any]:
+    """``files=`` of httpx for a multipart body of text fields and files (without files httpx would urlencode)."""
+    return {**{name: (None, value) for name, value in fields.items()}, **files}

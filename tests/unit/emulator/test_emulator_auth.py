@@ -66,14 +66,17 @@ def test_unknown_route_and_method(api: Api) -> None:
     assert set(wrong.headers["allow"].split(", ")) == {"GET", "POST"}
 
 
-def test_unimplemented_action_is_501_naming_it(api: Api) -> None:
-    response = api.get("/api/v2/tags")
+def test_unimplemented_action_is_501_naming_it(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_360learning.emulator.handlers import HANDLERS
+
+    monkeypatch.delitem(HANDLERS, "get_subscriptions")  # every action has a handler: pretend one does not
+    response = api.get("/api/v2/webhooks/subscriptions")
     assert response.status_code == 501
     error = response.json()["error"]
-    assert error["code"] == "notImplemented" and "list_tags" in error["message"]
+    assert error["code"] == "notImplemented" and "get_subscriptions" in error["message"]
 
 
 def test_unimplemented_actions_still_check_auth_and_parameters(api: Api) -> None:
-    assert api.http.get("/api/v2/tags", headers=API_VERSION).status_code == 401
-    bad = api.get("/api/v2/tags/not-an-id")
-    assert bad.status_code == 400 and "tagId" in bad.json()["error"]["message"]
+    assert api.http.get("/api/v2/webhooks/subscriptions", headers=API_VERSION).status_code == 401
+    bad = api.get("/api/v2/webhooks/subscriptions/not-an-id")
+    assert bad.status_code == 400 and "subscriptionId" in bad.json()["error"]["message"]

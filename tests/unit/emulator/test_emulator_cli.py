@@ -39,7 +39,7 @@ def test_flags() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--fault-rate", "1.5"], ["--scale", "0"], ["--service", "edx"], ["--rate-limit", "-1"], ["--latency-ms", "-3"]],
+    [["--fault-rate", "1.5"], ["--scale", "0"], ["--service", "moodle"], ["--rate-limit", "-1"], ["--latency-ms", "-3"]],
 )
 def test_invalid_flags_exit(argv: list[str]) -> None:
     with pytest.raises(SystemExit):

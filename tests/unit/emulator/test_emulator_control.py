@@ -144,4 +144,4 @@ def test_info_describes_the_tenant(api: Api) -> None:
     assert info["tenant"]["counts"]["users"] == 200
     assert info["tenant"]["onboarding"]["users"] == 200
     assert "list_users" in info["implemented_actions"]
-    assert "secret" not in str(info)
+    assert "client_secret" not in info and api.secret not in str(info)

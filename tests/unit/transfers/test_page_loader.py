@@ -1,0 +1,95 @@
+"""``transfers.page_loader``: batching, quarantine, abort and error hand-back, on the embedded SQLite database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_360learning.transfers.page_loader import PageLoader
+from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_hook
+from tests.unit.transfers.test_sql_writer import COLUMNS, stat_row
+
+
+class CountingWriter(SqlTableWriter):
+    """The real writer, counting its upsert transactions."""
+
+    upserts: list[int]
+
+    def upsert(self, frame: Any, load_id: str) -> int:
+        self.upserts.append(len(frame))
+        return super().upsert(frame, load_id)
+
+
+def _writer(path: Path) -> CountingWriter:
+    writer = CountingWriter(embedded_hook(path), "stats", key=("id",))
+    writer.upserts = []
+    return writer
+
+
+def _run(writer: SqlTableWriter, pages: list[list[dict[str, Any]]], **kwargs: Any) -> Any:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(writer.ensure_table, COLUMNS).result()
+        loader = PageLoader(writer, COLUMNS, table="stats", load_id="L1", run_id="R1",
+                            incremental_field="completedAt", **kwargs)  # fmt: skip
+        loading = pool.submit(loader.run)
+        for page in pages:
+            loader.put(page, loading)
+        totals = loader.finish(loading)
+        count = pool.submit(lambda: writer.hook.get_first("SELECT COUNT(*), COUNT(DISTINCT id) FROM stats")).result()
+        pool.submit(writer.close).result()
+    return totals, count
+
+
+def test_pages_are_upserted_in_batches_of_the_requested_size(tmp_path: Path) -> None:
+    writer = _writer(tmp_path / "wh.db")
+    pages = [[stat_row(p * 100 + i) for i in range(100)] for p in range(7)]
+    totals, count = _run(writer, pages, batch_rows=250)
+    # A batch closes at the first page reaching 250 rows: 300, 300, then the last 100.
+    assert writer.upserts == [300, 300, 100]
+    assert totals.rows == 700 and totals.pages == 7 and count == (700, 700)
+    assert totals.newest == dt.datetime(2025, 7, 28, 21, 34, 15, tzinfo=dt.UTC)
+
+
+def test_a_malformed_row_is_quarantined_and_the_rest_of_its_batch_loads(tmp_path: Path) -> None:
+    writer = _writer(tmp_path / "wh.db")
+    pages = [[stat_row(i) for i in range(10)], [stat_row(10, progress="half"), stat_row(11)]]
+    totals, count = _run(writer, pages, batch_rows=1000)
+    assert (totals.rows, totals.rejected) == (11, 1) and count == (11, 11)
+    reasons = embedded_hook(tmp_path / "wh.db").get_records("SELECT table_name, reason FROM _360learning_rejects")
+    assert len(reasons) == 1 and reasons[0][0] == "stats" and "progress" in reasons[0][1]
+
+
+def test_abort_drops_the_batch_being_built_and_keeps_committed_ones(tmp_path: Path) -> None:
+    writer = _writer(tmp_path / "wh.db")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(writer.ensure_table, COLUMNS).result()
+        loader = PageLoader(writer, COLUMNS, table="stats", load_id="L1", run_id="R1",
+                            incremental_field=None, batch_rows=150)  # fmt: skip
+        loading = pool.submit(loader.run)
+        for p in range(3):  # 100 + 100 rows close the first batch; the third page starts the next one
+            loader.put([stat_row(p * 100 + i) for i in range(100)], loading)
+        while loader.totals.pages < 3:  # the loader has taken every page
+            pass
+        loader.abort()
+        totals = loading.result(timeout=10)
+        pool.submit(writer.close).result()
+    assert writer.upserts == [200] and totals.rows == 200
+    assert embedded_hook(tmp_path / "wh.db").get_first("SELECT COUNT(*) FROM stats")[0] == 200
+
+
+def test_a_loader_failure_reaches_the_fetching_thread(tmp_path: Path) -> None:
+    writer = _writer(tmp_path / "wh.db")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # No ensure_table: the first upsert fails (no such table) and the next put raises it.
+        loader = PageLoader(writer, COLUMNS, table="stats", load_id="L1", run_id="R1",
+                            incremental_field=None, batch_rows=1, max_pending_pages=1)  # fmt: skip
+        loading = pool.submit(loader.run)
+        with pytest.raises(Exception, match="no such table"):
+            for p in range(50):
+                loader.put([stat_row(p)], loading)
+            loader.finish(loading)
+        pool.submit(writer.close).result()
