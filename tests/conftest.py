@@ -153,6 +153,29 @@ def connection(monkeypatch: pytest.MonkeyPatch, emulator: Any) -> str:
     return "360learning_default"
 
 
+class SharedClockShift:
+    """Moves the hooks' token clock and an emulator's clock forward together: a token ages by an hour
+    in a test without sleeping, and the machine's speed cannot eat the refresh margin."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, state: Any) -> None:
+        from airflow_provider_360learning.hooks import token
+
+        self.offset = 0.0
+        self._state = state
+        real = token.clock
+        monkeypatch.setattr(token, "clock", lambda: real() + self.offset)
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+        self._state.advance_time(seconds)
+
+
+@pytest.fixture
+def shift_clocks(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], SharedClockShift]:
+    """``shift_clocks(emulator_state)``: a :class:`SharedClockShift` for that emulator."""
+    return lambda state: SharedClockShift(monkeypatch, state)
+
+
 @pytest.fixture
 def fast_retry() -> dict[str, float]:
     """Hook overrides that keep retry back-off short in tests (Retry-After is still honoured)."""

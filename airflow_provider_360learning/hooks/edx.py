@@ -11,7 +11,6 @@ in memory at a time: validating them is the consuming DAG's job (a malformed rec
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -24,6 +23,7 @@ from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 from tenacity import Retrying
 
+from airflow_provider_360learning.hooks import token as tokens
 from airflow_provider_360learning.hooks.edx_errors import (
     EdxAPIError,
     EdxAuthenticationError,
@@ -196,7 +196,7 @@ class EdxHook(BaseHook):
         body = {**token_request_body(settings.client_id, settings.client_secret), "token_type": "jwt"}
 
         def attempt() -> tuple[requests.Response, float]:
-            started = time.monotonic()
+            started = tokens.clock()
             response = self.get_conn().post(
                 settings.base_url + TOKEN_PATH, data=body, timeout=(settings.connect_timeout, settings.timeout)
             )

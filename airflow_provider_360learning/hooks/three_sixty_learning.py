@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import platform
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
 from typing import Any
@@ -33,6 +32,7 @@ from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningParameterError,
     ThreeSixtyLearningPermissionError,
 )
+from airflow_provider_360learning.hooks import token as tokens
 from airflow_provider_360learning.hooks.api_request import (
     API_VERSION,
     API_VERSION_HEADER,
@@ -183,7 +183,7 @@ class ThreeSixtyLearningHook(HttpHook):
     # --- token --------------------------------------------------------------------------------------
     def _fetch_token(self, settings: ConnectionSettings) -> AccessToken:
         def attempt() -> AccessToken:
-            started = time.monotonic()
+            started = tokens.clock()
             response = self.get_conn().post(
                 settings.base_url + TOKEN_PATH,
                 json=token_request_body(settings.client_id, settings.client_secret),
@@ -453,7 +453,7 @@ class ThreeSixtyLearningAsyncHook(HttpAsyncHook):
                 settings = await self.asettings()
 
                 async def attempt() -> AccessToken:
-                    started = time.monotonic()
+                    started = tokens.clock()
                     status, _, headers, body = await self._request(
                         "POST", settings.base_url + TOKEN_PATH, settings=settings,
                         body={"json": token_request_body(settings.client_id, settings.client_secret)}, headers={},

@@ -23,6 +23,11 @@ from airflow_provider_360learning.hooks.api_request import TOKEN_PATH, parse_err
 MAX_REFRESH_LEAD_SECONDS = 120.0
 
 
+def clock() -> float:
+    """Monotonic seconds that token lifetimes are measured in: one seam, so tests move time instead of sleeping."""
+    return time.monotonic()
+
+
 @dataclass(frozen=True)
 class AccessToken:
     """A bearer token and its monotonic expiry; its repr never shows the token."""
@@ -33,7 +38,7 @@ class AccessToken:
 
     def is_fresh(self, now: float | None = None) -> bool:
         """Fresh while more than a lead time (120 s, or a tenth of a short lifetime) remains."""
-        now = time.monotonic() if now is None else now
+        now = clock() if now is None else now
         lead = min(MAX_REFRESH_LEAD_SECONDS, self.lifetime / 10)
         return now < self.expires_at - lead
 

@@ -141,13 +141,21 @@ def test_enterprise_uuid_discovered_from_the_first_catalog(edx_conn: Edx, monkey
     assert edx_conn.state.stats()["requests"] == {"catalogs": 1}
 
 
-def test_token_refreshed_before_expiry_mid_pagination(edx_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    edx = edx_factory(token_ttl=1.0, latency_ms=300, scale=4)
+def test_token_refreshed_before_expiry_mid_pagination(edx_factory: Any, monkeypatch: pytest.MonkeyPatch, shift_clocks: Any) -> None:
+    edx = edx_factory(scale=4)  # one-hour JWTs, three pages of 100
     _use(monkeypatch, edx)
-    content = list(make_hook().iter_catalog_content(edx.main_catalog))
+    clocks = shift_clocks(edx.server.state)
+    content = []
+    for index, item in enumerate(make_hook().iter_catalog_content(edx.main_catalog)):
+        content.append(item)
+        if index == 0:
+            clocks.advance(3000)  # page 2 still goes out with the first token
+        elif index == 100:
+            assert edx.state.stats()["token_requests"] == 1
+            clocks.advance(550)  # 50 s left: inside the refresh lead, still valid at edX
     stats = edx.state.stats()
     assert len(content) == 208
-    assert stats["token_requests"] >= 2 and stats["statuses"].get("401", 0) == 0
+    assert stats["token_requests"] == 2 and stats["statuses"].get("401", 0) == 0
 
 
 def test_token_rejected_mid_pagination_is_refreshed_once(edx_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
