@@ -1,6 +1,6 @@
 """Groups: the tree (create, edit, delete re-parents children), branding, media, and content ids.
 
-A group's library holds the courses and paths whose ``groupId`` is the group; its catalog offers its
+A group's library holds the courses and paths (not deleted) whose ``groupId`` is the group; its catalog offers its
 published courses and the path sessions whose ``groupId`` is the group, plus what the bulk API added
 to them (:func:`set_content`), minus what it removed.
 """
@@ -103,9 +103,10 @@ def upsert_group_customization_colors(ctx: RequestContext) -> Reply:
         return ok(ctx, {"colors": dict(colors)})
 
 
+_NOT_DELETED = Filter("status", "ne", "deleted")
 _CONTENTS = {  # (action, contentType) -> collection and the extra row filters
-    ("list_group_library_content_ids", "course"): ("courses", ()),
-    ("list_group_library_content_ids", "path"): ("paths", ()),
+    ("list_group_library_content_ids", "course"): ("courses", (_NOT_DELETED,)),
+    ("list_group_library_content_ids", "path"): ("paths", (_NOT_DELETED,)),
     ("list_group_catalog_content_ids", "course"): ("courses", (Filter("status", "eq", "published"),)),
     ("list_group_catalog_content_ids", "path-session"): ("path_sessions", ()),
 }
