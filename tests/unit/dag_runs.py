@@ -5,6 +5,8 @@ The ``dag_of`` fixture is registered in ``tests/unit/conftest.py``."""
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,3 +68,29 @@ def dag_of(airflow_db: None, connection: str) -> Callable[..., Any]:
         return dag
 
     return make
+
+
+class AfterPolls:
+    """Runs ``then`` in a thread once the emulator has answered ``action`` ``polls`` more times: a sensor test
+    writes what the sensor waits for only after it has looked once, whatever the machine's speed."""
+
+    def __init__(self, emulator: Any, action: str, then: Callable[[], Any], *, polls: int = 1) -> None:
+        self._target = emulator.state.stats()["requests"].get(action, 0) + polls
+        self._emulator, self._action, self._then = emulator, action, then
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._wait, daemon=True)
+
+    def _wait(self) -> None:
+        while not self._stop.is_set():
+            if self._emulator.state.stats()["requests"].get(self._action, 0) >= self._target:
+                self._then()
+                return
+            time.sleep(0.05)
+
+    def __enter__(self) -> AfterPolls:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)

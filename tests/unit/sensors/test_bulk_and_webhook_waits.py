@@ -4,7 +4,6 @@ the webhook event trigger picking up an event caused by a write, and signing sec
 from __future__ import annotations
 
 import asyncio
-import threading
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from airflow_provider_360learning.operators.webhooks import GetSigningSecretOper
 from airflow_provider_360learning.sensors.three_sixty_learning import BulkOperationSensor, WebhookEventSensor
 from airflow_provider_360learning.triggers.webhook_events import WebhookEventTrigger
 from tests.conftest import CONN_ENV, connection_json
-from tests.unit.dag_runs import run_dag
+from tests.unit.dag_runs import AfterPolls, run_dag
 
 SINCE = "2020-01-01T00:00:00Z"
 
@@ -60,19 +59,17 @@ def test_webhook_event_sensor_wakes_on_an_event_caused_by_a_write(dag_of: Any, e
     subscription = subscribe(hook)
     since = emulator.state.stats().get("now") or SINCE
     body = new_user_body(hook, f"webhook.{deferrable}@example.com")
-    timer = threading.Timer(1.5, lambda: hook.call_action("create_user", body=body))
-    timer.start()
+    polls_before = emulator.state.stats()["requests"].get("get_events", 0)
 
     def build() -> None:
         WebhookEventSensor(task_id="event", subscription_id=subscription, since=since, deferrable=deferrable,
                            poke_interval=0.3, timeout=60)  # fmt: skip
 
-    try:
+    with AfterPolls(emulator, "get_events", lambda: hook.call_action("create_user", body=body)):
         result = run_dag(dag_of(build))
-    finally:
-        timer.cancel()
     assert result.succeeded, result.states
     assert result.xcom["event"]["first_page_rows"] == 1
+    assert emulator.state.stats()["requests"]["get_events"] - polls_before >= 2  # it waited for the write
     events = list(hook.iter_action("get_events", subscriptionId=subscription))
     assert [e["payload"]["type"] for e in events] == ["user.created"]
     assert events[0]["payload"]["data"]["mail"] == body["mail"]

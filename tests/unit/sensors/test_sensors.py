@@ -1,12 +1,11 @@
 """The sensors in poke mode and deferred to the triggerer, run by Airflow (``dag.test()``) against the emulator.
 
 A deferred sensor first pokes once in the worker, then the trigger polls with the async hook: the tests
-make the awaited thing happen while the trigger waits (a thread writes to the emulator after a delay).
+make the awaited thing happen while the sensor waits (a thread writes to the emulator after its first poll).
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -14,15 +13,9 @@ import pytest
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningParameterError
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 from airflow_provider_360learning.sensors.three_sixty_learning import NewStatisticsSensor, PathSessionCompletionSensor
-from tests.unit.dag_runs import run_dag
+from tests.unit.dag_runs import AfterPolls, run_dag
 
 FUTURE = "2099-01-01T00:00:00.000Z"
-
-
-def later(seconds: float, action: Any) -> threading.Timer:
-    timer = threading.Timer(seconds, action)
-    timer.start()
-    return timer
 
 
 def session_with_completions(hook: ThreeSixtyLearningHook) -> tuple[str, str, float]:
@@ -74,15 +67,12 @@ def test_new_statistics_sensor_wakes_when_a_statistic_is_completed(dag_of: Any, 
     row.update(completedAt="2099-01-02T10:00:00.000Z", lastActivityAt="2099-01-02T10:00:00.000Z")
     before = emulator.state.stats()["requests"].get("list_courses_statistics", 0)
     tokens = emulator.state.stats()["token_requests"]
-    timer = later(1.5, lambda: emulator.state.add_row("course_stats", row))
 
     def build() -> None:
         NewStatisticsSensor(task_id="fresh", since=FUTURE, deferrable=deferrable, poke_interval=0.3, timeout=60)
 
-    try:
+    with AfterPolls(emulator, "list_courses_statistics", lambda: emulator.state.add_row("course_stats", row)):
         result = run_dag(dag_of(build))
-    finally:
-        timer.cancel()
     assert result.succeeded, result.states
     assert result.xcom["fresh"] == {"first_page_rows": 1, "since": FUTURE}
     polls = emulator.state.stats()["requests"]["list_courses_statistics"] - before
