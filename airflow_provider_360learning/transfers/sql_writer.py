@@ -66,6 +66,7 @@ DEFAULT_METADATA_TABLE = "_360learning_loads"
 DEFAULT_REJECTS_TABLE = "_360learning_rejects"
 EMBEDDED_CONN_ID = "360learning_embedded"
 COPY_CHUNK_ROWS = 500
+UNIQUE_VIOLATION = "23505"  # SQLSTATE of a duplicate key
 SQLITE_BUSY_TIMEOUT_MS = 600_000  # parallel tasks queue on one file; a page takes milliseconds
 
 COLUMN_TYPES: Mapping[Dialect, Mapping[Kind, str]] = {
@@ -219,6 +220,7 @@ class SqlTableWriter:
         self._service_tables: set[tuple[str, ...]] = set()
         self._declared: dict[str, Kind] = {}
         self._async_commit = False
+        self._copy_direct = True  # PostgreSQL: COPY straight into the table until a key is found there
         self._lock = threading.RLock()  # one transaction at a time, whichever thread calls
         self.durable_pages = durable_pages
         self._quote_char = _quote_char(hook) if self.dialect == "generic" else '"'
@@ -455,34 +457,54 @@ class SqlTableWriter:
         return {str(name): self._declared.get(str(name)) or _kind_of(frame[name]) for name in frame.columns}
 
     def _upsert_postgres(self, frame: pd.DataFrame, load_id: str, loaded_at: dt.datetime) -> None:
+        """COPY the page straight into the table while its keys are new there, else COPY into staging and merge.
+
+        The direct COPY runs under a savepoint: the first key already in the table aborts it (nothing of
+        the page stays) and from then on this writer merges. New rows so cost one COPY, not a COPY, a
+        second write and an index probe each; re-loads and overlapping increments pay one failed attempt.
+        Rows go in key order either way: two writers loading overlapping pages at once lock keys in the
+        same order (they wait for each other, never deadlock).
+        """
         kinds = self._kinds(frame)
         names = [*kinds, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
         column_list = ", ".join(self.quote(n) for n in names)
-        constants = {LOAD_ID_COLUMN: load_id, LOADED_AT_COLUMN: _iso(loaded_at)}
+        conflict = ", ".join(self.quote(k) for k in self.key)
         with self.transaction() as cursor:
             if self._async_commit:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            if self._copy_direct and (hasattr(cursor, "copy") or hasattr(cursor, "copy_expert")):
+                ordered = frame.sort_values(list(self.key), kind="stable")
+                cursor.execute("SAVEPOINT direct_copy")
+                try:
+                    self._copy(cursor, f"{self.table_sql} ({column_list})", ordered, kinds, load_id, loaded_at)
+                    return
+                except Exception as error:
+                    if UNIQUE_VIOLATION not in (getattr(error, "sqlstate", None), getattr(error, "pgcode", None)):
+                        raise
+                    cursor.execute("ROLLBACK TO SAVEPOINT direct_copy")
+                    self._copy_direct = False
+                    log.debug("%s already holds keys of this load: merging through staging", self.table_sql)
             staging = self._postgres_staging(cursor, names)
-            copy_sql = f"COPY {staging} ({column_list}) FROM STDIN"
-            if hasattr(cursor, "copy"):  # psycopg 3: the server parses a chunk while the next is built
-                with cursor.copy(copy_sql) as copy:
-                    for chunk in _copy_chunks(frame, kinds, constants, COPY_CHUNK_ROWS):
-                        copy.write(chunk)
-            elif hasattr(cursor, "copy_expert"):  # psycopg2
-                cursor.copy_expert(copy_sql, io.StringIO(_copy_text(frame, kinds, constants)))
-            else:  # another PostgreSQL driver: rows through executemany
-                marks = ", ".join(["%s"] * len(names))
-                cursor.executemany(
-                    f"INSERT INTO {staging} ({column_list}) VALUES ({marks})",
-                    _rows(frame, kinds, "native", load_id, loaded_at),
-                )
-            # Rows go in key order: two writers loading overlapping pages at once lock rows in the same order
-            # (they wait for each other, never deadlock).
-            conflict = ", ".join(self.quote(k) for k in self.key)
+            self._copy(cursor, f"{staging} ({column_list})", frame, kinds, load_id, loaded_at)
             cursor.execute(
                 f"INSERT INTO {self.table_sql} ({column_list}) SELECT {column_list} FROM {staging} "
                 f"ORDER BY {conflict} ON CONFLICT ({conflict}) DO UPDATE SET {self._update_set(names)}"
             )
+
+    def _copy(
+        self, cursor: Any, target: str, frame: pd.DataFrame, kinds: Mapping[str, Kind], load_id: str, loaded_at: dt.datetime
+    ) -> None:
+        """Append the page to ``target`` (``table (columns)``) with COPY, in COPY text format."""
+        constants = {LOAD_ID_COLUMN: load_id, LOADED_AT_COLUMN: _iso(loaded_at)}
+        if hasattr(cursor, "copy"):  # psycopg 3: the server parses a chunk while the next is built
+            with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+                for chunk in _copy_chunks(frame, kinds, constants, COPY_CHUNK_ROWS):
+                    copy.write(chunk)
+        elif hasattr(cursor, "copy_expert"):  # psycopg2
+            cursor.copy_expert(f"COPY {target} FROM STDIN", io.StringIO(_copy_text(frame, kinds, constants)))
+        else:  # another PostgreSQL driver: rows through executemany
+            marks = ", ".join(["%s"] * (len(kinds) + 2))
+            cursor.executemany(f"INSERT INTO {target} VALUES ({marks})", _rows(frame, kinds, "native", load_id, loaded_at))
 
     def _postgres_staging(self, cursor: Any, names: Sequence[str]) -> str:
         """The session's staging table for these columns: the target's exact types, emptied at each commit.

@@ -699,6 +699,31 @@ def test_postgres_concurrent_overlapping_pages_do_not_deadlock(backend: Backend)
     assert len(backend.rows()) == 2000
 
 
+def _staging_tables(writer: SqlTableWriter) -> int:
+    """Staging tables in the writer's own session (temporary tables of other sessions are not counted)."""
+    with writer.transaction() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()")
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_postgres_new_rows_go_straight_in_and_a_known_key_switches_to_merge(backend: Backend) -> None:
+    writer = backend.writer()
+    writer.ensure_table(COLUMNS)
+    first = page([stat_row(i) for i in [*range(1000), 5000]])
+    assert writer.upsert(first, "l1") == 1001
+    assert _staging_tables(writer) == 0, "new rows are copied into the table itself"
+    # Key 5000 is already there and sorts last: the direct COPY fails on the page's last row.
+    second = page([stat_row(i, progress=7) for i in [*range(1000, 2000), 5000]])
+    assert writer.upsert(second, "l2") == 1001
+    assert _staging_tables(writer) == 1, "after a known key the writer merges through staging"
+    expected = pd.concat([first.iloc[:1000], second], ignore_index=True)
+    assert_table_matches(backend, expected)
+    assert {r["_load_id"] for r in backend.rows().values()} == {"l1", "l2"}
+    assert writer.upsert(first, "l3") == 1001  # merging from now on: a re-load updates in place
+    assert len(backend.rows()) == 2001
+
+
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_postgres_staging_survives_a_session_reset(backend: Backend) -> None:
     """Behind a transaction-pooling proxy the next page may run in a session without the staging table."""
