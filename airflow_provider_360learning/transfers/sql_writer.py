@@ -877,14 +877,16 @@ def _copy_fields(kind: Kind, values: Any, mask: Any) -> list[str]:
     if kind in ("text", "json"):
         return _copy_strings(values, json_values=kind == "json")
     if kind == "timestamp":
-        texts = np.datetime_as_string(values, unit="us", timezone="UTC")
+        texts = np.datetime_as_string(values, unit="us", timezone="UTC").tolist()
     elif kind == "boolean":
-        texts = np.where(values, "t", "f")
-    else:  # integer, float: numpy prints the shortest repr that round-trips
-        texts = values.astype(str)
+        texts = np.where(values, "t", "f").tolist()
+    elif kind == "integer":
+        texts = list(map(str, values.tolist()))
+    else:  # float: Python's repr is the shortest text that round-trips, and 3x faster than numpy's
+        texts = list(map(repr, values.tolist()))
     if mask is not None and mask.any():
-        texts = np.where(mask, _COPY_NULL, texts)
-    return texts.tolist()
+        return [_COPY_NULL if m else t for t, m in zip(texts, mask.tolist(), strict=True)]
+    return texts
 
 
 def _copy_chunks(
