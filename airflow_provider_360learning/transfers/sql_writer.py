@@ -492,7 +492,13 @@ class SqlTableWriter:
             )
 
     def _copy(
-        self, cursor: Any, target: str, frame: pd.DataFrame, kinds: Mapping[str, Kind], load_id: str, loaded_at: dt.datetime
+        self,
+        cursor: Any,
+        target: str,
+        frame: pd.DataFrame,
+        kinds: Mapping[str, Kind],
+        load_id: str,
+        loaded_at: dt.datetime,
     ) -> None:
         """Append the page to ``target`` (``table (columns)``) with COPY, in COPY text format."""
         constants = {LOAD_ID_COLUMN: load_id, LOADED_AT_COLUMN: _iso(loaded_at)}
@@ -504,7 +510,8 @@ class SqlTableWriter:
             cursor.copy_expert(f"COPY {target} FROM STDIN", io.StringIO(_copy_text(frame, kinds, constants)))
         else:  # another PostgreSQL driver: rows through executemany
             marks = ", ".join(["%s"] * (len(kinds) + 2))
-            cursor.executemany(f"INSERT INTO {target} VALUES ({marks})", _rows(frame, kinds, "native", load_id, loaded_at))
+            rows = _rows(frame, kinds, "native", load_id, loaded_at)
+            cursor.executemany(f"INSERT INTO {target} VALUES ({marks})", rows)
 
     def _postgres_staging(self, cursor: Any, names: Sequence[str]) -> str:
         """The session's staging table for these columns: the target's exact types, emptied at each commit.

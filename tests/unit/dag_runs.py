@@ -72,18 +72,23 @@ def dag_of(airflow_db: None, connection: str) -> Callable[..., Any]:
 
 class AfterPolls:
     """Runs ``then`` in a thread once the emulator has answered ``action`` ``polls`` more times: a sensor test
-    writes what the sensor waits for only after it has looked once, whatever the machine's speed."""
+    writes what the sensor waits for only after it has looked once, whatever the machine's speed. An error
+    of ``then`` is raised when the block ends, not lost in the thread."""
 
     def __init__(self, emulator: Any, action: str, then: Callable[[], Any], *, polls: int = 1) -> None:
         self._target = emulator.state.stats()["requests"].get(action, 0) + polls
         self._emulator, self._action, self._then = emulator, action, then
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._wait, daemon=True)
+        self._error: BaseException | None = None
 
     def _wait(self) -> None:
         while not self._stop.is_set():
             if self._emulator.state.stats()["requests"].get(self._action, 0) >= self._target:
-                self._then()
+                try:
+                    self._then()
+                except BaseException as error:  # re-raised in __exit__
+                    self._error = error
                 return
             time.sleep(0.05)
 
@@ -94,3 +99,5 @@ class AfterPolls:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        if self._error is not None:
+            raise AssertionError(f"the write after the first poll of {self._action} failed") from self._error

@@ -1,8 +1,8 @@
 """Groups: the tree (create, edit, delete re-parents children), branding, media, and content ids.
 
-A group's library holds the courses and paths (not deleted) whose ``groupId`` is the group; its catalog offers its
-published courses and the path sessions whose ``groupId`` is the group, plus what the bulk API added
-to them (:func:`set_content`), minus what it removed.
+A group's library holds the courses and paths (not deleted) whose ``groupId`` is the group; its catalog
+offers its published courses and the path sessions whose ``groupId`` is the group, plus what the bulk API
+added to them (:func:`set_content`), minus what it removed.
 """
 
 from __future__ import annotations
