@@ -109,10 +109,12 @@ def _not_a_list(action: Action) -> ThreeSixtyLearningParameterError:
     return ThreeSixtyLearningParameterError(action.name, None, "returns a single object, not a list: use call_action")
 
 
-def _page_items(request: ApiRequest, page: Any) -> list[Any]:
+def decode_page(action: Action, body: bytes) -> list[Any]:
+    """A list action's page body as its items; an answer that is not a JSON array is an API error."""
+    page = decode_json(body)
     if not isinstance(page, list):
         raise ThreeSixtyLearningAPIError(
-            action=request.action.name, method=request.method, path=request.action.path, status=200,
+            action=action.name, method=action.method, path=action.path, status=200,
             message=f"expected a JSON array page, got {type(page).__name__}",
         )
     return page
@@ -298,10 +300,12 @@ class ThreeSixtyLearningHook(HttpHook):
             )
         return response.content, following
 
-    def iter_pages(self, name: str | Action | ApiRequest, /, **params: Any) -> Iterator[list[Any]]:
-        """Yield each page (a list of items) of a list action, following ``Link: rel="next"``.
+    def iter_page_bodies(self, name: str | Action | ApiRequest, /, **params: Any) -> Iterator[bytes]:
+        """Yield the raw JSON body of each page of a list action, following ``Link: rel="next"``.
 
-        Cursor pages can only be fetched one after the other; one page is in memory at a time.
+        For consumers that decode pages themselves (the warehouse transfer decodes straight into typed
+        rows, on another thread); :func:`decode_page` turns a body into its items. Cursor pages can only
+        be fetched one after the other; one page is in memory at a time.
         """
         action = name.action if isinstance(name, ApiRequest) else resolve_action(name)
         if not action.returns_list:
@@ -312,8 +316,14 @@ class ThreeSixtyLearningHook(HttpHook):
         while url:
             body, url = self._fetch_page(request, url)
             pages += 1
-            yield _page_items(request, decode_json(body))
+            yield body
         self.log.debug("%s: %d page(s)", action.describe(), pages)
+
+    def iter_pages(self, name: str | Action | ApiRequest, /, **params: Any) -> Iterator[list[Any]]:
+        """Yield each page (a list of items) of a list action, following ``Link: rel="next"``."""
+        action = name.action if isinstance(name, ApiRequest) else resolve_action(name)
+        for body in self.iter_page_bodies(name, **params):
+            yield decode_page(action, body)
 
     def iter_action(self, name: str | Action, /, **params: Any) -> Iterator[Any]:
         """Yield every item of a list action across all pages; one page is in memory at a time."""
@@ -536,7 +546,7 @@ class ThreeSixtyLearningAsyncHook(HttpAsyncHook):
         url: str | None = request.url(settings.base_url)
         while url:
             _, _, headers, body = await self._send(request, url)
-            for item in _page_items(request, decode_json(body)):
+            for item in decode_page(request.action, body):
                 yield item
             following = next_page_url(url, headers.get("Link"))
             url = None if following == url else following

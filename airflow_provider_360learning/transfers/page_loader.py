@@ -1,11 +1,21 @@
-"""The loading side of a transfer: types and upserts pages that another thread fetches.
+"""The loading side of a transfer: decodes, types and upserts pages that another thread fetches.
 
-The fetching thread only reads pages from the API and hands them over through a small bounded
-queue; this side turns them into typed frames, quarantines rows that do not fit, adds columns for new
-API fields and upserts batches of several pages per transaction. Typing and loading so overlap the
-network wait instead of adding to it, and a transaction's fixed cost (round trips, commit) is paid
-once per batch rather than once per page. Memory stays flat: at most ``max_pending_pages`` pages wait
-in the queue and one batch is being built.
+The fetching thread only reads page bodies from the API and hands them over through a small bounded
+queue; this side decodes and types them, quarantines rows that do not fit, adds columns for new API
+fields and upserts batches of several pages per transaction. Decoding, typing and loading so overlap
+the network wait instead of adding to it, and a transaction's fixed cost (round trips, commit) is
+paid once per batch rather than once per page. Memory stays flat: at most ``max_pending_pages`` pages
+wait in the queue and one batch is being built.
+
+Two ways through, chosen page by page:
+
+* **typed rows** (PostgreSQL through psycopg 3): the body is decoded in C straight into typed values
+  (``utils.tabular.TypedPageDecoder``) and COPY'd in binary; no pandas frame, no COPY text. The
+  decoder accepts only pages where every row fits the columns exactly;
+* **frames**, for every other page and destination: ``page_to_frame`` (pandas) types the rows,
+  quarantines misfits and finds new fields. A page that fails the typed decoding comes this way, so
+  both give the same table content; the batch being built is flushed whenever the way changes, so
+  rows still land in page order (the last version of a key wins).
 """
 
 from __future__ import annotations
@@ -15,13 +25,14 @@ import datetime as dt
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_360learning.hooks.three_sixty_learning import decode_json
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
-from airflow_provider_360learning.utils.tabular import Column, page_to_frame, warehouse_name
+from airflow_provider_360learning.utils.tabular import Column, TypedPageDecoder, page_to_frame, warehouse_name
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +65,7 @@ class PageLoader:
     :param batch_rows: rows per upsert transaction (a batch closes at the first page reaching it).
     :param max_pending_pages: pages the fetching thread may be ahead of the loader.
     :param logger: where quarantines and new columns are reported (the task's logger).
+    :param decode_page: page body (``bytes``) -> items, raising for a body that is not a page.
     """
 
     def __init__(
@@ -68,6 +80,7 @@ class PageLoader:
         batch_rows: int = DEFAULT_BATCH_ROWS,
         max_pending_pages: int = 4,
         logger: Any = None,
+        decode_page: Callable[[bytes], list[Any]] = decode_json,
     ) -> None:
         if batch_rows < 1:
             raise ValueError(f"batch_rows must be >= 1, got {batch_rows}")
@@ -80,13 +93,16 @@ class PageLoader:
         self.log = logger or log
         self.totals = LoadTotals(columns=list(columns))
         self._known = {c.name for c in columns}
+        self._decode_page = decode_page
+        self._typed: TypedPageDecoder | None = None
+        self._typed_checked = False
         self._pages: queue.Queue[Any] = queue.Queue(maxsize=max_pending_pages)
         self._aborted = threading.Event()
 
     # --- fetching side ------------------------------------------------------------------------------
 
-    def put(self, page: Sequence[Any], loading: Future[LoadTotals]) -> None:
-        """Hand one page over; blocks while the loader is ``max_pending_pages`` behind.
+    def put(self, page: bytes | Sequence[Any], loading: Future[LoadTotals]) -> None:
+        """Hand one page (its JSON body, or its items) over; blocks while the loader is ``max_pending_pages`` behind.
 
         Raises the loader's exception as soon as it has failed (a fetch loop must not keep reading
         pages nobody will load).
@@ -123,29 +139,61 @@ class PageLoader:
     def run(self) -> LoadTotals:
         """Load pages until :meth:`finish` (commit the last batch) or :meth:`abort` (drop it)."""
         batch: list[Any] = []
+        batch_decoder: TypedPageDecoder | None = None  # what decoded the batch's rows (None: items)
         while True:
             page = self._pages.get()
             if self._aborted.is_set():
                 return self.totals
             if page is _END:
-                self._load(batch)
+                self._load(batch, batch_decoder)
                 return self.totals
             self.totals.pages += 1
-            batch.extend(page)
+            rows, decoder = self._decode(page)
+            if decoder is not batch_decoder and batch:  # rows land in page order: finish the other batch first
+                self._load(batch, batch_decoder)
+                batch = []
+            batch_decoder = decoder
+            batch.extend(rows)
             if len(batch) >= self.batch_rows:
-                self._load(batch)
+                self._load(batch, batch_decoder)
                 batch = []
 
-    def _load(self, items: list[Any]) -> None:
-        if not items:
+    def _typed_decoder(self) -> TypedPageDecoder | None:
+        """The typed decoder of the current columns, when the writer takes typed rows (else None)."""
+        if not self._typed_checked:
+            self._typed_checked = True
+            scalar = any(c.source == "" for c in self.totals.columns)
+            self._typed = None
+            if self.writer.accepts_typed_rows and not scalar:
+                self._typed = TypedPageDecoder(self.totals.columns, key=self.writer.key)
+        return self._typed
+
+    def _decode(self, page: bytes | Sequence[Any]) -> tuple[list[Any], TypedPageDecoder | None]:
+        """A page's rows: typed tuples and their decoder when it takes the body, else its items and None."""
+        if not isinstance(page, bytes | bytearray | memoryview):
+            return list(page), None
+        decoder = self._typed_decoder()
+        if decoder is not None:
+            rows = decoder.decode(bytes(page))
+            if rows is not None:
+                return rows, decoder
+        return self._decode_page(bytes(page)), None
+
+    def _load(self, rows: list[Any], decoder: TypedPageDecoder | None) -> None:
+        if not rows:
             return
-        frame, rejects, extra = page_to_frame(items, self.totals.columns)
+        if decoder is not None:  # typed rows: of the decoder's columns (a later page may have added some)
+            self.totals.newest = decoder.newest(rows, self.incremental_field, self.totals.newest)
+            self.totals.rows += self.writer.upsert_typed(decoder.columns, rows, self.load_id)
+            return
+        frame, rejects, extra = page_to_frame(rows, self.totals.columns)
         new_columns = [c for c in extra if c.name not in self._known]
         if new_columns:
             self._known.update(c.name for c in new_columns)
             self.totals.columns = [*self.totals.columns, *new_columns]
             self.log.info("New API fields become columns of %s: %s", self.table, [c.source for c in new_columns])
             self.writer.ensure_table(self.totals.columns)
+            self._typed_checked = False  # the typed decoder must know the new columns
         if rejects:
             self.totals.rejected += len(rejects)
             self.log.warning("%d row(s) of %s quarantined in the rejects table", len(rejects), self.table)

@@ -45,7 +45,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -103,6 +103,16 @@ COLUMN_TYPES: Mapping[Dialect, Mapping[Kind, str]] = {
         "boolean": "BOOLEAN",
         "json": "VARCHAR(4000)",
     },
+}
+# PostgreSQL binary COPY of typed rows: each kind's type name for psycopg, and the column's
+# information_schema data_type the binary encoding requires (COLUMN_TYPES["postgresql"] as reported).
+BINARY_COPY_TYPES: Mapping[Kind, tuple[str, str]] = {
+    "text": ("text", "text"),
+    "timestamp": ("timestamptz", "timestamp with time zone"),
+    "integer": ("int8", "bigint"),
+    "float": ("float8", "double precision"),
+    "boolean": ("bool", "boolean"),
+    "json": ("jsonb", "jsonb"),
 }
 # A text primary key needs a bounded type on some engines (MySQL, SQL Server).
 GENERIC_KEY_TEXT_TYPE = "VARCHAR(255)"
@@ -221,6 +231,7 @@ class SqlTableWriter:
         self._declared: dict[str, Kind] = {}
         self._async_commit = False
         self._copy_direct = True  # PostgreSQL: COPY straight into the table until a key is found there
+        self._binary_types: dict[str, str] | None = None  # PostgreSQL + psycopg 3: column -> binary COPY type
         self._lock = threading.RLock()  # one transaction at a time, whichever thread calls
         self.durable_pages = durable_pages
         self._quote_char = _quote_char(hook) if self.dialect == "generic" else '"'
@@ -388,6 +399,7 @@ class SqlTableWriter:
         added = self._ensure(self.table, wanted, self.key)
         if added:
             log.info("Added column(s) %s to %s", added, self.table_sql)
+        self._check_binary_copy(columns)
         return added
 
     def _ensure(self, table: tuple[str, ...], wanted: Sequence[tuple[str, str]], key: Sequence[str]) -> list[str]:
@@ -457,26 +469,34 @@ class SqlTableWriter:
         return {str(name): self._declared.get(str(name)) or _kind_of(frame[name]) for name in frame.columns}
 
     def _upsert_postgres(self, frame: pd.DataFrame, load_id: str, loaded_at: dt.datetime) -> None:
-        """COPY the page straight into the table while its keys are new there, else COPY into staging and merge.
-
-        The direct COPY runs under a savepoint: the first key already in the table aborts it (nothing of
-        the page stays) and from then on this writer merges. New rows so cost one COPY, not a COPY, a
-        second write and an index probe each; re-loads and overlapping increments pay one failed attempt.
-        Rows go in key order either way: two writers loading overlapping pages at once lock keys in the
-        same order (they wait for each other, never deadlock).
-        """
         kinds = self._kinds(frame)
-        names = [*kinds, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
+        ordered = frame.sort_values(list(self.key), kind="stable")
+
+        def copy_into(cursor: Any, target: str) -> None:
+            self._copy(cursor, target, ordered, kinds, load_id, loaded_at)
+
+        self._postgres_load([*kinds], copy_into)
+
+    def _postgres_load(self, names: Sequence[str], copy_into: Callable[[Any, str], None]) -> None:
+        """COPY rows straight into the table while their keys are new there, else COPY into staging and merge.
+
+        ``copy_into(cursor, "table (columns)")`` appends the rows, in key order. The direct COPY runs under
+        a savepoint: the first key already in the table aborts it (nothing of the batch stays) and from
+        then on this writer merges. New rows so cost one COPY, not a COPY, a second write and an index
+        probe each; re-loads and overlapping increments pay one failed attempt. Rows go in key order
+        either way: two writers loading overlapping pages at once lock keys in the same order (they
+        wait for each other, never deadlock).
+        """
+        names = [*names, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
         column_list = ", ".join(self.quote(n) for n in names)
         conflict = ", ".join(self.quote(k) for k in self.key)
         with self.transaction() as cursor:
             if self._async_commit:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
             if self._copy_direct and (hasattr(cursor, "copy") or hasattr(cursor, "copy_expert")):
-                ordered = frame.sort_values(list(self.key), kind="stable")
                 cursor.execute("SAVEPOINT direct_copy")
                 try:
-                    self._copy(cursor, f"{self.table_sql} ({column_list})", ordered, kinds, load_id, loaded_at)
+                    copy_into(cursor, f"{self.table_sql} ({column_list})")
                     return
                 except Exception as error:
                     if UNIQUE_VIOLATION not in (getattr(error, "sqlstate", None), getattr(error, "pgcode", None)):
@@ -485,11 +505,75 @@ class SqlTableWriter:
                     self._copy_direct = False
                     log.debug("%s already holds keys of this load: merging through staging", self.table_sql)
             staging = self._postgres_staging(cursor, names)
-            self._copy(cursor, f"{staging} ({column_list})", frame, kinds, load_id, loaded_at)
+            copy_into(cursor, f"{staging} ({column_list})")
             cursor.execute(
                 f"INSERT INTO {self.table_sql} ({column_list}) SELECT {column_list} FROM {staging} "
                 f"ORDER BY {conflict} ON CONFLICT ({conflict}) DO UPDATE SET {self._update_set(names)}"
             )
+
+    # --- typed rows: PostgreSQL binary COPY --------------------------------------------------------------
+
+    @property
+    def accepts_typed_rows(self) -> bool:
+        """Whether :meth:`upsert_typed` may be used: PostgreSQL through psycopg 3, columns of the writer's types.
+
+        Binary COPY needs every column to have exactly the type the value is encoded for, so a table
+        created elsewhere with other types (``numeric``, ``varchar``...) or overridden ``column_types``
+        keep the text COPY of :meth:`upsert`.
+        """
+        return self._binary_types is not None
+
+    def _check_binary_copy(self, columns: Sequence[Column]) -> None:
+        """After ``ensure_table``: decide whether typed rows can be COPY'd in binary into this table."""
+        self._binary_types = None
+        if self.dialect != "postgresql" or self._overridden:
+            return
+        module = type(self.connection).__module__
+        if not module.startswith("psycopg") or module.startswith("psycopg2"):
+            return
+        from psycopg.types.json import set_json_dumps
+
+        from airflow_provider_360learning.utils.tabular import encode_json
+
+        actual = self.table_columns()
+        wanted = {c.name: c.kind for c in columns}
+        expected = {**{n: BINARY_COPY_TYPES[k][1] for n, k in wanted.items()},
+                    LOAD_ID_COLUMN: "text", LOADED_AT_COLUMN: "timestamp with time zone"}  # fmt: skip
+        if any(actual.get(name) != data_type for name, data_type in expected.items()):
+            log.info("%s has columns of other types than the writer's: text COPY for every batch", self.table_sql)
+            return
+        set_json_dumps(encode_json, context=self.connection)  # jsonb values: msgspec, sorted keys
+        self._binary_types = {n: BINARY_COPY_TYPES[k][0] for n, k in wanted.items()}
+
+    def upsert_typed(self, columns: Sequence[Column], rows: Sequence[tuple[Any, ...]], load_id: str) -> int:
+        """Insert or update rows of typed values (``TypedPageDecoder``) on the key, in one transaction.
+
+        The same contract as :meth:`upsert` (last row of a key wins, key order, direct COPY while keys are
+        new, then staging and merge), with binary COPY: psycopg encodes the values in C, so no text is
+        built in Python. Returns the rows written.
+        """
+        if self._binary_types is None:
+            raise RuntimeError(f"{self.table_sql} does not take typed rows (see accepts_typed_rows)")
+        if not rows:
+            return 0
+        names = [c.name for c in columns]
+        types = [self._binary_types[n] for n in names] + ["text", "timestamptz"]
+        positions = [names.index(k) for k in self.key]
+        key_of = (lambda row: row[positions[0]]) if len(positions) == 1 else (lambda row: tuple(row[p] for p in positions))
+        latest = {key_of(row): row for row in rows}  # the last row of a key wins
+        ordered = [latest[k] for k in sorted(latest)]
+        loaded_at = dt.datetime.now(dt.UTC)
+        extra = (load_id, loaded_at)
+
+        def copy_into(cursor: Any, target: str) -> None:
+            with cursor.copy(f"COPY {target} FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
+                write = copy.write_row
+                for row in ordered:
+                    write(row + extra)
+
+        self._postgres_load(names, copy_into)
+        return len(ordered)
 
     def _copy(
         self,

@@ -1,15 +1,17 @@
 """Stream a 360Learning list action into a table of any database that has a common.sql hook.
 
-Page by page: the task's main thread only fetches pages; a loader thread (``transfers.page_loader``)
-types them from the action's response schema (``utils.tabular``) and upserts them on their key in
-batches of a few pages, one transaction each (``transfers.sql_writer``), so typing and loading hide
-under the network wait and only a few pages are in memory. A re-run or a retried task
+Page by page: the task's main thread only fetches page bodies; a loader thread
+(``transfers.page_loader``) decodes and types them from the action's response schema
+(``utils.tabular``) and upserts them on their key in batches of a few pages, one transaction each
+(``transfers.sql_writer``), so decoding, typing and loading hide under the network wait and only a
+few pages are in memory. A re-run or a retried task
 writes the same rows, never duplicates; a full refresh also removes rows the API no longer returns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 from collections.abc import Sequence
@@ -23,7 +25,7 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_provider_360learning.actions import ACTIONS, Action
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningError, ThreeSixtyLearningParameterError
-from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook, decode_page
 from airflow_provider_360learning.transfers.page_loader import DEFAULT_BATCH_ROWS, PageLoader
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
 from airflow_provider_360learning.utils.tabular import Column, columns_for
@@ -179,10 +181,11 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                 pages = PageLoader(
                     writer, columns, table=self.table, load_id=load_id, run_id=run_id,
                     incremental_field=field, batch_rows=self.rows_per_transaction, logger=self.log,
+                    decode_page=functools.partial(decode_page, action),
                 )
                 loading = loader.submit(pages.run)
                 try:
-                    for page in self.hook.iter_pages(action, **params):
+                    for page in self.hook.iter_page_bodies(action, **params):
                         if self._stop.is_set():
                             raise ThreeSixtyLearningError(f"Load of {self.table} stopped (task killed)")
                         pages.put(page, loading)

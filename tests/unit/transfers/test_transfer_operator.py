@@ -82,7 +82,7 @@ def test_a_task_that_dies_midway_and_is_retried_leaves_no_partial_or_duplicate_r
     flaky.state.update_config(fault_rate=0.0)
     # One page per transaction, so that a partial load can exist at all.
     first = operator(hook_params={"max_retries": 0, "requests_per_second": 0}, rows_per_transaction=500)
-    pages = first.hook.iter_pages
+    pages = first.hook.iter_page_bodies
     calls = {"n": 0}
 
     def failing_after_two(*args: Any, **kwargs: Any) -> Any:
@@ -92,7 +92,7 @@ def test_a_task_that_dies_midway_and_is_retried_leaves_no_partial_or_duplicate_r
                 flaky.state.update_config(fault_rate=1.0)
             yield page
 
-    monkeypatch.setattr(first.hook, "iter_pages", failing_after_two)
+    monkeypatch.setattr(first.hook, "iter_page_bodies", failing_after_two)
     with pytest.raises(Exception, match=r"could not reach|HTTP 5"):
         _execute(first, try_number=1)
     hook = embedded_hook(database)
