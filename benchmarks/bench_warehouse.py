@@ -12,10 +12,11 @@ Phases (``--phases``, comma-separated; default: all of them):
 ``operator``   ``ThreeSixtyLearningToSqlOperator.execute`` (mode ``full``, fresh table) with a minimal
                context (``ti.try_number``, ``run_id``), into PostgreSQL and into the embedded default
                (SQLite file through ``embedded_hook``: the destination connection is left undefined).
-``load``       the load step alone: the pages are fetched and typed first (``iter_pages`` +
-               ``page_to_frame``, timed apart), then ``SqlTableWriter.upsert`` is timed over all of them:
-               once into an empty table (inserts), once again (every row conflicts: updates), and the
-               same with ``--batch-pages`` pages concatenated per ``upsert`` call (one transaction each).
+``load``       the load step alone: the page bodies are fetched and typed first (``page_to_frame``, and
+               ``TypedPageDecoder`` for PostgreSQL, each timed apart), then ``SqlTableWriter.upsert`` is
+               timed over all of them: once into an empty table (inserts), once again (every row
+               conflicts: updates), and the same with ``--batch-pages`` pages concatenated per ``upsert``
+               call (one transaction each); into PostgreSQL also ``upsert_typed`` (the operator's way there).
 ``dlt``        dlt's ``rest_api`` source into the same PostgreSQL database, merge on ``_id`` (the operator
                upserts), OAuth2 client credentials through dlt's own auth class, ``header_link`` paginator;
                once with dlt's default settings, once with ``loader_file_format="parquet"``. Runs with the
@@ -350,24 +351,34 @@ def worker_operator(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def worker_load(spec: dict[str, Any]) -> dict[str, Any]:
-    """The load step alone: typed pages in memory first, then only ``SqlTableWriter.upsert`` is timed."""
+    """The load step alone: page bodies in memory first, then only the loader thread's work is timed.
+
+    Two ways, as the operator takes them: *frames* (every destination: ``decode_page`` + ``page_to_frame``
+    timed apart as typing, then ``SqlTableWriter.upsert``) and, into PostgreSQL, *typed* rows
+    (``TypedPageDecoder.decode`` timed apart as decoding, then ``SqlTableWriter.upsert_typed``).
+    """
     _airflow_connections(spec)
     import pandas as pd
 
     from airflow_provider_360learning.actions import ACTIONS
-    from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+    from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook, decode_page
     from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_hook
-    from airflow_provider_360learning.utils.tabular import columns_for, page_to_frame
+    from airflow_provider_360learning.utils.tabular import TypedPageDecoder, columns_for, page_to_frame
 
     action = ACTIONS[ACTION]
     columns = columns_for(action)
     hook = ThreeSixtyLearningHook()
-    pages = list(hook.iter_pages(action))
+    bodies = list(hook.iter_page_bodies(action))
     started = time.perf_counter()
-    frames = [page_to_frame(page, columns)[0] for page in pages]
+    frames = [page_to_frame(decode_page(action, body), columns)[0] for body in bodies]
     typing_seconds = time.perf_counter() - started
-    del pages
     rows = sum(len(frame) for frame in frames)
+    decoder = TypedPageDecoder(columns, key=("id",))
+    started = time.perf_counter()
+    typed_pages = [decoder.decode(body) for body in bodies]
+    decoding_seconds = time.perf_counter() - started
+    del bodies
+    assert all(page is not None for page in typed_pages)
 
     def destination() -> Any:
         if spec["destination"] == "postgres":
@@ -376,13 +387,16 @@ def worker_load(spec: dict[str, Any]) -> dict[str, Any]:
             return BaseHook.get_connection("360learning_warehouse").get_hook()
         return embedded_hook(spec["sqlite_path"])
 
-    timings: dict[str, float] = {}
     batch = spec["batch_pages"]
-    variants = [("page", frames)]
+    variants: list[tuple[str, list[Any], Any]] = [("page", frames, None)]
     if batch > 1:
         variants.append((f"batch{batch}", [pd.concat(frames[i : i + batch], ignore_index=True)
-                                            for i in range(0, len(frames), batch)]))  # fmt: skip
-    for name, chunks in variants:
+                                            for i in range(0, len(frames), batch)], None))  # fmt: skip
+    if spec["destination"] == "postgres":
+        variants.append((f"typed_batch{batch}", [[row for page in typed_pages[i : i + batch] for row in page]
+                                                  for i in range(0, len(typed_pages), batch)], decoder))  # fmt: skip
+    timings: dict[str, float] = {}
+    for name, chunks, typed in variants:
         table = f"{TABLE}_load_{name}"
         with SqlTableWriter(destination(), table) as writer:
             if spec["destination"] == "postgres":
@@ -390,12 +404,16 @@ def worker_load(spec: dict[str, Any]) -> dict[str, Any]:
             writer.ensure_table(columns)
             for label in ("insert", "update"):
                 started = time.perf_counter()
-                written = sum(writer.upsert(chunk, f"load-{label}") for chunk in chunks)
+                if typed is None:
+                    written = sum(writer.upsert(chunk, f"load-{label}") for chunk in chunks)
+                else:
+                    written = sum(writer.upsert_typed(typed.columns, chunk, f"load-{label}") for chunk in chunks)
                 timings[f"{name}_{label}"] = time.perf_counter() - started
                 assert written == rows, (written, rows)
             if spec["destination"] == "postgres":
                 writer.hook.run(f'DROP TABLE IF EXISTS "{table}"')
-    return {"rows": rows, "typing_seconds": typing_seconds, "upsert_seconds": timings, "vm_hwm_kb": _vm_hwm_kb()}
+    return {"rows": rows, "typing_seconds": typing_seconds, "decoding_seconds": decoding_seconds,
+            "upsert_seconds": timings, "vm_hwm_kb": _vm_hwm_kb()}  # fmt: skip
 
 
 def worker_dlt(spec: dict[str, Any]) -> dict[str, Any]:
@@ -540,7 +558,7 @@ def phase_side_by_side(args: argparse.Namespace, emu: Emulator, workdir: Path, r
 
 def phase_load(args: argparse.Namespace, emu: Emulator, workdir: Path, results: dict[str, Any]) -> None:
     emu.configure(latency_ms=0, rate_limit=0)
-    print("load step alone (pages fetched and typed first; only SqlTableWriter.upsert timed)", flush=True)
+    print("load step alone (pages fetched and typed first; only SqlTableWriter.upsert/upsert_typed timed)", flush=True)
     for destination in args.destinations:
         sqlite_path = workdir / "load.db"
 
@@ -553,7 +571,8 @@ def phase_load(args: argparse.Namespace, emu: Emulator, workdir: Path, results: 
         r = _check(run_worker(spec, emu, label=f"load -> {destination}", before=clean), args.rows)
         results.setdefault("load", {})[destination] = r
         if r.get("ok"):
-            print(f"  {destination}: typing (page_to_frame) {r['rows'] / r['typing_seconds']:,.0f} rows/s; upsert "
+            print(f"  {destination}: typing (page_to_frame) {r['rows'] / r['typing_seconds']:,.0f} rows/s; typed "
+                  f"decoding {r['rows'] / r['decoding_seconds']:,.0f} rows/s; upsert "
                   + ", ".join(f"{k} {r['rows'] / v:,.0f} rows/s" for k, v in r["upsert_seconds"].items()), flush=True)
         clean()
 

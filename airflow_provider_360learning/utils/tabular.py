@@ -423,48 +423,39 @@ class TypedPageDecoder:
     Bodies holding ``\\u0000`` are refused too (PostgreSQL text and jsonb cannot hold NUL; the
     frame path drops it).
 
-    :param columns: the table's columns, in the order of the row tuples.
+    :param columns: the table's columns (``self.columns`` has them in the order of the row tuples).
     :param key: warehouse names of key columns, required non-null whatever the schema says.
     """
 
     def __init__(self, columns: Sequence[Column], key: Sequence[str] = ()) -> None:
         if any(c.source == SCALAR_SOURCE for c in columns):
             raise ValueError("typed decoding needs object rows, not scalars")
-        self.columns = tuple(columns)
+        # A struct's fields without default must precede those with one: the required columns come
+        # first, and the rows' tuples follow this order (``columns``), so no per-row reordering.
+        required = [c for c in columns if c.required or c.name in key]
+        self.columns: tuple[Column, ...] = (*required, *(c for c in columns if c not in required))
         fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
-        rename: dict[str, str] = {}
-        self._required_json: list[int] = []
         for i, column in enumerate(self.columns):
-            name = f"f{i}"
-            rename[name] = column.source
             strict = _STRICT_TYPES[column.kind]
-            required = column.required or column.name in key
-            if column.kind == "json" and required:
-                self._required_json.append(i)
-            fields.append((name, strict) if required else (name, strict | None if strict is not Any else Any, None))
-        # Required fields first: a struct's fields without default must precede those with one.
-        order = sorted(range(len(fields)), key=lambda i: len(fields[i]) == 3)
+            if i < len(required):
+                fields.append((f"f{i}", strict))
+            else:
+                fields.append((f"f{i}", strict if column.kind == "json" else strict | None, None))
         row_type = msgspec.defstruct(
-            "Row", [fields[i] for i in order], rename=rename, forbid_unknown_fields=True, array_like=False,
+            "Row", fields, rename={f"f{i}": c.source for i, c in enumerate(self.columns)}, forbid_unknown_fields=True,
         )
-        self._positions = [order.index(i) for i in range(len(fields))]
-        self._in_order = self._positions == list(range(len(fields)))
+        self._required_json = [i for i, c in enumerate(required) if c.kind == "json"]
         self._decoder = msgspec.json.Decoder(list[row_type])  # type: ignore[valid-type]
 
     def decode(self, body: bytes) -> list[tuple[Any, ...]] | None:
-        """The page's rows as tuples in column order, or ``None`` when it must take the frame path."""
+        """The page's rows as tuples in the order of :attr:`columns`, or ``None`` when it must take the frame path."""
         if b"\\u0000" in body:
             return None
         try:
             structs = self._decoder.decode(body)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return None
-        astuple = msgspec.structs.astuple
-        if self._in_order:
-            rows = [astuple(s) for s in structs]
-        else:
-            positions = self._positions
-            rows = [tuple(values[p] for p in positions) for values in map(astuple, structs)]
+        rows = list(map(msgspec.structs.astuple, structs))
         for i in self._required_json:
             if any(row[i] is None for row in rows):
                 return None

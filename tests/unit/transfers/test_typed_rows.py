@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ import pytest
 
 from airflow_provider_360learning.transfers.page_loader import PageLoader
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
-from airflow_provider_360learning.utils.tabular import TypedPageDecoder, page_to_frame
+from airflow_provider_360learning.utils.tabular import Column, TypedPageDecoder, page_to_frame
 from tests.unit.transfers.test_sql_writer import COLUMNS, PG, Backend, _backend, stat_row
 
 UTC = dt.UTC
@@ -25,12 +25,13 @@ def body(rows: list[Any]) -> bytes:
     return msgspec.json.encode(rows)
 
 
-def _frame_rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
-    """The frame's rows as the Python values the typed decoder gives (JSON columns decoded)."""
+def _frame_rows(frame: pd.DataFrame, columns: Sequence[Column]) -> list[tuple[Any, ...]]:
+    """The frame's rows as the Python values the typed decoder gives, in its column order (JSON decoded)."""
     out = []
-    for record in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+    for record in frame.astype(object).where(frame.notna(), None).to_dict("records"):
         values = []
-        for column, value in zip(COLUMNS, record, strict=True):
+        for column in columns:
+            value = record[column.name]
             if value is not None and column.kind == "timestamp":
                 value = value.to_pydatetime()
             elif value is not None and column.kind == "json":
@@ -44,13 +45,16 @@ def test_typed_decoding_gives_the_values_of_the_frame_path() -> None:
     rows = [stat_row(i) for i in range(40)]
     rows[3]["enrolledAt"] = "2024-03-09T23:45:57.123+02:00"  # an offset: the same instant in UTC
     rows[5]["timeSpent"] = 12  # an integer for a number
-    decoded = TypedPageDecoder(COLUMNS, key=("id",)).decode(body(rows))
+    decoder = TypedPageDecoder(COLUMNS, key=("id",))
+    decoded = decoder.decode(body(rows))
     frame, rejects, extras = page_to_frame(rows, COLUMNS)
     assert decoded is not None and rejects == [] and extras == []
+    assert sorted(decoder.columns, key=COLUMNS.index) == COLUMNS
     assert [tuple(v.astimezone(UTC) if isinstance(v, dt.datetime) else v for v in row) for row in decoded] == (
-        _frame_rows(frame)
+        _frame_rows(frame, decoder.columns)
     )
-    assert decoded[5][COLUMNS.index(next(c for c in COLUMNS if c.source == "timeSpent"))] == 12.0
+    time_spent = next(i for i, c in enumerate(decoder.columns) if c.source == "timeSpent")
+    assert decoded[5][time_spent] == 12.0 and type(decoded[5][time_spent]) is float
 
 
 @pytest.mark.parametrize(
