@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         "and revokes it (one active token, as in 360Learning)",
     )
     parser.add_argument(
+        "--response-cache-mb",
+        type=_non_negative,
+        default=256.0,
+        help="memory for encoded pages of generic list actions (course stats...), served again until the "
+        "data changes; requests are still authenticated, counted, rate limited and faulted (0 = off)",
+    )
+    parser.add_argument(
         "--bulk-seconds-per-state",
         type=_non_negative,
         default=1.0,
@@ -130,6 +137,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
         edx_client_id=args.edx_client_id,
         edx_client_secret=args.edx_client_secret,
         bulk_seconds_per_state=args.bulk_seconds_per_state,
+        response_cache_mb=args.response_cache_mb,
     )
 
 

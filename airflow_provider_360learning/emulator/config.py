@@ -62,6 +62,8 @@ class EmulatorConfig:
     edx_client_secret: str = field(default=DEFAULT_EDX_CLIENT_SECRET, repr=False)
     bulk_seconds_per_state: float = 1.0
     """Seconds a bulk operation spends in each state (pending, queued, running); 0 completes it at the first read."""
+    response_cache_mb: float = 256.0
+    """Memory for encoded pages of generic list actions, reused until the data changes; 0 turns the cache off."""
 
     def __post_init__(self) -> None:
         if self.scopes is not None and not isinstance(self.scopes, tuple):
@@ -89,6 +91,8 @@ class EmulatorConfig:
             raise ValueError("scim_token must not be empty")
         if not self.edx_client_id or not self.edx_client_secret:
             raise ValueError("edx_client_id and edx_client_secret must not be empty")
+        if not math.isfinite(self.response_cache_mb) or self.response_cache_mb < 0:
+            raise ValueError(f"response_cache_mb must be a finite number >= 0, got {self.response_cache_mb}")
         if not math.isfinite(self.bulk_seconds_per_state) or self.bulk_seconds_per_state < 0:
             raise ValueError(f"bulk_seconds_per_state must be a finite number >= 0, got {self.bulk_seconds_per_state}")
 

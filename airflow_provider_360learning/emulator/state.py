@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 
 from airflow_provider_360learning.emulator.config import FAULT_KINDS, EmulatorConfig, check_runtime_values
+from airflow_provider_360learning.emulator.page_cache import PageCache
 from airflow_provider_360learning.emulator.tenant import Collection, Tenant, mix
 
 REDACTED = "<redacted>"
@@ -149,6 +150,9 @@ class EmulatorState:
         self._clock_offset = 0.0
         self._frozen_at: float | None = None
         self._issued: deque[str] = deque(maxlen=10_000)
+        self.data_version = 0
+        """Moves on at every change of the rows (writes, reset): the key of cached pages (``page_cache``)."""
+        self.page_cache = PageCache(int(self.config.response_cache_mb * 1024 * 1024))
         self.reset()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -158,6 +162,8 @@ class EmulatorState:
         ``keep_tokens=True`` keeps the issued tokens valid (a client's cached token survives the reset).
         """
         with self.lock:
+            self.data_version += 1
+            self.page_cache.clear()
             self.settings = RuntimeSettings.from_config(self.config)
             self._overlays: dict[str, Overlay] = {}
             self.relations: dict[str, dict[Any, Any]] = {}
@@ -381,6 +387,7 @@ class EmulatorState:
         coll = self.collection(collection)
         self._check_keys(coll, row)
         with self.lock:
+            self.data_version += 1
             ov = self.overlay(collection)
             index = ov.next_index
             new = {**(coll.template(index) if fill else {}), **row, **self._added_defaults(collection, row)}
@@ -410,6 +417,7 @@ class EmulatorState:
             current = self.get_row(collection, oid)
             if current is None:
                 raise RowError(f"no {collection} row with id {oid}", 404)
+            self.data_version += 1
             merged = {k: v for k, v in {**current, **fields}.items() if v is not None}
             self._validate(coll, merged)
             ov = self.overlay(collection)
@@ -425,6 +433,7 @@ class EmulatorState:
         with self.lock:
             if self.get_row(collection, oid) is None:
                 raise RowError(f"no {collection} row with id {oid}", 404)
+            self.data_version += 1
             ov = self.overlay(collection)
             if oid in ov.added:
                 del ov.added[oid]
