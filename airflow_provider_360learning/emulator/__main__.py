@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--response-cache-mb",
         type=_non_negative,
-        default=256.0,
+        default=512.0,
         help="memory for encoded pages of generic list actions (course stats...), served again until the "
         "data changes; requests are still authenticated, counted, rate limited and faulted (0 = off)",
     )

@@ -62,7 +62,7 @@ class EmulatorConfig:
     edx_client_secret: str = field(default=DEFAULT_EDX_CLIENT_SECRET, repr=False)
     bulk_seconds_per_state: float = 1.0
     """Seconds a bulk operation spends in each state (pending, queued, running); 0 completes it at the first read."""
-    response_cache_mb: float = 256.0
+    response_cache_mb: float = 512.0
     """Memory for encoded pages of generic list actions, reused until the data changes; 0 turns the cache off."""
 
     def __post_init__(self) -> None:

@@ -4,8 +4,9 @@ Generating a page of 500 course statistics and encoding it costs the emulator ab
 more than 360Learning's servers spend per page; a client reading a million rows would measure the
 emulator, not itself. Pages of the generic list actions are a pure function of the request (action,
 path, position, filters, base URL) and of the data, so the encoded page is kept, in a bounded LRU, under
-a key that holds :attr:`EmulatorState.data_version`: every write (``add_row``, ``patch_row``,
-``delete_row``) and every reset moves that version on, and no stale page can be served again.
+a key that holds :attr:`EmulatorState.data_version`: 0 for the seeded data (a reset returns to it, so
+its pages stay valid across resets) and a new number at every write (``add_row``, ``patch_row``,
+``delete_row``), so no stale page can be served again; pages of past versions age out of the LRU.
 Everything else about a request (token, scope, rate limit, faults, latency, counters) happens as
 for any request; only the handler's work is skipped.
 """
@@ -52,8 +53,6 @@ class PageCache:
                 _, (dropped, _) = self._pages.popitem(last=False)
                 self.bytes -= len(dropped)
 
-    def clear(self) -> None:
-        """Drop every page and zero the counters (the emulator's reset)."""
+    def reset_counters(self) -> None:
         with self._lock:
-            self._pages.clear()
-            self.bytes = self.hits = self.misses = 0
+            self.hits = self.misses = 0

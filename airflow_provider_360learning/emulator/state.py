@@ -150,8 +150,9 @@ class EmulatorState:
         self._clock_offset = 0.0
         self._frozen_at: float | None = None
         self._issued: deque[str] = deque(maxlen=10_000)
+        self._writes = 0
         self.data_version = 0
-        """Moves on at every change of the rows (writes, reset): the key of cached pages (``page_cache``)."""
+        """0 for the seeded data, a new number at every write: part of the key of cached pages (``page_cache``)."""
         self.page_cache = PageCache(int(self.config.response_cache_mb * 1024 * 1024))
         self.reset()
 
@@ -162,8 +163,8 @@ class EmulatorState:
         ``keep_tokens=True`` keeps the issued tokens valid (a client's cached token survives the reset).
         """
         with self.lock:
-            self.data_version += 1
-            self.page_cache.clear()
+            self.data_version = 0  # the seeded data again: pages cached before any write are valid again
+            self.page_cache.reset_counters()
             self.settings = RuntimeSettings.from_config(self.config)
             self._overlays: dict[str, Overlay] = {}
             self.relations: dict[str, dict[Any, Any]] = {}
@@ -181,6 +182,11 @@ class EmulatorState:
             self._exchanges.clear()
             self._clock_offset = 0.0
             self._frozen_at = None
+
+    def _changed(self) -> None:
+        """A row changes (under the lock): cached pages of the data as it was are never served again."""
+        self._writes += 1
+        self.data_version = self._writes
 
     def update_config(self, **changes: Any) -> RuntimeSettings:
         """Change fault rate, latency, rate limit, token ttl or scopes at run time."""
@@ -387,7 +393,7 @@ class EmulatorState:
         coll = self.collection(collection)
         self._check_keys(coll, row)
         with self.lock:
-            self.data_version += 1
+            self._changed()
             ov = self.overlay(collection)
             index = ov.next_index
             new = {**(coll.template(index) if fill else {}), **row, **self._added_defaults(collection, row)}
@@ -417,7 +423,7 @@ class EmulatorState:
             current = self.get_row(collection, oid)
             if current is None:
                 raise RowError(f"no {collection} row with id {oid}", 404)
-            self.data_version += 1
+            self._changed()
             merged = {k: v for k, v in {**current, **fields}.items() if v is not None}
             self._validate(coll, merged)
             ov = self.overlay(collection)
@@ -433,7 +439,7 @@ class EmulatorState:
         with self.lock:
             if self.get_row(collection, oid) is None:
                 raise RowError(f"no {collection} row with id {oid}", 404)
-            self.data_version += 1
+            self._changed()
             ov = self.overlay(collection)
             if oid in ov.added:
                 del ov.added[oid]
