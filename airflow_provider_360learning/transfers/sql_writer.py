@@ -45,7 +45,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -231,7 +231,7 @@ class SqlTableWriter:
         self._declared: dict[str, Kind] = {}
         self._async_commit = False
         self._copy_direct = True  # PostgreSQL: COPY straight into the table until a key is found there
-        self._binary_types: dict[str, str] | None = None  # PostgreSQL + psycopg 3: column -> binary COPY type
+        self._typed_kinds: dict[str, Kind] | None = None  # column -> kind, when typed rows may go straight in
         self._lock = threading.RLock()  # one transaction at a time, whichever thread calls
         self.durable_pages = durable_pages
         self._quote_char = _quote_char(hook) if self.dialect == "generic" else '"'
@@ -399,7 +399,7 @@ class SqlTableWriter:
         added = self._ensure(self.table, wanted, self.key)
         if added:
             log.info("Added column(s) %s to %s", added, self.table_sql)
-        self._check_binary_copy(columns)
+        self._check_typed_rows(columns)
         return added
 
     def _ensure(self, table: tuple[str, ...], wanted: Sequence[tuple[str, str]], key: Sequence[str]) -> list[str]:
@@ -511,58 +511,70 @@ class SqlTableWriter:
                 f"ORDER BY {conflict} ON CONFLICT ({conflict}) DO UPDATE SET {self._update_set(names)}"
             )
 
-    # --- typed rows: PostgreSQL binary COPY --------------------------------------------------------------
+    # --- typed rows (``TypedPageDecoder``): PostgreSQL binary COPY, SQLite executemany ---------------------
 
     @property
     def accepts_typed_rows(self) -> bool:
-        """Whether :meth:`upsert_typed` may be used: PostgreSQL through psycopg 3, columns of the writer's types.
+        """Whether :meth:`upsert_typed` may be used: PostgreSQL through psycopg 3 or SQLite, columns of the writer's types.
 
         Binary COPY needs every column to have exactly the type the value is encoded for, so a table
         created elsewhere with other types (``numeric``, ``varchar``...) or overridden ``column_types``
-        keep the text COPY of :meth:`upsert`.
+        keeps the frame path of :meth:`upsert`; so does SQLite then, for the same values either way.
         """
-        return self._binary_types is not None
+        return self._typed_kinds is not None
 
-    def _check_binary_copy(self, columns: Sequence[Column]) -> None:
-        """After ``ensure_table``: decide whether typed rows can be COPY'd in binary into this table."""
-        self._binary_types = None
-        if self.dialect != "postgresql" or self._overridden:
+    def _check_typed_rows(self, columns: Sequence[Column]) -> None:
+        """After ``ensure_table``: decide whether typed rows can go straight into this table."""
+        self._typed_kinds = None
+        if self.dialect not in ("postgresql", "sqlite") or self._overridden:
             return
-        module = type(self.connection).__module__
-        if not module.startswith("psycopg") or module.startswith("psycopg2"):
-            return
-        from psycopg.types.json import set_json_dumps
-
-        from airflow_provider_360learning.utils.tabular import encode_json
-
-        actual = self.table_columns()
+        if self.dialect == "postgresql":
+            module = type(self.connection).__module__
+            if not module.startswith("psycopg") or module.startswith("psycopg2"):
+                return
         wanted = {c.name: c.kind for c in columns}
-        expected = {**{n: BINARY_COPY_TYPES[k][1] for n, k in wanted.items()},
-                    LOAD_ID_COLUMN: "text", LOADED_AT_COLUMN: "timestamp with time zone"}  # fmt: skip
+        if self.dialect == "postgresql":
+            expected = {**{n: BINARY_COPY_TYPES[k][1] for n, k in wanted.items()},
+                        LOAD_ID_COLUMN: "text", LOADED_AT_COLUMN: "timestamp with time zone"}  # fmt: skip
+        else:
+            types = COLUMN_TYPES["sqlite"]
+            expected = {**{n: types[k] for n, k in wanted.items()},
+                        LOAD_ID_COLUMN: types["text"], LOADED_AT_COLUMN: types["timestamp"]}  # fmt: skip
+        actual = self.table_columns()
         if any(actual.get(name) != data_type for name, data_type in expected.items()):
-            log.info("%s has columns of other types than the writer's: text COPY for every batch", self.table_sql)
+            log.info("%s has columns of other types than the writer's: typed rows go through frames", self.table_sql)
             return
-        set_json_dumps(encode_json, context=self.connection)  # jsonb values: msgspec, sorted keys
-        self._binary_types = {n: BINARY_COPY_TYPES[k][0] for n, k in wanted.items()}
+        if self.dialect == "postgresql":
+            from psycopg.types.json import set_json_dumps
+
+            from airflow_provider_360learning.utils.tabular import encode_json
+
+            set_json_dumps(encode_json, context=self.connection)  # jsonb values: msgspec, sorted keys
+        self._typed_kinds = wanted
 
     def upsert_typed(self, columns: Sequence[Column], rows: Sequence[tuple[Any, ...]], load_id: str) -> int:
-        """Insert or update rows of typed values (``TypedPageDecoder``) on the key, in one transaction.
+        """Insert or update rows of typed values (``TypedPageDecoder``, in the order of ``columns``) on the key.
 
-        The same contract as :meth:`upsert` (last row of a key wins, key order, direct COPY while keys are
-        new, then staging and merge), with binary COPY: psycopg encodes the values in C, so no text is
-        built in Python. Returns the rows written.
+        The same contract as :meth:`upsert`: one transaction, the last row of a key wins, key order. Into
+        PostgreSQL, binary COPY (direct while keys are new, then staging and merge): psycopg encodes the
+        values in C, no text is built in Python. Into SQLite, the ``executemany`` upsert with timestamps
+        and JSON turned into the text the frame path stores. Returns the rows written.
         """
-        if self._binary_types is None:
+        kinds = self._typed_kinds
+        if kinds is None:
             raise RuntimeError(f"{self.table_sql} does not take typed rows (see accepts_typed_rows)")
         if not rows:
             return 0
         names = [c.name for c in columns]
-        types = [self._binary_types[n] for n in names] + ["text", "timestamptz"]
         positions = [names.index(k) for k in self.key]
         key_of = (lambda row: row[positions[0]]) if len(positions) == 1 else (lambda row: tuple(row[p] for p in positions))
         latest = {key_of(row): row for row in rows}  # the last row of a key wins
         ordered = [latest[k] for k in sorted(latest)]
         loaded_at = dt.datetime.now(dt.UTC)
+        if self.dialect == "sqlite":
+            self._executemany(names, _as_sqlite_values(ordered, [kinds[n] for n in names]), load_id, loaded_at)
+            return len(ordered)
+        types = [BINARY_COPY_TYPES[kinds[n]][0] for n in names] + ["text", "timestamptz"]
         extra = (load_id, loaded_at)
 
         def copy_into(cursor: Any, target: str) -> None:
@@ -594,7 +606,7 @@ class SqlTableWriter:
             cursor.copy_expert(f"COPY {target} FROM STDIN", io.StringIO(_copy_text(frame, kinds, constants)))
         else:  # another PostgreSQL driver: rows through executemany
             marks = ", ".join(["%s"] * (len(kinds) + 2))
-            rows = _rows(frame, kinds, "native", load_id, loaded_at)
+            rows = [(*row, load_id, loaded_at) for row in _rows(frame, kinds, "native")]
             cursor.executemany(f"INSERT INTO {target} VALUES ({marks})", rows)
 
     def _postgres_staging(self, cursor: Any, names: Sequence[str]) -> str:
@@ -635,11 +647,16 @@ class SqlTableWriter:
 
     def _upsert_executemany(self, frame: pd.DataFrame, load_id: str, loaded_at: dt.datetime) -> None:
         kinds = self._kinds(frame)
-        names = [*kinds, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
+        timestamps: Literal["iso", "native"] = "iso" if self.dialect == "sqlite" else "native"
+        self._executemany([*kinds], _rows(frame, kinds, timestamps), load_id, loaded_at)
+
+    def _executemany(self, names: Sequence[str], rows: Iterable[tuple[Any, ...]], load_id: str, loaded_at: dt.datetime) -> None:
+        """Upsert rows of driver-ready values (the bookkeeping columns are appended here), one transaction."""
+        names = [*names, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
+        extra = (load_id, _iso(loaded_at) if self.dialect == "sqlite" else loaded_at)
+        rows = [row + extra for row in rows]
         column_list = ", ".join(self.quote(n) for n in names)
         marks = ", ".join([self.placeholder] * len(names))
-        timestamps: Literal["iso", "native"] = "iso" if self.dialect == "sqlite" else "native"
-        rows = _rows(frame, kinds, timestamps, load_id, loaded_at)
         with self.transaction() as cursor:
             if self.dialect == "sqlite":
                 conflict = ", ".join(self.quote(k) for k in self.key)
@@ -897,17 +914,37 @@ def _json_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def _rows(
-    frame: pd.DataFrame,
-    kinds: Mapping[str, Kind],
-    timestamps: Literal["iso", "native"],
-    load_id: str,
-    loaded_at: dt.datetime,
-) -> list[tuple[Any, ...]]:
+def _rows(frame: pd.DataFrame, kinds: Mapping[str, Kind], timestamps: Literal["iso", "native"]) -> list[tuple[Any, ...]]:
     columns = [_column_values(frame[name], kind, timestamps) for name, kind in kinds.items()]
-    stamp = _iso(loaded_at) if timestamps == "iso" else loaded_at
-    n = len(frame)
-    return list(zip(*columns, [load_id] * n, [stamp] * n, strict=True))
+    return list(zip(*columns, strict=True))
+
+
+def _iso_text(value: dt.datetime) -> str:
+    """What :func:`_timestamp_strings` makes of a timestamp (``...T12:00:00.000000Z``), from an aware datetime."""
+    text = value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    return text[:-6] + "Z"
+
+
+def _as_sqlite_values(rows: Sequence[tuple[Any, ...]], kinds: Sequence[Kind]) -> list[tuple[Any, ...]]:
+    """Typed rows as the frame path binds them into SQLite: timestamps as ISO text, JSON as compact sorted text."""
+    from airflow_provider_360learning.utils.tabular import encode_json
+
+    converters: list[tuple[int, Any]] = []
+    for i, kind in enumerate(kinds):
+        if kind == "timestamp":
+            converters.append((i, _iso_text))
+        elif kind == "json":
+            converters.append((i, lambda v: encode_json(v).decode()))
+    if not converters:
+        return list(rows)
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, convert in converters:
+            if values[i] is not None:
+                values[i] = convert(values[i])
+        out.append(tuple(values))
+    return out
 
 
 _COPY_SPECIALS = ("\\", "\t", "\n", "\r", "\x00")

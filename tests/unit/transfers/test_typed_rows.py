@@ -86,12 +86,21 @@ def test_typed_decoding_requires_the_key_and_object_rows() -> None:
     assert decoder.decode(b"[]") == []
 
 
-# --- PostgreSQL: the same table whichever way the pages go ---------------------------------------------
+# --- PostgreSQL and SQLite: the same table whichever way the pages go -----------------------------------
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def destination(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Backend]:
+    yield from _backend(request.param, monkeypatch, tmp_path)
 
 
 @pytest.fixture
 def postgres(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Backend]:
     yield from _backend("postgres", monkeypatch, tmp_path)
+
+
+def _in_schema(backend: Backend, name: str) -> str:
+    return f"{backend.table.split('.')[0]}.{name}" if "." in backend.table else name
 
 
 class FramesOnly(SqlTableWriter):
@@ -149,12 +158,12 @@ def _pages(version: int) -> list[bytes]:
     ]
 
 
-def test_typed_and_frame_paths_land_the_same_table_on_first_load_and_reload(postgres: Backend) -> None:
-    schema = postgres.table.split(".")[0]
-    typed = CountingTyped(postgres.hook, f"{schema}.typed_stats")
+def test_typed_and_frame_paths_land_the_same_table_on_first_load_and_reload(destination: Backend) -> None:
+    typed_table, frame_table = _in_schema(destination, "typed_stats"), _in_schema(destination, "frame_stats")
+    typed = CountingTyped(destination.hook, typed_table)
     typed.typed_batches, typed.frame_batches = [], []
-    frames = FramesOnly(postgres.hook, f"{schema}.frame_stats")
-    postgres.writers += [typed, frames]
+    frames = FramesOnly(destination.hook, frame_table)
+    destination.writers += [typed, frames]
 
     for version in (1, 2):  # the second load finds every key already there: merge instead of direct COPY
         pages = _pages(version)
@@ -162,18 +171,18 @@ def test_typed_and_frame_paths_land_the_same_table_on_first_load_and_reload(post
         want = _load(frames, pages, f"frames-{version}")
         assert (got.rows, got.rejected, got.newest) == (want.rows, want.rejected, want.newest)
         assert [c.name for c in got.columns] == [c.name for c in want.columns]
-        assert _content(postgres, f"{schema}.typed_stats") == _content(postgres, f"{schema}.frame_stats")
+        assert _content(destination, typed_table) == _content(destination, frame_table)
 
-    content = _content(postgres, f"{schema}.typed_stats")
+    content = _content(destination, typed_table)
     assert len(content) == 181  # 182 rows, one quarantined; 10 keys seen twice
     assert content["63b21e8087680700" + f"{95:08x}"]["score"] == 99  # the later page won
     assert content["63b21e8087680700" + f"{130:08x}"]["new_field"] == "v2"
     assert sum(typed.typed_batches) > 0 and sum(typed.frame_batches) > 0  # both ways were taken
-    rejected = postgres.query(
-        f'SELECT table_name, COUNT(*) FROM "{schema}"."_360learning_rejects" '
-        "WHERE reason LIKE '%progress%' GROUP BY table_name ORDER BY table_name"
+    rejects = destination.qualified(_in_schema(destination, "_360learning_rejects"))
+    rejected = destination.query(
+        f"SELECT table_name, COUNT(*) FROM {rejects} WHERE reason LIKE '%progress%' GROUP BY table_name ORDER BY table_name"
     )
-    assert rejected == [(f"{schema}.frame_stats", 2), (f"{schema}.typed_stats", 2)]  # one per load, both ways
+    assert rejected == [(frame_table, 2), (typed_table, 2)]  # one per load, both ways
 
 
 def test_a_table_of_other_column_types_keeps_the_text_copy(postgres: Backend) -> None:
