@@ -921,8 +921,9 @@ def _rows(frame: pd.DataFrame, kinds: Mapping[str, Kind], timestamps: Literal["i
 
 def _iso_text(value: dt.datetime) -> str:
     """What :func:`_timestamp_strings` makes of a timestamp (``...T12:00:00.000000Z``), from an aware datetime."""
-    text = value.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    return text[:-6] + "Z"
+    if value.tzinfo is not dt.UTC:  # msgspec decodes "Z" to UTC itself: no conversion for API values
+        value = value.astimezone(dt.UTC)
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def _as_sqlite_values(rows: Sequence[tuple[Any, ...]], kinds: Sequence[Kind]) -> list[tuple[Any, ...]]:
@@ -937,14 +938,10 @@ def _as_sqlite_values(rows: Sequence[tuple[Any, ...]], kinds: Sequence[Kind]) ->
             converters.append((i, lambda v: encode_json(v).decode()))
     if not converters:
         return list(rows)
-    out = []
-    for row in rows:
-        values = list(row)
-        for i, convert in converters:
-            if values[i] is not None:
-                values[i] = convert(values[i])
-        out.append(tuple(values))
-    return out
+    columns = list(zip(*rows, strict=True))  # column by column: one conversion loop per column, not per cell
+    for i, convert in converters:
+        columns[i] = tuple(None if v is None else convert(v) for v in columns[i])
+    return list(zip(*columns, strict=True))
 
 
 _COPY_SPECIALS = ("\\", "\t", "\n", "\r", "\x00")
