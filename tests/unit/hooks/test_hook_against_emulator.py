@@ -47,6 +47,20 @@ def test_pages_follow_link_headers_and_match_the_page_size(emulator: Any, connec
     assert 0 < len(pages[-1]) <= 500
 
 
+def test_page_bodies_are_the_raw_pages_and_decode_to_the_items(emulator: Any, connection: str) -> None:
+    from airflow_provider_360learning.actions import ACTIONS
+    from airflow_provider_360learning.exceptions import ThreeSixtyLearningAPIError
+    from airflow_provider_360learning.hooks.three_sixty_learning import decode_page
+
+    hook = _hook()
+    bodies = list(hook.iter_page_bodies("list_courses_statistics"))
+    assert all(isinstance(body, bytes) for body in bodies)
+    action = ACTIONS["list_courses_statistics"]
+    assert [decode_page(action, body) for body in bodies] == list(hook.iter_pages("list_courses_statistics"))
+    with pytest.raises(ThreeSixtyLearningAPIError, match=r"list_courses_statistics.*expected a JSON array page, got dict"):
+        decode_page(action, b'{"not": "a page"}')
+
+
 def test_token_refreshed_before_expiry_mid_pagination(emulator: Any, connection: str, shift_clocks: Any) -> None:
     clocks = shift_clocks(emulator.state)
     pages = 0
