@@ -95,8 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--response-cache-mb",
         type=_non_negative,
         default=512.0,
-        help="memory for encoded pages of generic list actions (course stats...), served again until the "
-        "data changes; requests are still authenticated, counted, rate limited and faulted (0 = off)",
+        help="memory for the encoded answers of GET list actions (course stats...), served again until the "
+        "state changes; requests are still authenticated, validated, counted, rate limited and faulted (0 = off)",
     )
     parser.add_argument(
         "--bulk-seconds-per-state",

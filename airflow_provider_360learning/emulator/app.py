@@ -6,6 +6,10 @@ authentication (401), scope (403), ``360-api-version`` (400), path and query val
 handler (or 501 for actions not implemented yet), then latency before the answer leaves. The token is
 judged when the request arrives, as a server does, so ``--latency-ms`` slows answers without making a
 token that was fresh when sent look expired. Every answer can be recorded as an exchange.
+
+The answer of a ``GET`` of a list action may come from the response cache instead of its handler
+(``--response-cache-mb``, :mod:`~airflow_provider_360learning.emulator.page_cache`): every step but the
+handler still runs.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from airflow_provider_360learning.emulator.config import EmulatorConfig
 from airflow_provider_360learning.emulator.course_skills import course_skill_routes
 from airflow_provider_360learning.emulator.errors import ApiError, documented, plain, undocumented
 from airflow_provider_360learning.emulator.handlers import HANDLERS, Reply, RequestContext
+from airflow_provider_360learning.emulator.handlers.base import Handler, encode_json
 from airflow_provider_360learning.emulator.handlers.bulk import settle
 from airflow_provider_360learning.emulator.handlers.webhooks import SECRET_ANSWERS
 from airflow_provider_360learning.emulator.pagination import base_url
@@ -44,7 +49,7 @@ _TOKEN_FIELDS = frozenset({"grant_type", "client_id", "client_secret", "user_id"
 
 
 def dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return encode_json(body)
 
 
 class EmulatorApp(Starlette):
@@ -71,6 +76,8 @@ class LearningApi:
         self.state = state
         self.router = ActionRouter(ACTIONS.values())
         self.token_action = ACTIONS["generate_token"]
+        self.list_actions = frozenset(a.name for a in ACTIONS.values() if a.method == "GET" and a.returns_list)
+        """Actions whose answers may be cached: ``GET`` of a list (an array in the documented success body)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -151,7 +158,35 @@ class LearningApi:
             base_url=base_url(request.url.scheme, request.headers, request.scope.get("server")),
             body=read_body(action, request.headers.get("content-type"), body),
         )
-        return handler(ctx)
+        if action.name in self.list_actions and state.page_cache.max_bytes:
+            return self.cached(ctx, handler, request.scope.get("query_string", b""))
+        if action.method == "GET":
+            return handler(ctx)
+        try:
+            return handler(ctx)
+        finally:  # whatever a write changed, even in place or before failing, no cached answer predates it
+            state.changed()
+
+    def cached(self, ctx: RequestContext, handler: Handler, query_string: bytes) -> Reply:
+        """The handler's answer, from the response cache when this request was answered at this data version.
+
+        A miss runs the handler under the state's lock and keeps its encoded 200 unless it changed the state
+        or read the clock or a side table (:meth:`EmulatorState.watch`): such an answer is not a function
+        of the key.
+        """
+        state, cache = self.state, self.state.page_cache
+        hit = cache.get((ctx.action.name, ctx.path, query_string, ctx.base_url, state.data_version))
+        if hit is not None:
+            return Reply(hit.status, hit.body, dict(hit.headers), hit.media_type)
+        with state.lock:
+            key = (ctx.action.name, ctx.path, query_string, ctx.base_url, state.data_version)
+            mark = state.watch()
+            reply = handler(ctx)
+            keep = reply.status == 200 and state.unchanged_since(mark)
+        if keep:
+            reply = Reply(reply.status, reply.payload(), reply.headers, reply.media_type)
+            cache.put(key, reply.status, reply.body, reply.headers, reply.media_type)
+        return reply
 
     def token(self, body: bytes) -> Reply:
         """``POST /api/v2/oauth2/token`` per ``GenerateTokenBody`` (JSON only, as documented)."""

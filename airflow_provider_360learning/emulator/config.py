@@ -63,7 +63,7 @@ class EmulatorConfig:
     bulk_seconds_per_state: float = 1.0
     """Seconds a bulk operation spends in each state (pending, queued, running); 0 completes it at the first read."""
     response_cache_mb: float = 512.0
-    """Memory for encoded pages of generic list actions, reused until the data changes; 0 turns the cache off."""
+    """Memory for encoded answers of ``GET`` list actions, reused until the state changes; 0 turns the cache off."""
 
     def __post_init__(self) -> None:
         if self.scopes is not None and not isinstance(self.scopes, tuple):

@@ -150,9 +150,13 @@ class EmulatorState:
         self._clock_offset = 0.0
         self._frozen_at: float | None = None
         self._issued: deque[str] = deque(maxlen=10_000)
-        self._writes = 0
+        self._mutations = 0
+        """Every mutation so far, resets included (never goes back): how a cached answer knows nothing moved."""
         self.data_version = 0
-        """0 for the seeded data, a new number at every write: part of the key of cached pages (``page_cache``)."""
+        """0 for the seeded state (again after each reset), a new number at every mutation: part of the key of
+        cached answers (``page_cache``)."""
+        self._volatile = False
+        """Set by every read of the clock or of a side table (:meth:`now`, :meth:`relation`): see :meth:`watch`."""
         self.page_cache = PageCache(int(self.config.response_cache_mb * 1024 * 1024))
         self.reset()
 
@@ -163,7 +167,8 @@ class EmulatorState:
         ``keep_tokens=True`` keeps the issued tokens valid (a client's cached token survives the reset).
         """
         with self.lock:
-            self.data_version = 0  # the seeded data again: pages cached before any write are valid again
+            self._mutations += 1
+            self.data_version = 0  # the seeded state again: answers cached before any mutation are valid again
             self.page_cache.reset_counters()
             self.settings = RuntimeSettings.from_config(self.config)
             self._overlays: dict[str, Overlay] = {}
@@ -184,12 +189,36 @@ class EmulatorState:
             self._frozen_at = None
 
     def _changed(self) -> None:
-        """A row changes (under the lock): cached pages of the data as it was are never served again."""
-        self._writes += 1
-        self.data_version = self._writes
+        """The state changes (under the lock): answers cached before are never served again (until a reset)."""
+        self._mutations += 1
+        self.data_version = self._mutations
+
+    def changed(self) -> None:
+        """Mark a change made outside this class's own methods (API writes, bulk operations settling)."""
+        with self.lock:
+            self._changed()
+
+    # -- cached answers ----------------------------------------------------------------------
+    def watch(self) -> int:
+        """Start watching a handler (under the lock): the mark to give :meth:`unchanged_since` afterwards."""
+        self._volatile = False
+        return self._mutations
+
+    def unchanged_since(self, mark: int) -> bool:
+        """Whether, since :meth:`watch`, nothing changed and nothing read the clock or a side table.
+
+        The rows (overlay) change only through :meth:`add_row`, :meth:`patch_row` and :meth:`delete_row`, each
+        a new :attr:`data_version`; the clock and the side tables (:meth:`relation`: bulk operations, webhook
+        events, memberships...) have no version, so an answer that read them is never cached.
+        """
+        return not self._volatile and self._mutations == mark
 
     def update_config(self, **changes: Any) -> RuntimeSettings:
-        """Change fault rate, latency, rate limit, token ttl or scopes at run time."""
+        """Change fault rate, latency, rate limit, token ttl or scopes at run time.
+
+        No new :attr:`data_version`: these settings act on every request before or after its handler (faults,
+        rate limit, token, scope, latency), never on what a handler answers, so cached answers stay right.
+        """
         allowed = {"fault_rate", "fault_kinds", "latency_ms", "rate_limit", "token_ttl", "scopes"}
         unknown = set(changes) - allowed
         if unknown:
@@ -213,6 +242,7 @@ class EmulatorState:
     # -- clock -------------------------------------------------------------------------------
     def now(self) -> float:
         """Wall clock (or the frozen instant) plus :meth:`advance_time` offsets (token expiry without sleeping)."""
+        self._volatile = True
         base = time.time() if self._frozen_at is None else self._frozen_at
         return base + self._clock_offset
 
@@ -220,6 +250,7 @@ class EmulatorState:
         """Stop the wall clock at this instant: only :meth:`advance_time` moves it (tests of state timings
         that must not depend on how fast the machine runs). :meth:`reset` lets it run again."""
         with self.lock:
+            self._changed()
             self._frozen_at = time.time()
 
     def today(self) -> int:
@@ -228,6 +259,7 @@ class EmulatorState:
 
     def advance_time(self, seconds: float) -> None:
         with self.lock:
+            self._changed()
             self._clock_offset += seconds
 
     # -- tokens ------------------------------------------------------------------------------
@@ -457,7 +489,11 @@ class EmulatorState:
         yield from (row for _, row in list(self.overlay(collection).added.values()))
 
     def relation(self, name: str) -> dict[Any, Any]:
-        """A named side table of API writes (tags of a path, managers of a user...), emptied by :meth:`reset`."""
+        """A named side table of API writes (tags of a path, managers of a user...), emptied by :meth:`reset`.
+
+        Its content changes without a version: an answer that reads one is never cached (:meth:`watch`).
+        """
+        self._volatile = True
         with self.lock:
             return self.relations.setdefault(name, {})
 

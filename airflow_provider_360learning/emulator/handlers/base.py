@@ -68,13 +68,26 @@ class Reply:
             return b""
         if isinstance(self.body, bytes):
             return self.body
-        try:  # msgspec: the same compact UTF-8 JSON, 4x faster than json.dumps on a page of rows
-            return _ENCODE(self.body)
-        except (TypeError, OverflowError, ValueError):
-            return json.dumps(self.body, separators=(",", ":"), ensure_ascii=False).encode()
+        return encode_json(self.body)
 
 
 _ENCODE = msgspec.json.Encoder().encode
+
+
+def encode_json(body: Any) -> bytes:
+    """Compact UTF-8 JSON: the bytes of ``json.dumps(body, separators=(",", ":"), ensure_ascii=False)``.
+
+    msgspec encodes a page of rows about 4x faster, with the same bytes (non-ASCII characters as they are,
+    the same escapes) except for floats written with an exponent (``1e16`` for ``1e+16``, the same number)
+    and NaN or infinities (``null``, where ``json.dumps`` writes what is not JSON). What msgspec cannot
+    encode goes through ``json.dumps``.
+    """
+    try:
+        return _ENCODE(body)
+    except (TypeError, OverflowError, ValueError):
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 Handler = Callable[[RequestContext], Reply]
 HANDLERS: dict[str, Handler] = {}
 
@@ -199,35 +212,17 @@ def page(
     view: View,
     out: Callable[[Row], Any] | None = None,
     extra: Sequence[Filter] = (),
-    *,
-    cacheable: bool = False,
 ) -> Reply:
     """One page of a list action over a lazy view: cursor in, rows out, ``Link`` to the next page.
 
     ``extra`` filters come from the URL (rows under a parent), not from the query, so no cursor carries them.
-    ``cacheable``: the view is a pure function of the collection's rows (no clock, no side table), so the
-    encoded page may be served again from ``state.page_cache`` until the data changes.
     """
     position, query = _start(ctx)
     assert ctx.action.page_size is not None
-    state = ctx.state
-    key = None
-    if cacheable and state.page_cache.max_bytes:
-        with state.lock:
-            key = (ctx.action.name, ctx.path, position, tuple(query.filter_pairs), tuple(map(repr, extra)),
-                   ctx.base_url, state.data_version)  # fmt: skip
-        cached = state.page_cache.get(key)
-        if cached is not None:
-            return Reply(200, cached[0], cached[1])
-    with state.lock:
+    with ctx.state.lock:
         rows, next_position = scan_page(view, position, [*query.filters, *extra], ctx.action.page_size)
     body = [out(r) for r in rows] if out is not None else [project(ctx.action, r) for r in rows]
-    reply = _page_reply(ctx, body, next_position, query)
-    if key is not None:
-        payload = reply.payload()
-        state.page_cache.put(key, payload, reply.headers)
-        reply = Reply(200, payload, reply.headers)
-    return reply
+    return _page_reply(ctx, body, next_position, query)
 
 
 def page_items(ctx: RequestContext, items: Iterable[Any], aliases: Mapping[str, str] | None = None) -> Reply:

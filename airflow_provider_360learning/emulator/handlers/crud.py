@@ -171,7 +171,7 @@ def list_rows(ctx: RequestContext, resource: Resource) -> Reply:
         return page_items(ctx, rows, resource.aliases)
     view = View.whole(state.collection(resource.collection), state.overlay(resource.collection),
                       aliases=resource.aliases)  # fmt: skip
-    return page(ctx, view, extra=fixed, cacheable=True)
+    return page(ctx, view, extra=fixed)
 
 
 def create_row(ctx: RequestContext, resource: Resource, fields: Mapping[str, Any] | None = None) -> Row:

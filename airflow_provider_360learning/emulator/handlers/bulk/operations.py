@@ -231,6 +231,8 @@ def settle(state: EmulatorState) -> None:
         due = [op for op in operations(state).values() if op.ended is None and _end(state, op) <= state.now()]
         for op in due:
             _run(state, op)
+        if due:
+            state.changed()  # a new data version (effects on rows move it anyway; the operations table has none)
 
 
 def _run(state: EmulatorState, op: Operation) -> None:
