@@ -511,54 +511,48 @@ class SqlTableWriter:
                 f"ORDER BY {conflict} ON CONFLICT ({conflict}) DO UPDATE SET {self._update_set(names)}"
             )
 
-    # --- typed rows (``TypedPageDecoder``): PostgreSQL binary COPY, SQLite executemany ---------------------
+    # --- typed rows (``TypedPageDecoder``): PostgreSQL binary COPY ------------------------------------------
 
     @property
     def accepts_typed_rows(self) -> bool:
-        """Whether :meth:`upsert_typed` may be used: PostgreSQL through psycopg 3 or SQLite, columns of the writer's types.
+        """Whether :meth:`upsert_typed` may be used: PostgreSQL through psycopg 3, columns of the writer's types.
 
         Binary COPY needs every column to have exactly the type the value is encoded for, so a table
         created elsewhere with other types (``numeric``, ``varchar``...) or overridden ``column_types``
-        keeps the frame path of :meth:`upsert`; so does SQLite then, for the same values either way.
+        keeps the frame path of :meth:`upsert`. SQLite keeps it too: it stores timestamps as text, and
+        formatting them one by one from typed rows was measured slower than the frame's vectorised
+        formatting (``benchmarks/README.md``).
         """
         return self._typed_kinds is not None
 
     def _check_typed_rows(self, columns: Sequence[Column]) -> None:
         """After ``ensure_table``: decide whether typed rows can go straight into this table."""
         self._typed_kinds = None
-        if self.dialect not in ("postgresql", "sqlite") or self._overridden:
+        if self.dialect != "postgresql" or self._overridden:
             return
-        if self.dialect == "postgresql":
-            module = type(self.connection).__module__
-            if not module.startswith("psycopg") or module.startswith("psycopg2"):
-                return
+        module = type(self.connection).__module__
+        if not module.startswith("psycopg") or module.startswith("psycopg2"):
+            return
         wanted = {c.name: c.kind for c in columns}
-        if self.dialect == "postgresql":
-            expected = {**{n: BINARY_COPY_TYPES[k][1] for n, k in wanted.items()},
-                        LOAD_ID_COLUMN: "text", LOADED_AT_COLUMN: "timestamp with time zone"}  # fmt: skip
-        else:
-            types = COLUMN_TYPES["sqlite"]
-            expected = {**{n: types[k] for n, k in wanted.items()},
-                        LOAD_ID_COLUMN: types["text"], LOADED_AT_COLUMN: types["timestamp"]}  # fmt: skip
+        expected = {**{n: BINARY_COPY_TYPES[k][1] for n, k in wanted.items()},
+                    LOAD_ID_COLUMN: "text", LOADED_AT_COLUMN: "timestamp with time zone"}  # fmt: skip
         actual = self.table_columns()
         if any(actual.get(name) != data_type for name, data_type in expected.items()):
-            log.info("%s has columns of other types than the writer's: typed rows go through frames", self.table_sql)
+            log.info("%s has columns of other types than the writer's: text COPY for every batch", self.table_sql)
             return
-        if self.dialect == "postgresql":
-            from psycopg.types.json import set_json_dumps
+        from psycopg.types.json import set_json_dumps
 
-            from airflow_provider_360learning.utils.tabular import encode_json
+        from airflow_provider_360learning.utils.tabular import encode_json
 
-            set_json_dumps(encode_json, context=self.connection)  # jsonb values: msgspec, sorted keys
+        set_json_dumps(encode_json, context=self.connection)  # jsonb values: msgspec, sorted keys
         self._typed_kinds = wanted
 
     def upsert_typed(self, columns: Sequence[Column], rows: Sequence[tuple[Any, ...]], load_id: str) -> int:
         """Insert or update rows of typed values (``TypedPageDecoder``, in the order of ``columns``) on the key.
 
-        The same contract as :meth:`upsert`: one transaction, the last row of a key wins, key order. Into
-        PostgreSQL, binary COPY (direct while keys are new, then staging and merge): psycopg encodes the
-        values in C, no text is built in Python. Into SQLite, the ``executemany`` upsert with timestamps
-        and JSON turned into the text the frame path stores. Returns the rows written.
+        The same contract as :meth:`upsert`: one transaction, the last row of a key wins, key order,
+        direct COPY while keys are new, then staging and merge; in binary, so psycopg encodes the values
+        in C and no text is built in Python. Returns the rows written.
         """
         kinds = self._typed_kinds
         if kinds is None:
@@ -571,9 +565,6 @@ class SqlTableWriter:
         latest = {key_of(row): row for row in rows}  # the last row of a key wins
         ordered = [latest[k] for k in sorted(latest)]
         loaded_at = dt.datetime.now(dt.UTC)
-        if self.dialect == "sqlite":
-            self._executemany(names, _as_sqlite_values(ordered, [kinds[n] for n in names]), load_id, loaded_at)
-            return len(ordered)
         types = [BINARY_COPY_TYPES[kinds[n]][0] for n in names] + ["text", "timestamptz"]
         extra = (load_id, loaded_at)
 
@@ -916,31 +907,6 @@ def _json_text(value: Any) -> str:
 
 def _rows(frame: pd.DataFrame, kinds: Mapping[str, Kind], timestamps: Literal["iso", "native"]) -> list[tuple[Any, ...]]:
     columns = [_column_values(frame[name], kind, timestamps) for name, kind in kinds.items()]
-    return list(zip(*columns, strict=True))
-
-
-def _iso_text(value: dt.datetime) -> str:
-    """What :func:`_timestamp_strings` makes of a timestamp (``...T12:00:00.000000Z``), from an aware datetime."""
-    if value.tzinfo is not dt.UTC:  # msgspec decodes "Z" to UTC itself: no conversion for API values
-        value = value.astimezone(dt.UTC)
-    return value.isoformat(timespec="microseconds")[:-6] + "Z"
-
-
-def _as_sqlite_values(rows: Sequence[tuple[Any, ...]], kinds: Sequence[Kind]) -> list[tuple[Any, ...]]:
-    """Typed rows as the frame path binds them into SQLite: timestamps as ISO text, JSON as compact sorted text."""
-    from airflow_provider_360learning.utils.tabular import encode_json
-
-    converters: list[tuple[int, Any]] = []
-    for i, kind in enumerate(kinds):
-        if kind == "timestamp":
-            converters.append((i, _iso_text))
-        elif kind == "json":
-            converters.append((i, lambda v: encode_json(v).decode()))
-    if not converters:
-        return list(rows)
-    columns = list(zip(*rows, strict=True))  # column by column: one conversion loop per column, not per cell
-    for i, convert in converters:
-        columns[i] = tuple(None if v is None else convert(v) for v in columns[i])
     return list(zip(*columns, strict=True))
 
 
