@@ -520,8 +520,8 @@ class SqlTableWriter:
         Binary COPY needs every column to have exactly the type the value is encoded for, so a table
         created elsewhere with other types (``numeric``, ``varchar``...) or overridden ``column_types``
         keeps the frame path of :meth:`upsert`. SQLite keeps it too: it stores timestamps as text, and
-        formatting them one by one from typed rows was measured slower than the frame's vectorised
-        formatting (``benchmarks/README.md``).
+        typed rows formatted one by one measured no faster there than the frame's vectorised formatting,
+        SQLite's own insert being the limit (``benchmarks/README.md``).
         """
         return self._typed_kinds is not None
 
