@@ -48,10 +48,6 @@ _FAULTS = {
 _TOKEN_FIELDS = frozenset({"grant_type", "client_id", "client_secret", "user_id", "company_id"})
 
 
-def dumps(body: Any) -> bytes:
-    return encode_json(body)
-
-
 class EmulatorApp(Starlette):
     """Starlette app that keeps the connection's transport in the scope, so a fault can drop it."""
 
@@ -285,7 +281,7 @@ def _redact_json(data: bytes, key: str) -> bytes:
         return data
     if isinstance(obj, dict) and key in obj:
         obj[key] = REDACTED
-        return dumps(obj)
+        return encode_json(obj)
     return data
 
 

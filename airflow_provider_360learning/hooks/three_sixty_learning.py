@@ -322,7 +322,7 @@ class ThreeSixtyLearningHook(HttpHook):
     def iter_pages(self, name: str | Action | ApiRequest, /, **params: Any) -> Iterator[list[Any]]:
         """Yield each page (a list of items) of a list action, following ``Link: rel="next"``."""
         action = name.action if isinstance(name, ApiRequest) else resolve_action(name)
-        for body in self.iter_page_bodies(name, **params):
+        for body in self.iter_page_bodies(name if isinstance(name, ApiRequest) else action, **params):
             yield decode_page(action, body)
 
     def iter_action(self, name: str | Action, /, **params: Any) -> Iterator[Any]:

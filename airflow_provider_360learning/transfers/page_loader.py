@@ -32,7 +32,13 @@ from typing import Any
 
 from airflow_provider_360learning.hooks.three_sixty_learning import decode_json
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
-from airflow_provider_360learning.utils.tabular import Column, TypedPageDecoder, page_to_frame, warehouse_name
+from airflow_provider_360learning.utils.tabular import (
+    SCALAR_SOURCE,
+    Column,
+    TypedPageDecoder,
+    page_to_frame,
+    warehouse_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +168,7 @@ class PageLoader:
         """The typed decoder of the current columns, when the writer takes typed rows (else None)."""
         if not self._typed_checked:
             self._typed_checked = True
-            scalar = any(c.source == "" for c in self.totals.columns)
+            scalar = any(c.source == SCALAR_SOURCE for c in self.totals.columns)
             self._typed = None
             if self.writer.accepts_typed_rows and not scalar:
                 self._typed = TypedPageDecoder(self.totals.columns, key=self.writer.key)

@@ -45,7 +45,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -597,8 +597,7 @@ class SqlTableWriter:
             cursor.copy_expert(f"COPY {target} FROM STDIN", io.StringIO(_copy_text(frame, kinds, constants)))
         else:  # another PostgreSQL driver: rows through executemany
             marks = ", ".join(["%s"] * (len(kinds) + 2))
-            rows = [(*row, load_id, loaded_at) for row in _rows(frame, kinds, "native")]
-            cursor.executemany(f"INSERT INTO {target} VALUES ({marks})", rows)
+            cursor.executemany(f"INSERT INTO {target} VALUES ({marks})", _rows(frame, kinds, "native", load_id, loaded_at))
 
     def _postgres_staging(self, cursor: Any, names: Sequence[str]) -> str:
         """The session's staging table for these columns: the target's exact types, emptied at each commit.
@@ -638,16 +637,11 @@ class SqlTableWriter:
 
     def _upsert_executemany(self, frame: pd.DataFrame, load_id: str, loaded_at: dt.datetime) -> None:
         kinds = self._kinds(frame)
-        timestamps: Literal["iso", "native"] = "iso" if self.dialect == "sqlite" else "native"
-        self._executemany([*kinds], _rows(frame, kinds, timestamps), load_id, loaded_at)
-
-    def _executemany(self, names: Sequence[str], rows: Iterable[tuple[Any, ...]], load_id: str, loaded_at: dt.datetime) -> None:
-        """Upsert rows of driver-ready values (the bookkeeping columns are appended here), one transaction."""
-        names = [*names, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
-        extra = (load_id, _iso(loaded_at) if self.dialect == "sqlite" else loaded_at)
-        rows = [row + extra for row in rows]
+        names = [*kinds, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
         column_list = ", ".join(self.quote(n) for n in names)
         marks = ", ".join([self.placeholder] * len(names))
+        timestamps: Literal["iso", "native"] = "iso" if self.dialect == "sqlite" else "native"
+        rows = _rows(frame, kinds, timestamps, load_id, loaded_at)
         with self.transaction() as cursor:
             if self.dialect == "sqlite":
                 conflict = ", ".join(self.quote(k) for k in self.key)
@@ -905,9 +899,17 @@ def _json_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def _rows(frame: pd.DataFrame, kinds: Mapping[str, Kind], timestamps: Literal["iso", "native"]) -> list[tuple[Any, ...]]:
+def _rows(
+    frame: pd.DataFrame,
+    kinds: Mapping[str, Kind],
+    timestamps: Literal["iso", "native"],
+    load_id: str,
+    loaded_at: dt.datetime,
+) -> list[tuple[Any, ...]]:
     columns = [_column_values(frame[name], kind, timestamps) for name, kind in kinds.items()]
-    return list(zip(*columns, strict=True))
+    stamp = _iso(loaded_at) if timestamps == "iso" else loaded_at
+    n = len(frame)
+    return list(zip(*columns, [load_id] * n, [stamp] * n, strict=True))
 
 
 _COPY_SPECIALS = ("\\", "\t", "\n", "\r", "\x00")

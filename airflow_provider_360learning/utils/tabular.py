@@ -343,18 +343,13 @@ def encode_json(value: Any) -> bytes:
     """Compact JSON with sorted keys, as bytes (what JSON columns hold, whichever path wrote them)."""
     try:
         return _FAST_JSON.encode(value)
-    except (TypeError, OverflowError, ValueError):
+    except (TypeError, OverflowError, ValueError):  # e.g. an integer beyond 64 bits: the json module takes it
         return _JSON.encode(value).encode()
 
 
 def _json_texts(values: list[Any]) -> list[str | None]:
     """Compact JSON with sorted keys for each value (None stays None)."""
-    fast = _FAST_JSON.encode
-    try:
-        return [None if v is None else fast(v).decode() for v in values]
-    except (TypeError, OverflowError, ValueError):  # e.g. an integer beyond 64 bits: the slow path handles it
-        encode = _JSON.encode
-        return [None if v is None else encode(v) for v in values]
+    return [None if v is None else encode_json(v).decode() for v in values]
 
 
 def page_to_frame(items: Sequence[Any], columns: Sequence[Column]) -> tuple[pd.DataFrame, list[Reject], list[Column]]:

@@ -208,10 +208,7 @@ def _page_reply(ctx: RequestContext, body: list[Any], next_position: int | None,
 
 
 def page(
-    ctx: RequestContext,
-    view: View,
-    out: Callable[[Row], Any] | None = None,
-    extra: Sequence[Filter] = (),
+    ctx: RequestContext, view: View, out: Callable[[Row], Any] | None = None, extra: Sequence[Filter] = ()
 ) -> Reply:
     """One page of a list action over a lazy view: cursor in, rows out, ``Link`` to the next page.
 
