@@ -23,6 +23,7 @@ MULTIPART = "multipart/form-data"
 
 _SCOPE_RE = re.compile(r"Required OAuth scopes?: `([^`]+)`")
 _PAGE_SIZE_RE = re.compile(r"page size of ([\d,]+)")
+_ENDPOINT_RATE_RE = re.compile(r"specific rate limit of (\d+(?:\.\d+)?) requests? per second", re.IGNORECASE)
 _CAMEL_BOUNDARY_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
@@ -106,10 +107,19 @@ class Action:
     responses: Mapping[str, ResponseSpec] = field(repr=False)
     tags: tuple[str, ...] = field(default=(), repr=False)
     in_actions_csv: bool = field(default=False, repr=False)
+    endpoint_rate_limit: float | None = field(default=None, repr=False)
+    """Requests per second this endpoint allows per company on top of the global budgets, when its description
+    says so ("This endpoint has a specific rate limit of 1 request per second"); ``None`` otherwise."""
 
     @property
     def document(self) -> ApiDocument:
         return load_document(self.api)
+
+    @property
+    def counts_against_budget(self) -> bool:
+        """False for the Bulk API document's operations: not rate-limited per request, only by the number of
+        concurrent bulk executions (360Learning's documented model)."""
+        return self.api != "bulk"
 
     @property
     def is_paginated(self) -> bool:
@@ -242,6 +252,7 @@ def build_actions() -> dict[str, Action]:
                 description = op.get("description", "")
                 scopes = _SCOPE_RE.findall(description)
                 sizes = _PAGE_SIZE_RE.findall(description)
+                endpoint_rates = _ENDPOINT_RATE_RE.findall(description)
                 name = row["action"] if row else derived_name(op["operationId"])
                 if name in actions:
                     raise RuntimeError(f"action name {name!r} is not unique ({op['operationId']})")
@@ -269,6 +280,7 @@ def build_actions() -> dict[str, Action]:
                     responses=_responses(path, method, op),
                     tags=tuple(op.get("tags", ())),
                     in_actions_csv=row is not None,
+                    endpoint_rate_limit=float(endpoint_rates[0]) if endpoint_rates else None,
                 )
     missing = {row["action"] for row in named.values()} - set(actions)
     if missing:

@@ -14,6 +14,7 @@ from airflow_provider_360learning.emulator.config import (
     SERVICES,
     EmulatorConfig,
 )
+from airflow_provider_360learning.emulator.rate_limit import RateLimit, parse_rate_limit
 
 
 def _fraction(text: str) -> float:
@@ -28,6 +29,13 @@ def _non_negative(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
     return value
+
+
+def _rate_limit(text: str) -> RateLimit:
+    try:
+        return parse_rate_limit(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'documented', got {text}") from None
 
 
 def _positive_int(text: str) -> int:
@@ -79,9 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--rate-limit",
-        type=_non_negative,
+        type=_rate_limit,
         default=0.0,
-        help="requests per second per client id (0 = unlimited); excess requests get 429 with Retry-After",
+        help="requests per second per client id (0 = unlimited; excess requests get 429 with Retry-After), or "
+        "'documented': 360Learning's documented limits per company, all clients together (50 GET/s, 10 writes/s, "
+        "1/s on the endpoints whose description says so, at most 3 unfinished bulk operations; 429 without "
+        "Retry-After)",
     )
     parser.add_argument("--token-ttl", type=float, default=3600.0, help="lifetime of access tokens in seconds")
     parser.add_argument("--service", choices=SERVICES, default="all", help="which emulated service(s) to mount")

@@ -1,7 +1,9 @@
 """The emulator's Starlette application: per-service API mounts and the ``/_emulator`` control interface.
 
 Request pipeline of the 360Learning API (``/api/v2``), in order: token endpoint (exempt
-from faults and rate limiting), fault injection, rate limit (429), routing (404/405),
+from faults and rate limiting), the company budgets of ``--rate-limit documented`` (429 without
+``Retry-After``, :mod:`~airflow_provider_360learning.emulator.rate_limit`), fault injection, the per-client
+rate limit of a numeric ``--rate-limit`` (429 with ``Retry-After``), routing (404/405),
 authentication (401), scope (403), ``360-api-version`` (400), path and query validation (400),
 handler (or 501 for actions not implemented yet), then latency before the answer leaves. The token is
 judged when the request arrives, as a server does, so ``--latency-ms`` slows answers without making a
@@ -84,13 +86,17 @@ class LearningApi:
         action: Action | None = None
         fault: str | None = None
         match, allowed = self.router.match(request.method, scope["path"])
+        arrived = state.rate_clock()
         if match is not None and match.action is self.token_action:
             action = match.action
             reply = self.token(body)
+        elif state.take_company_budget(request.method, match.action if match else None, arrived) is not None:
+            action = match.action if match else None
+            reply = Reply(429, {"error": "tooManyRequests"})  # 360Learning documents no Retry-After
         else:
             fault = state.next_fault()
             if fault == "drop":
-                state.count_request(match.action.name if match else None, 0)
+                state.count_request(match.action.name if match else None, 0, request.method, arrived)
                 self.record(request, body, 0, (), b"", match.action if match else None, fault)
                 await answer_delay(state.settings.latency_ms)
                 await self.drop(scope, send)
@@ -105,7 +111,8 @@ class LearningApi:
                 except ApiError as exc:
                     reply = Reply(exc.status, exc.body, exc.headers)
         if action is not self.token_action:  # token requests have their own counter
-            state.count_request(action.name if action else (match.action.name if match else None), reply.status)
+            state.count_request(action.name if action else (match.action.name if match else None), reply.status,
+                                request.method, arrived)  # fmt: skip
         else:
             state.count_token_status(reply.status)
         payload = reply.payload()

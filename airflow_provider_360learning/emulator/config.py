@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from airflow_provider_360learning.emulator.rate_limit import RateLimit, parse_rate_limit
+
 SERVICES = ("all", "360learning", "scim", "edx")
 """Values of ``--service``: ``all`` mounts every emulated service (the SCIM server at ``/scim/v2``, the edX
 gateway at ``/oauth2`` and ``/enterprise``)."""
@@ -51,7 +53,9 @@ class EmulatorConfig:
     latency_ms: float = 0.0
     fault_rate: float = 0.0
     fault_kinds: tuple[str, ...] = FAULT_KINDS
-    rate_limit: float = 0.0
+    rate_limit: RateLimit = 0.0
+    """Requests per second per client id (0: off), or ``"documented"``: 360Learning's documented per-company
+    model (:mod:`~airflow_provider_360learning.emulator.rate_limit`)."""
     token_ttl: float = 3600.0
     service: str = "all"
     record_exchanges: bool = False
@@ -70,6 +74,7 @@ class EmulatorConfig:
             object.__setattr__(self, "scopes", tuple(self.scopes))
         if not isinstance(self.fault_kinds, tuple):
             object.__setattr__(self, "fault_kinds", tuple(self.fault_kinds))
+        object.__setattr__(self, "rate_limit", parse_rate_limit(self.rate_limit))
         check_runtime_values(
             fault_rate=self.fault_rate,
             fault_kinds=self.fault_kinds,
@@ -118,6 +123,9 @@ def check_runtime_values(**values: Any) -> None:
             if isinstance(value, str) or not all(isinstance(s, str) for s in value):
                 raise ValueError("scopes must be a list of strings")
             continue
+        if name == "rate_limit":
+            parse_rate_limit(value)
+            continue
         if name == "fault_kinds":
             kinds = [value] if isinstance(value, str) else list(value)
             if not kinds or any(k not in FAULT_KINDS for k in kinds):
@@ -127,7 +135,7 @@ def check_runtime_values(**values: Any) -> None:
             raise ValueError(f"{name} must be a finite number, got {value!r}")
         if name == "fault_rate" and not 0 <= value <= 1:
             raise ValueError(f"fault_rate must be within 0..1, got {value}")
-        if name in ("latency_ms", "rate_limit") and value < 0:
+        if name == "latency_ms" and value < 0:
             raise ValueError(f"{name} must be >= 0, got {value}")
         if name == "token_ttl" and value <= 0:
             raise ValueError(f"token_ttl must be > 0, got {value}")

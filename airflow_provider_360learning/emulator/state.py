@@ -13,14 +13,24 @@ import secrets
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_360learning.emulator.config import FAULT_KINDS, EmulatorConfig, check_runtime_values
 from airflow_provider_360learning.emulator.page_cache import PageCache
+from airflow_provider_360learning.emulator.rate_limit import (
+    DOCUMENTED,
+    CompanyBudget,
+    RateLimit,
+    TrafficCounters,
+    parse_rate_limit,
+)
 from airflow_provider_360learning.emulator.tenant import Collection, Tenant, mix
+
+if TYPE_CHECKING:
+    from airflow_provider_360learning.actions import Action
 
 REDACTED = "<redacted>"
 _GOLDEN_FRACTION = 0.6180339887498949
@@ -51,7 +61,7 @@ class RuntimeSettings:
 
     fault_rate: float
     latency_ms: float
-    rate_limit: float
+    rate_limit: RateLimit
     token_ttl: float
     scopes: frozenset[str]
     fault_kinds: tuple[str, ...] = FAULT_KINDS
@@ -158,6 +168,8 @@ class EmulatorState:
         self._volatile = False
         """Set by every read of the clock or of a side table (:meth:`now`, :meth:`relation`): see :meth:`watch`."""
         self.page_cache = PageCache(int(self.config.response_cache_mb * 1024 * 1024))
+        self.rate_clock: Callable[[], float] = time.monotonic
+        """Clock of the rate limits and traffic counters (seconds; a test may replace it with a fake clock)."""
         self.reset()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -176,6 +188,9 @@ class EmulatorState:
             if not keep_tokens or not hasattr(self, "_tokens"):
                 self._tokens: dict[str, TokenGrant] = {}
             self._buckets: dict[str, _Bucket] = {}
+            self._company_budget = CompanyBudget()
+            self.traffic = TrafficCounters()
+            """Requests the 360Learning API received by method, 429s by kind and peaks per 1-second window."""
             self._sequence = 0
             self.requests: Counter[str] = Counter()
             self.statuses: Counter[int] = Counter()
@@ -232,11 +247,14 @@ class EmulatorState:
                     value = frozenset(value)
                 elif name == "fault_kinds":
                     value = (value,) if isinstance(value, str) else tuple(value)
+                elif name == "rate_limit":
+                    value = parse_rate_limit(value)
                 elif isinstance(value, int):
                     value = float(value)
                 setattr(self.settings, name, value)
             if "rate_limit" in changes:
                 self._buckets.clear()
+                self._company_budget = CompanyBudget()
             return self.settings
 
     # -- clock -------------------------------------------------------------------------------
@@ -318,13 +336,36 @@ class EmulatorState:
             self.faults[kind] += 1
             return kind
 
-    def take_rate_token(self, client: str) -> int | None:
-        """Token bucket per client id; returns ``Retry-After`` seconds when the request must get a 429."""
-        rate = self.settings.rate_limit
-        if rate <= 0:
+    @property
+    def documented_rate_limit(self) -> bool:
+        """``--rate-limit documented``: 360Learning's per-company model (:mod:`.rate_limit`)."""
+        return self.settings.rate_limit == DOCUMENTED
+
+    def take_company_budget(self, method: str, action: Action | None, now: float) -> str | None:
+        """``--rate-limit documented``: let a request of the 360Learning API in (``None``) or name the budget it
+        exceeds (``"read"``, ``"write"`` or ``"endpoint"``: it gets a 429). ``None`` in any other mode."""
+        if not self.documented_rate_limit:
             return None
         with self.lock:
-            now = time.monotonic()
+            kind = self._company_budget.take(method, action, now)
+            if kind is not None:
+                self.rate_limited += 1
+                self.traffic.limited[kind] += 1
+            return kind
+
+    def count_limited(self, kind: str) -> None:
+        """Count a 429 decided elsewhere (``"bulk_concurrency"``: a bulk submission over the unfinished bound)."""
+        with self.lock:
+            self.traffic.limited[kind] += 1
+
+    def take_rate_token(self, client: str) -> int | None:
+        """Token bucket per client id (numeric ``--rate-limit``); returns ``Retry-After`` seconds when the request
+        must get a 429. Never limits in ``documented`` mode (the company budget applies to 360Learning only)."""
+        rate = self.settings.rate_limit
+        if isinstance(rate, str) or rate <= 0:
+            return None
+        with self.lock:
+            now = self.rate_clock()
             capacity = max(1.0, rate)
             bucket = self._buckets.setdefault(client, _Bucket(capacity, now))
             bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * rate)
@@ -333,13 +374,21 @@ class EmulatorState:
                 bucket.tokens -= 1
                 return None
             self.rate_limited += 1
+            self.traffic.limited["per_client"] += 1
             return max(1, math.ceil((1 - bucket.tokens) / rate))
 
-    def count_request(self, action: str | None, status: int) -> None:
-        """Count one API request (token endpoint excluded) by action and by status (0: dropped)."""
+    def count_request(
+        self, action: str | None, status: int, method: str | None = None, arrived: float | None = None
+    ) -> None:
+        """Count one API request (token endpoint excluded) by action and by status (0: dropped).
+
+        With its ``method`` and arrival time (:attr:`rate_clock`), it also counts in :attr:`traffic`.
+        """
         with self.lock:
             self.requests[action or "(unrouted)"] += 1
             self.statuses[status] += 1
+            if method is not None:
+                self.traffic.count(method, status, self.rate_clock() if arrived is None else arrived)
 
     def count_token_status(self, status: int) -> None:
         with self.lock:
@@ -359,6 +408,7 @@ class EmulatorState:
                 "faults": dict(self.faults),
                 "faults_total": sum(self.faults.values()),
                 "rate_limited": self.rate_limited,
+                "traffic": self.traffic.as_dict(),
                 "settings": self.settings.as_dict(),
             }
 

@@ -9,7 +9,8 @@ Registered as a ``pytest11`` entry point, so any project that installs the provi
     tokens, counters, runtime settings and the exchange log).
 ``learning360_emulator_factory``
     ``factory(**config) -> EmulatorServer`` for tests that need other flags (seed, scale, faults,
-    rate limit...); every server it starts is stopped when the test ends.
+    rate limit: ``rate_limit=20`` per client or ``rate_limit="documented"``...); every server it starts is
+    stopped when the test ends.
 
 starlette and uvicorn are imported inside the fixtures, so loading the plugin never requires them.
 """

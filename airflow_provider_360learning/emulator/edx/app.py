@@ -3,8 +3,8 @@
 Routes (as on ``https://api.edx.org``): ``POST /oauth2/v1/access_token`` (and the LMS's
 ``/oauth2/access_token``), ``GET /enterprise/v2/enterprise-catalogs``, ``.../{catalog_uuid}`` (its content),
 ``.../{catalog_uuid}/courses/{course_key}``, ``GET /enterprise/v3/enterprise-customer/{uuid}/learner-summary``.
-Pipeline of an API request: fault injection (``--fault-rate``), rate limit (``--rate-limit``, 429
-with ``Retry-After``), routing (the gateway's 403 ``Missing Authentication Token`` for unknown routes),
+Pipeline of an API request: fault injection (``--fault-rate``), rate limit (a numeric ``--rate-limit``, 429
+with ``Retry-After``; ``documented`` is 360Learning's model and leaves edX unlimited), routing (the gateway's 403 ``Missing Authentication Token`` for unknown routes),
 ``Authorization: JWT``, enterprise access (403), pagination (404 ``Invalid page.``), then the latency
 before the answer leaves (the token is judged on arrival). Bodies have the shapes
 of ``edx-api.md`` §9; list bodies are exactly ``{count, next, previous, results}``.

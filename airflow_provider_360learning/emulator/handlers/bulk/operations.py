@@ -36,13 +36,18 @@ from airflow_provider_360learning.emulator.handlers.base import (
     page_items,
     require_param,
 )
+from airflow_provider_360learning.emulator.rate_limit import (
+    BULK_UNFINISHED_DEFAULT,
+    max_unfinished_bulk_operations,
+)
 from airflow_provider_360learning.emulator.routing import parse_datetime
 from airflow_provider_360learning.emulator.state import EmulatorState
 from airflow_provider_360learning.emulator.tenant import iso
 
 Row = dict[str, Any]
-MAX_UNFINISHED = 10
-"""Operations that may wait or run at once; one more is 429 ``bulkOperationsConcurrencyLimitReached``."""
+MAX_UNFINISHED = BULK_UNFINISHED_DEFAULT
+"""Operations that may wait or run at once; one more is 429 ``bulkOperationsConcurrencyLimitReached``
+(3 with ``--rate-limit documented``: :func:`~airflow_provider_360learning.emulator.rate_limit.max_unfinished_bulk_operations`)."""
 STATES = ("pending", "queued", "running")
 OPERATIONS = "bulk_operations"
 
@@ -190,7 +195,11 @@ def operations(state: EmulatorState) -> dict[str, Operation]:
 
 
 def submit(ctx: RequestContext) -> Reply:
-    """202 with the operation's URL in ``Location``; nothing changes before the operation ends."""
+    """202 with the operation's URL in ``Location``; nothing changes before the operation ends.
+
+    A submission while the bound of unfinished operations is reached gets 429, with ``Retry-After`` (when the
+    first ends) except under ``--rate-limit documented`` (360Learning documents no such header).
+    """
     state = ctx.state
     count = _envelope(ctx)
     if "integrationId" in ctx.path_params:
@@ -198,10 +207,13 @@ def submit(ctx: RequestContext) -> Reply:
     with state.lock:
         store = operations(state)
         unfinished = [op for op in store.values() if op.ended is None]
-        if len(unfinished) >= MAX_UNFINISHED:
-            wait = max(1, math.ceil(min(_end(state, op) for op in unfinished) - state.now()))
+        if len(unfinished) >= max_unfinished_bulk_operations(state.settings.rate_limit):
+            state.count_limited("bulk_concurrency")
+            headers = {}
+            if not state.documented_rate_limit:
+                headers["Retry-After"] = str(max(1, math.ceil(min(_end(state, op) for op in unfinished) - state.now())))
             raise documented(ctx.action, 429, "bulkOperationsConcurrencyLimitReached", f"{len(unfinished)} bulk "
-                             "operations are waiting or running; retry when one has ended.", **{"Retry-After": str(wait)})  # fmt: skip
+                             "operations are waiting or running; retry when one has ended.", **headers)  # fmt: skip
         created = state.now()
         oid = f"{int(created):08x}{state.tenant.tag:04x}b0{len(store):010x}"
         op = Operation(oid, ctx.action.name, created, count, zlib.compress(ctx.body or b"", 1),
