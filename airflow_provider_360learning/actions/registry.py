@@ -227,7 +227,9 @@ def _responses(path: str, method: str, op: Mapping[str, Any]) -> dict[str, Respo
         content = raw.get("content", {})
         schema_pointer = None
         if "application/json" in content and "schema" in content["application/json"]:
-            schema_pointer = _pointer("paths", path, method, "responses", status, "content", "application/json", "schema")
+            schema_pointer = _pointer(
+                "paths", path, method, "responses", status, "content", "application/json", "schema"
+            )
         out[status] = ResponseSpec(
             status=status,
             description=raw.get("description", ""),
@@ -252,7 +254,12 @@ def build_actions() -> dict[str, Action]:
                 description = op.get("description", "")
                 scopes = _SCOPE_RE.findall(description)
                 sizes = _PAGE_SIZE_RE.findall(description)
-                endpoint_rates = _ENDPOINT_RATE_RE.findall(description)
+                # Stated in the operation's description, and for the same operations in their 429's description
+                # ("1 requests per second"); either is enough.
+                too_many = (op.get("responses") or {}).get("429") or {}
+                endpoint_rates = _ENDPOINT_RATE_RE.findall(description) or _ENDPOINT_RATE_RE.findall(
+                    too_many.get("description", "")
+                )
                 name = row["action"] if row else derived_name(op["operationId"])
                 if name in actions:
                     raise RuntimeError(f"action name {name!r} is not unique ({op['operationId']})")

@@ -1,0 +1,341 @@
+"""The tenant-wide rate limit (client/rate_limit.py): budgets off at 0, waits beyond N, shared by processes
+through the file and Redis backends, endpoint buckets of their own, typed configuration errors, async waits
+that leave the event loop free.
+
+Bounds are counted within windows of the permits' own timestamps, never from the duration of a test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import multiprocessing
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_360learning.client import rate_limit
+from airflow_provider_360learning.client.rate_limit import (
+    DB_PATH_ENV,
+    TenantBudget,
+    budget_key,
+    parse_backend,
+    rates_for,
+    tenant_budget,
+)
+from airflow_provider_360learning.exceptions import ThreeSixtyLearningConnectionConfigError
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def max_in_window(stamps: list[float], window: float) -> int:
+    """The most timestamps found in any half-open window ``[t, t + window)``."""
+    ordered = sorted(stamps)
+    return max((bisect.bisect_left(ordered, t + window) - i for i, t in enumerate(ordered)), default=0)
+
+
+@pytest.fixture(autouse=True)
+def private_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test its own SQLite file, so no test shares a budget with another or with a real task."""
+    path = tmp_path / "rate-limit.sqlite"
+    monkeypatch.setenv(DB_PATH_ENV, str(path))
+    yield path
+
+
+def unique_key() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
+class SleepLog:
+    """``time.sleep`` as the limiter calls it: recorded, then really slept."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+        self._sleep = time.sleep
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+        self._sleep(seconds)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> SleepLog:
+    log = SleepLog()
+    monkeypatch.setattr(rate_limit.time, "sleep", log)
+    return log
+
+
+# --- rates and keys ---------------------------------------------------------------------------------------
+
+
+def test_rates_spread_the_budget_over_tenths_of_a_second_window() -> None:
+    window = rate_limit.WINDOW_MS + rate_limit.WINDOW_MARGIN_MS
+    assert [(r.limit, r.interval) for r in rates_for(50)] == [(10, window // 5), (50, window)]
+    assert [(r.limit, r.interval) for r in rates_for(1)] == [(1, window)]
+    assert [(r.limit, r.interval) for r in rates_for(2.5)] == [(1, window // 5), (3, window), (25, 10 * window)]
+    assert [(r.limit, r.interval) for r in rates_for(0.5)] == [(1, 2 * window)]
+    with pytest.raises(ValueError):
+        rates_for(0)
+
+
+def test_budget_key_hides_the_client_id_and_tells_origins_apart() -> None:
+    key = budget_key("my-client-id-123", "https://app.360learning.com")
+    assert "my-client-id-123" not in key
+    assert key == budget_key("my-client-id-123", "https://app.360learning.com")
+    assert key != budget_key("my-client-id-123", "https://app.360learning.com:8443")
+    assert key != budget_key("other-client", "https://app.360learning.com")
+
+
+def test_no_client_id_in_the_file_or_redis_names(private_db: Path) -> None:
+    budget = tenant_budget(key="client-id-in-clear", reads_per_second=5, writes_per_second=0, backend=None)
+    budget.acquire("read", endpoint="create_course", endpoint_rate=1)
+    budget.close()
+    import sqlite3
+
+    with sqlite3.connect(private_db) as conn:
+        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    assert len(tables) == 2
+    assert not any("client" in name or "create_course" in name for name in tables)
+    assert "client-id-in-clear" not in private_db.name
+
+
+def test_the_budget_is_cached_per_process_by_key_backend_and_rates() -> None:
+    key = unique_key()
+    first = tenant_budget(key=key, reads_per_second=50, writes_per_second=10, backend="memory")
+    assert tenant_budget(key=key, reads_per_second=50, writes_per_second=10, backend=" Memory ") is first
+    assert tenant_budget(key=key, reads_per_second=20, writes_per_second=10, backend="memory") is not first
+    assert tenant_budget(key=key, reads_per_second=50, writes_per_second=10, backend=None) is not first
+
+
+# --- configuration ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "backend", ["postgres://db/x", "redis://", "sqlite:///x.db", "file:/tmp/x", "redis://h:port/0"]
+)
+def test_bad_backend_names_the_extra_field(backend: str) -> None:
+    with pytest.raises(ThreeSixtyLearningConnectionConfigError, match="rate_limit_backend"):
+        tenant_budget(key=unique_key(), reads_per_second=50, writes_per_second=10, backend=backend)
+
+
+def test_bad_backend_message_keeps_a_redis_password_out() -> None:
+    with pytest.raises(ThreeSixtyLearningConnectionConfigError) as caught:
+        parse_backend("redis//:s3cret-pw@cache:6379/0")
+    assert "s3cret-pw" not in str(caught.value)
+    assert "rate_limit_backend" in str(caught.value)
+
+
+@pytest.mark.parametrize("field,kwargs", [
+    ("requests_per_second", {"reads_per_second": -1, "writes_per_second": 10}),
+    ("writes_per_second", {"reads_per_second": 50, "writes_per_second": float("nan")}),
+])  # fmt: skip
+def test_bad_rate_names_the_extra_field(field: str, kwargs: dict[str, float]) -> None:
+    with pytest.raises(ThreeSixtyLearningConnectionConfigError, match=field):
+        tenant_budget(key=unique_key(), backend="memory", **kwargs)  # type: ignore[arg-type]
+
+
+def test_backends_parse() -> None:
+    assert parse_backend(None).kind == parse_backend("").kind == parse_backend("file").kind == "file"
+    assert parse_backend("memory").kind == "memory"
+    assert parse_backend("redis://cache:6379/1") == rate_limit.Backend("redis", "redis://cache:6379/1")
+    assert parse_backend("rediss://:pw@cache:6380/0").kind == "redis"
+    assert parse_backend("unix:///run/redis.sock").kind == "redis"
+
+
+def test_unknown_kind_is_refused() -> None:
+    budget = tenant_budget(key=unique_key(), reads_per_second=50, writes_per_second=10, backend="memory")
+    with pytest.raises(ValueError, match="kind"):
+        budget.acquire("delete")  # type: ignore[arg-type]
+
+
+# --- waiting ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["memory", None])
+def test_rate_zero_turns_that_budget_off(backend: str | None, sleeps: SleepLog) -> None:
+    budget = tenant_budget(key=unique_key(), reads_per_second=0, writes_per_second=0, backend=backend)
+    for _ in range(500):
+        budget.acquire("read")
+        budget.acquire("write")
+    assert sleeps.calls == []
+    assert budget._gates == {}  # not even a bucket was opened
+
+
+def test_only_the_budget_at_zero_is_off(sleeps: SleepLog) -> None:
+    budget = tenant_budget(key=unique_key(), reads_per_second=0, writes_per_second=2, backend="memory")
+    for _ in range(100):
+        budget.acquire("read")
+    assert sleeps.calls == []
+    for _ in range(3):
+        budget.acquire("write")
+    assert sleeps.calls, "a third write within a second of two others must wait"
+
+
+@pytest.mark.parametrize("backend", ["memory", None])
+def test_a_burst_beyond_n_waits(backend: str | None, sleeps: SleepLog) -> None:
+    budget = tenant_budget(key=unique_key(), reads_per_second=5, writes_per_second=10, backend=backend)
+    stamps = []
+    for _ in range(12):
+        budget.acquire("read")
+        stamps.append(time.monotonic())
+    assert sleeps.calls, "12 permits at 5/s cannot all be immediate"
+    assert all(wait > 0 for wait in sleeps.calls)
+    assert max_in_window(stamps, 1.0) <= 5
+    # Waiting is sleeping until the next permit frees, not polling: few sleeps per permit.
+    assert len(sleeps.calls) <= 3 * len(stamps)
+
+
+def test_endpoint_buckets_are_independent_of_each_other(sleeps: SleepLog) -> None:
+    budget = tenant_budget(key=unique_key(), reads_per_second=50, writes_per_second=100, backend="memory")
+    budget.acquire("write", endpoint="create_elearning_standard_course", endpoint_rate=1)
+    budget.acquire("write", endpoint="update_elearning_standard_course", endpoint_rate=1)
+    budget.acquire("write")  # the write budget itself has room
+    assert sleeps.calls == []
+    budget.acquire("write", endpoint="create_elearning_standard_course", endpoint_rate=1)
+    assert sum(sleeps.calls) >= 0.8, "a second call of a 1/s endpoint waits for about a second"
+
+
+def test_endpoint_buckets_are_shared_by_budgets_of_one_key(sleeps: SleepLog) -> None:
+    key = unique_key()
+    one = tenant_budget(key=key, reads_per_second=50, writes_per_second=10, backend=None)
+    other = tenant_budget(key=key, reads_per_second=20, writes_per_second=5, backend=None)  # another hook's rates
+    one.acquire("write", endpoint="create_elearning_standard_course", endpoint_rate=1)
+    other.acquire("write", endpoint="create_elearning_standard_course", endpoint_rate=1)
+    assert sum(sleeps.calls) >= 0.8
+
+
+# --- async ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["memory", None])
+async def test_async_acquire_waits_without_blocking_the_loop(backend: str | None) -> None:
+    budget = tenant_budget(key=unique_key(), reads_per_second=5, writes_per_second=10, backend=backend)
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while not done.is_set():
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    async def take(n: int) -> list[float]:
+        stamps = []
+        for _ in range(n):
+            await budget.aacquire("read")
+            stamps.append(time.monotonic())
+        return stamps
+
+    tick = asyncio.create_task(ticker())
+    results = await asyncio.gather(take(5), take(5))
+    done.set()
+    await tick
+    stamps = [t for r in results for t in r]
+    assert len(stamps) == 10
+    assert max_in_window(stamps, 1.0) <= 5  # so the second half waited
+    assert gaps and max(gaps) < 0.5, f"the event loop was blocked for {max(gaps):.3f} s"
+
+
+# --- processes sharing one budget -------------------------------------------------------------------------
+
+
+def _permits_worker(backend: str, db_path: str, key: str, rate: int, seconds: float, barrier: Any, out: Any) -> None:
+    import os
+
+    os.environ[DB_PATH_ENV] = db_path
+    budget = rate_limit.tenant_budget(key=key, reads_per_second=rate, writes_per_second=1, backend=backend)
+    budget.acquire("write")  # opens the backend before the clock starts
+    barrier.wait(timeout=120)
+    stamps = []
+    end = time.time() + seconds
+    while True:
+        budget.acquire("read")
+        now = time.time()
+        if now >= end:
+            break
+        stamps.append(now)
+    out.put(stamps)
+
+
+def _run_processes(
+    backend: str, db_path: Path, *, processes: int = 3, rate: int = 20, seconds: float = 3.0
+) -> list[list[float]]:
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(processes)
+    out = ctx.Queue()
+    key = unique_key()
+    workers = [
+        ctx.Process(target=_permits_worker, args=(backend, str(db_path), key, rate, seconds, barrier, out))
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        results = [out.get(timeout=180) for _ in workers]
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+            if worker.is_alive():
+                worker.kill()
+    return results
+
+
+def _check_shared(results: list[list[float]], rate: int, seconds: float) -> None:
+    stamps = [t for r in results for t in r]
+    # The budget is N in any second of the bucket's own clock; each process notes a permit a little after it
+    # was granted, so the check leaves 0.1 s for that (unshared buckets would give 3 x N here).
+    assert max_in_window(stamps, 0.9) <= rate, sorted(stamps)
+    assert len(stamps) <= rate * (seconds + 1)
+    # ... and the budget is used, by every process (generous: a loaded machine delays wake-ups).
+    assert len(stamps) >= 0.5 * rate * seconds
+    assert all(r for r in results), [len(r) for r in results]
+
+
+def test_processes_share_the_file_backed_budget(private_db: Path) -> None:
+    results = _run_processes("", private_db, rate=20, seconds=3.0)
+    _check_shared(results, rate=20, seconds=3.0)
+
+
+def _redis_reachable() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping())
+    except Exception:
+        return False
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason=f"no Redis at {REDIS_URL}")
+def test_processes_share_the_redis_budget(private_db: Path) -> None:
+    results = _run_processes(REDIS_URL, private_db, rate=20, seconds=3.0)
+    _check_shared(results, rate=20, seconds=3.0)
+    assert not private_db.exists(), "the Redis backend writes no file"
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason=f"no Redis at {REDIS_URL}")
+def test_redis_keys_expire_and_hold_no_client_id() -> None:
+    import redis
+
+    budget = tenant_budget(key="client-id-in-clear", reads_per_second=5, writes_per_second=0, backend=REDIS_URL)
+    budget.acquire("read")
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = [k.decode() for k in client.scan_iter(match=f"{rate_limit.REDIS_KEY_PREFIX}*")]
+    assert keys and not any("client" in k.removeprefix(rate_limit.REDIS_KEY_PREFIX) for k in keys)
+    name = rate_limit._storage_name("client-id-in-clear", "read")
+    assert 0 < client.pttl(f"{rate_limit.REDIS_KEY_PREFIX}{name}") <= rate_limit.REDIS_KEY_TTL_MS
+
+
+def test_an_unreachable_redis_is_a_typed_error() -> None:
+    from airflow_provider_360learning.exceptions import ThreeSixtyLearningConnectionError
+
+    budget = TenantBudget(
+        key=unique_key(), reads_per_second=5, writes_per_second=0, backend=parse_backend("redis://127.0.0.1:9/0")
+    )
+    with pytest.raises(ThreeSixtyLearningConnectionError, match=r"Redis at 127\.0\.0\.1:9"):
+        budget.acquire("read")
