@@ -12,7 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_360learning.utils.bulk import ACTIVE_STATES, OPERATION_ACTION
+from airflow_provider_360learning.utils.bulk import (
+    ACTIVE_STATES,
+    LIST_ACTION,
+    MAX_UNFINISHED_OPERATIONS,
+    OPERATION_ACTION,
+)
 
 Call = tuple[str, dict[str, Any]]
 
@@ -51,6 +56,23 @@ def _bulk_evaluate(args: Mapping[str, Any], answers: Sequence[Any]) -> Verdict:
     return Verdict(True, payload)
 
 
+# --- a bulk slot free: fewer unfinished operations in the company than it may have ---------------------------
+def _slots_calls(args: Mapping[str, Any]) -> list[Call]:
+    # One filtered list per unfinished state: their first pages (20 operations each) are enough to tell
+    # whether fewer than the limit (3) are unfinished, however many operations the company ever ran.
+    return [(LIST_ACTION, {"status": {"eq": state}}) for state in sorted(ACTIVE_STATES)]
+
+
+def _slots_evaluate(args: Mapping[str, Any], answers: Sequence[Any]) -> Verdict:
+    limit = int(args.get("max_unfinished", MAX_UNFINISHED_OPERATIONS))
+    unfinished = {
+        op["_id"]: op["status"] for page in answers for op in (page or []) if op.get("status") in ACTIVE_STATES
+    }
+    # ``resume`` is the waiting operator's own state, echoed so that it can resume from the event alone.
+    payload = {"unfinished": unfinished, "max_unfinished": limit, "resume": args.get("resume", {})}
+    return Verdict(len(unfinished) < limit, payload)
+
+
 # --- path session completion -------------------------------------------------------------------------
 def _session_calls(args: Mapping[str, Any]) -> list[Call]:
     return [("get_path_session_metrics", {"pathId": args["path_id"], "sessionId": args["session_id"]})]
@@ -77,6 +99,7 @@ def _new_rows_evaluate(args: Mapping[str, Any], answers: Sequence[Any]) -> Verdi
 
 CONDITIONS: dict[str, Condition] = {
     "bulk_operations_finished": Condition(_bulk_calls, _bulk_evaluate),
+    "bulk_slots_free": Condition(_slots_calls, _slots_evaluate),
     "path_session_completion": Condition(_session_calls, _session_evaluate),
     "new_rows_since": Condition(_new_rows_calls, _new_rows_evaluate),
 }

@@ -25,8 +25,8 @@ class ThreeSixtyLearningConditionTrigger(BaseTrigger):
     Yields one event: ``{"status": "success" | "failed" | "timeout" | "error", "condition", "payload",
     "message"}``.
 
-    :param condition: name in ``CONDITIONS`` (``bulk_operations_finished``, ``path_session_completion``,
-        ``new_rows_since``).
+    :param condition: name in ``CONDITIONS`` (``bulk_operations_finished``, ``bulk_slots_free``,
+        ``path_session_completion``, ``new_rows_since``).
     :param arguments: the condition's JSON arguments.
     :param end_time: epoch seconds after which the wait gives up (``None``: no limit).
     """
@@ -65,7 +65,9 @@ class ThreeSixtyLearningConditionTrigger(BaseTrigger):
         )
 
     def _event(self, status: str, payload: dict[str, Any] | None = None, message: str = "") -> TriggerEvent:
-        return TriggerEvent({"status": status, "condition": self.condition, "payload": payload or {}, "message": message})
+        return TriggerEvent(
+            {"status": status, "condition": self.condition, "payload": payload or {}, "message": message}
+        )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
@@ -77,9 +79,13 @@ class ThreeSixtyLearningConditionTrigger(BaseTrigger):
                         yield self._event(status, verdict.payload, verdict.failure or "")
                         return
                     if self.end_time is not None and time.time() >= self.end_time:
-                        yield self._event("timeout", verdict.payload, f"{self.condition} did not hold before the timeout")
+                        yield self._event(
+                            "timeout", verdict.payload, f"{self.condition} did not hold before the timeout"
+                        )
                         return
-                    self.log.info("%s not yet: %s; next poll in %.0f s", self.condition, verdict.payload, self.poll_interval)
+                    self.log.info(
+                        "%s not yet: %s; next poll in %.0f s", self.condition, verdict.payload, self.poll_interval
+                    )
                     await asyncio.sleep(self.poll_interval)
         except Exception as exc:  # the event carries the error to the task, which fails with it
             yield self._event("error", message=f"{type(exc).__name__}: {exc}")

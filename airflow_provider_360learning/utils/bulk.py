@@ -24,6 +24,10 @@ ACTIVE_STATES = frozenset({"pending", "queued", "running"})
 TERMINAL_STATES = frozenset({"completed", "error"})
 OPERATION_ACTION = "get_bulk_operation"
 RESULTS_ACTION = "get_bulk_operation_results"
+LIST_ACTION = "get_bulk_operations"
+MAX_UNFINISHED_OPERATIONS = 3
+"""Bulk operations of a company that may be unfinished (pending, queued or running) at once, as 360Learning
+documents it: the Bulk API is not rate-limited per request, only by this concurrency."""
 
 
 def bulk_action(name: str) -> Action:
@@ -71,7 +75,9 @@ def read_items(items: Iterable[Any] | None, path: str | None) -> Iterator[Any]:
                 try:
                     yield json.loads(line)
                 except ValueError as exc:
-                    raise ThreeSixtyLearningParameterError("bulk", "items_path", f"line {number} is not JSON: {exc}") from None
+                    raise ThreeSixtyLearningParameterError(
+                        "bulk", "items_path", f"line {number} is not JSON: {exc}"
+                    ) from None
 
 
 @dataclass

@@ -4,7 +4,7 @@ failures reported while the good objects stand. Every exchange is contract-check
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -98,11 +98,18 @@ def test_every_object_is_checked_before_the_first_request(fast_bulk: Any) -> Non
         op.execute({})  # type: ignore[arg-type]
     assert submissions(fast_bulk, "import_external_courses") == 0
     with pytest.raises(ThreeSixtyLearningParameterError, match="chunk_size"):
-        ThreeSixtyLearningBulkOperator(task_id="t", action="archive_external_courses", items=[], chunk_size=1_001,
-                                       parameters={"integrationId": "507f1f77bcf86cd799439011"}).execute({})  # type: ignore[arg-type]
+        ThreeSixtyLearningBulkOperator(
+            task_id="t",
+            action="archive_external_courses",
+            items=[],
+            chunk_size=1_001,
+            parameters={"integrationId": "507f1f77bcf86cd799439011"},
+        ).execute({})  # type: ignore[arg-type]
 
 
-def test_a_deferred_wait_completes_in_the_trigger(dag_of: Any, emulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_deferred_wait_completes_in_the_trigger(
+    dag_of: Any, emulator_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     slow = emulator_factory(bulk_seconds_per_state=1.0)  # pending, queued, running: about 3 s
     monkeypatch.setenv(CONN_ENV, connection_json(slow.url))
     integration = next(ThreeSixtyLearningHook().iter_action("get_integrations"))["_id"]
@@ -133,8 +140,9 @@ def test_a_deferred_wait_completes_in_the_trigger(dag_of: Any, emulator_factory:
     assert status_reads() == seen["reads_when_resumed"] + 1
 
 
-def test_a_retried_task_resumes_waiting_instead_of_resubmitting(dag_of: Any, emulator_factory: Any,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_retried_task_resumes_waiting_instead_of_resubmitting(
+    dag_of: Any, emulator_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     slow = emulator_factory(bulk_seconds_per_state=0.5)
     monkeypatch.setenv(CONN_ENV, connection_json(slow.url))
     integration = next(ThreeSixtyLearningHook().iter_action("get_integrations"))["_id"]
@@ -158,3 +166,136 @@ def test_a_retried_task_resumes_waiting_instead_of_resubmitting(dag_of: Any, emu
     assert submissions(slow, "import_external_courses") == 3  # 30 + 30 + 10, once each
     assert len(stored) == 2 and stored[0] == stored[1] and len(stored[0]) == 3
     assert result.xcom["courses"]["succeeded"] == 70
+
+
+# --- at most 3 unfinished bulk operations per company: a 4th submission waits for a slot -------------------------
+
+
+def presubmit(hook: ThreeSixtyLearningHook, integration: str, count: int) -> list[str]:
+    """Bulk operations submitted straight through the hook (another task of the company, say)."""
+    return [
+        hook.submit_bulk(
+            "import_external_courses", integrationId=integration, body={"input": [external_course(900 + i)]}
+        )
+        for i in range(count)
+    ]
+
+
+def operation_times(emulator: Any) -> list[tuple[float, float]]:
+    """``(created, end)`` of every operation the emulator holds, on its clock."""
+    from airflow_provider_360learning.emulator.handlers.bulk.operations import _end, operations
+
+    with emulator.state.lock:
+        return sorted((op.created, _end(emulator.state, op)) for op in operations(emulator.state).values())
+
+
+def most_unfinished_at_once(times: list[tuple[float, float]]) -> int:
+    return max(sum(1 for created, end in times if created <= at < end) for at, _ in times)
+
+
+@pytest.fixture
+def slow_bulk(emulator_factory: Any, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Any:
+    """An emulator whose bulk operations end about 1.5 s after their submission; with 360Learning's documented
+    rate limits (3 unfinished bulk operations, then 429) when the test is parametrised so."""
+    mode = getattr(request, "param", "documented")
+    server = emulator_factory(
+        bulk_seconds_per_state=0.5, **({"rate_limit": "documented"} if mode == "documented" else {})
+    )
+    monkeypatch.setenv(CONN_ENV, connection_json(server.url))
+    server.integration = next(ThreeSixtyLearningHook().iter_action("get_integrations"))["_id"]
+    return server
+
+
+class ImportBesideThreeOthers(ImportExternalCoursesOperator):
+    """Starts when 3 other bulk operations of the company were just submitted (and are unfinished)."""
+
+    deferred: ClassVar[list[str]] = []
+
+    def execute(self, context: Any) -> Any:
+        presubmit(self.hook, self.parameters["integrationId"], 3)
+        return super().execute(context)
+
+    def defer(self, **kwargs: Any) -> Any:
+        self.deferred.append(kwargs["trigger"].condition)
+        return super().defer(**kwargs)
+
+
+def check_the_4th_waited(emulator: Any) -> None:
+    times = operation_times(emulator)
+    assert len(times) == 4
+    assert times[-1][0] >= min(end for _, end in times[:3]), "submitted before any of the 3 had ended"
+    assert most_unfinished_at_once(times) <= 3
+    # The slots were counted from the API, more than once (the first count found 3 unfinished).
+    assert submissions(emulator, "get_bulk_operations") >= 6
+    assert submissions(emulator, "import_external_courses") == 4  # no submission was sent twice
+    assert emulator.state.stats()["traffic"]["limited"]["bulk_concurrency"] == 0  # not one 429, in either mode
+
+
+@pytest.mark.parametrize("slow_bulk", ["documented", "default"], indirect=True)
+def test_a_4th_submission_waits_for_a_slot_in_the_worker(slow_bulk: Any) -> None:
+    op = ImportBesideThreeOthers(task_id="courses", integrationId=slow_bulk.integration,
+                                 items=[external_course(i) for i in range(5)], poll_interval=0.2)  # fmt: skip
+    report = op.execute({})  # type: ignore[arg-type]
+    assert report["succeeded"] == 5
+    check_the_4th_waited(slow_bulk)
+
+
+@pytest.mark.parametrize("slow_bulk", ["documented", "default"], indirect=True)
+def test_a_4th_submission_waits_for_a_slot_in_the_triggerer(dag_of: Any, slow_bulk: Any) -> None:
+    ImportBesideThreeOthers.deferred.clear()
+
+    def build() -> None:
+        ImportBesideThreeOthers(task_id="courses", integrationId=slow_bulk.integration, deferrable=True,
+                                items=[external_course(i) for i in range(5)], poll_interval=0.2)  # fmt: skip
+
+    result = run_dag(dag_of(build))
+    assert result.succeeded, result.states
+    assert result.xcom["courses"]["succeeded"] == 5
+    # Deferred for a slot; then, once submitted, for the operation to finish.
+    assert ImportBesideThreeOthers.deferred[0] == "bulk_slots_free"
+    check_the_4th_waited(slow_bulk)
+
+
+def test_chunks_wait_for_slots_one_by_one(emulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = emulator_factory(bulk_seconds_per_state=0.3, rate_limit="documented")
+    monkeypatch.setenv(CONN_ENV, connection_json(server.url))
+    integration = next(ThreeSixtyLearningHook().iter_action("get_integrations"))["_id"]
+    op = ImportExternalCoursesOperator(task_id="courses", integrationId=integration, chunk_size=2, poll_interval=0.1,
+                                       items=[external_course(i) for i in range(10)])  # fmt: skip
+    report = op.execute({})  # type: ignore[arg-type]
+    assert report["succeeded"] == 10 and len(report["operations"]) == 5
+    assert most_unfinished_at_once(operation_times(server)) == 3
+    assert server.state.stats()["traffic"]["limited_total"] == 0
+
+
+def test_no_free_slot_before_the_deadline_fails_clearly(emulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from airflow_provider_360learning.exceptions import ThreeSixtyLearningWaitError
+
+    server = emulator_factory(bulk_seconds_per_state=60)
+    monkeypatch.setenv(CONN_ENV, connection_json(server.url))
+    hook = ThreeSixtyLearningHook()
+    integration = next(hook.iter_action("get_integrations"))["_id"]
+    running = presubmit(hook, integration, 3)
+    op = ImportExternalCoursesOperator(task_id="courses", integrationId=integration, items=[external_course(1)],
+                                       poll_interval=0.2, bulk_slot_timeout=dt.timedelta(seconds=1))  # fmt: skip
+    with pytest.raises(ThreeSixtyLearningWaitError, match=r"no Bulk API slot freed up within 0:00:01") as failure:
+        op.execute({})  # type: ignore[arg-type]
+    assert all(op_id in str(failure.value) for op_id in running)
+    assert "at most 3 at once" in str(failure.value)
+    assert submissions(server, "import_external_courses") == 3  # nothing more was sent
+
+
+def test_a_429_to_a_submission_is_retried_by_the_hook(emulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another client took the last slot: the documented emulator answers 429 (no Retry-After), the hook waits
+    and submits again once an operation has ended."""
+    server = emulator_factory(bulk_seconds_per_state=0.4, rate_limit="documented")
+    monkeypatch.setenv(CONN_ENV, connection_json(server.url))
+    hook = ThreeSixtyLearningHook()
+    integration = next(hook.iter_action("get_integrations"))["_id"]
+    presubmit(hook, integration, 3)
+    fourth = presubmit(hook, integration, 1)[0]
+    assert server.state.stats()["traffic"]["limited"]["bulk_concurrency"] >= 1
+    assert submissions(server, "import_external_courses") >= 5  # 3, then the 4th refused at least once, then taken
+    assert hook.call_action("get_bulk_operation", bulkOperationId=fourth)["_id"] == fourth

@@ -96,6 +96,21 @@ def test_conditions_decide_from_answers() -> None:
     assert not session.evaluate(args, [{"usersCountByStatus": {}}]).done  # an empty audience never counts as done
 
 
+def test_bulk_slots_are_counted_from_one_filtered_list_per_unfinished_state() -> None:
+    slots = CONDITIONS["bulk_slots_free"]
+    calls = slots.calls({"max_unfinished": 3})
+    assert calls == [("get_bulk_operations", {"status": {"eq": state}}) for state in ("pending", "queued", "running")]
+    two = [[{"_id": "a", "status": "pending"}], [], [{"_id": "b", "status": "running"}]]
+    assert slots.evaluate({"max_unfinished": 3}, two).done
+    three = [*two[:2], [{"_id": "b", "status": "running"}, {"_id": "c", "status": "running"}]]
+    verdict = slots.evaluate({"max_unfinished": 3, "resume": {"submitted": {"0": "x"}}}, three)
+    assert not verdict.done
+    assert verdict.payload == {"unfinished": {"a": "pending", "b": "running", "c": "running"}, "max_unfinished": 3,
+                               "resume": {"submitted": {"0": "x"}}}  # fmt: skip
+    # An operation that ended between two reads of the same check is not counted.
+    assert slots.evaluate({}, [[{"_id": "a", "status": "completed"}], [], three[2]]).done
+
+
 def test_a_sensor_and_a_trigger_make_the_same_reads(emulator: Any, connection: str) -> None:
     arguments = {"action": "get_path_stats", "field": "completedAt", "since": "2020-01-01T00:00:00Z"}
     verdict = check("new_rows_since", arguments, ThreeSixtyLearningHook().call_action)
