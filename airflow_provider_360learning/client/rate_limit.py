@@ -11,14 +11,16 @@ using the same budget key shares:
 - default: a SQLite file on this machine (WAL, a file lock around each check-and-insert), shared by every process
   of the host; its path is ``$AIRFLOW_PROVIDER_360LEARNING_RATE_LIMIT_DB``, else a file under the temp directory;
 - ``redis://host:6379/0`` (or ``rediss://``, ``unix://``): a Redis that every worker reaches (Celery deployments);
-  the check-and-insert is one Lua script;
+  the check-and-insert is one Lua script, stamped by the Redis server's clock (workers' clocks may differ);
 - ``memory``: this process only.
 
 Within any window of one second, no more than ``N`` permits of a budget are handed out, whatever the number of
 processes: each window is ``1 s`` plus :data:`WINDOW_MARGIN_MS`, which absorbs the jitter between a permit and
-the moment its request reaches the server. A waiting caller sleeps until the oldest permit of the window expires
-(no polling loop, the GIL released); :meth:`TenantBudget.aacquire` runs each bucket operation in a worker
-thread, so the event loop never waits on a lock, a file or a network round trip.
+the moment its request reaches the server, and no fifth of it holds more than ``N / 5`` (no bursts). A waiting
+caller sleeps until the permit that blocks it expires (``time.sleep``: no CPU, the GIL released; only the SQLite
+file's lock, while another process holds it for one check, is retried every :data:`FILE_LOCK_POLL_S`).
+:meth:`TenantBudget.aacquire` runs each bucket operation in a worker thread and waits with ``asyncio.sleep``, so
+the event loop never waits on a lock, a file or a network round trip.
 
 No client ID appears in a file name, a table name or a Redis key: bucket names are hashes (:func:`budget_key`).
 """
@@ -74,7 +76,8 @@ WINDOW_MARGIN_MS = 20
 """Added to every 1-second window: a permit's request reaches the server a little later than the permit is
 taken, so windows of exactly one second on both sides could see ``N + 1``. Costs 2% of the budget."""
 SUBWINDOWS = 5
-"""A budget's permits are spread over tenths of its window (see :func:`rates_for`)."""
+"""A budget's permits are spread over fifths of its window (see :func:`rates_for`): finer slices smooth more but
+lose throughput whenever a waiting process wakes late (each slice's permits are reused one slice later)."""
 FILE_LOCK_POLL_S = 0.002
 """How often a process waiting for the SQLite file's lock retries (the lock is held for one check-and-insert)."""
 LEAK_INTERVAL_S = 10.0
@@ -103,7 +106,7 @@ def _storage_name(key: str, bucket: str) -> str:
 def rates_for(per_second: float) -> list[Rate]:
     """pyrate-limiter rates for ``per_second`` permits a second (``> 0``).
 
-    ``N`` a second is ``N`` per window and at most ``ceil(N / 10)`` per tenth of a window, so that permits are
+    ``N`` a second is ``N`` per window and at most ``ceil(N / 5)`` per fifth of a window, so that permits are
     spread over the second rather than handed out in one burst (a burst of 50 requests bunches at the server,
     where a little jitter then tips a window over the limit). A fractional rate adds ``10 x rate`` per ten
     windows for the average (``2.5``: 3 in any second, 25 in any ten); below 1, one per ``1/rate`` seconds.
