@@ -41,8 +41,53 @@ class ThreeSixtyLearningParameterError(ThreeSixtyLearningError, ValueError):
         super().__init__(f"360Learning action {action!r}{where} {problem}")
 
 
+class ThreeSixtyLearningConnectionConfigError(ThreeSixtyLearningError, ValueError):
+    """The Airflow connection (or a hook argument) is incomplete or malformed; the message names the field."""
+
+
 class ThreeSixtyLearningConnectionError(ThreeSixtyLearningError):
     """The API could not be reached (DNS, refused, timeouts, dropped connections) after retries."""
+
+
+class ThreeSixtyLearningTimeoutError(ThreeSixtyLearningConnectionError):
+    """A request attempt outlived its total deadline (connection extra ``total_timeout``), retries included."""
+
+
+class ThreeSixtyLearningUnsafeResponseError(ThreeSixtyLearningError):
+    """A server answer the client core refused to follow or read; names the service, action and request line.
+
+    Raised before anything else is sent: no credential goes to a foreign origin, no body is read past its cap.
+    """
+
+    def __init__(self, *, service: str, action: str, method: str, path: str, problem: str) -> None:
+        self.service = service
+        self.action = action
+        self.method = method
+        self.path = path
+        super().__init__(f"{service} {action} ({method} {path}): {problem}")
+
+
+class ThreeSixtyLearningOriginError(ThreeSixtyLearningUnsafeResponseError):
+    """A next-page URL or a redirect points to another origin (host, port, or a downgrade to ``http``).
+
+    :attr:`host` is that URL's host; the credential was not sent there.
+    """
+
+    def __init__(self, *, host: str, **kwargs: Any) -> None:
+        self.host = host
+        super().__init__(**kwargs)
+
+
+class ThreeSixtyLearningRedirectError(ThreeSixtyLearningUnsafeResponseError):
+    """A redirect where none may be followed (the token endpoint: its body carries the client secret)."""
+
+
+class ThreeSixtyLearningPaginationLoopError(ThreeSixtyLearningUnsafeResponseError):
+    """A next-page URL already fetched in the same iteration: following it would never end."""
+
+
+class ThreeSixtyLearningResponseTooLargeError(ThreeSixtyLearningUnsafeResponseError):
+    """A response body (after decompression) above the connection's ``max_response_mb``."""
 
 
 class ThreeSixtyLearningAPIError(ThreeSixtyLearningError):
@@ -72,6 +117,10 @@ class ThreeSixtyLearningAPIError(ThreeSixtyLearningError):
             f"360Learning action {action!r} ({method} {path}) failed: HTTP {status}", code, message, hint,
             ids=f" [{ids}]" if ids else "",
         ))  # fmt: skip
+
+
+class ThreeSixtyLearningInvalidResponseError(ThreeSixtyLearningAPIError):
+    """A success status whose body is not what the API documents (not JSON, not a page)."""
 
 
 class ThreeSixtyLearningBadRequestError(ThreeSixtyLearningAPIError):
@@ -132,3 +181,133 @@ def error_class_for(status: int) -> type[ThreeSixtyLearningAPIError]:
     if status >= 500:
         return ThreeSixtyLearningServerError
     return _BY_STATUS.get(status, ThreeSixtyLearningAPIError)
+
+
+# --- edX (the edX hook) ---------------------------------------------------------------------------------
+class EdxError(ThreeSixtyLearningError):
+    """Base class of every error of the edX hook."""
+
+
+class EdxConnectionConfigError(EdxError, ThreeSixtyLearningConnectionConfigError):
+    """The ``edx`` Airflow connection is incomplete or malformed; the message names the field."""
+
+
+class EdxConnectionError(EdxError):
+    """The edX API could not be reached (DNS, refused, timeouts, dropped connections) after retries."""
+
+
+class EdxAPIError(EdxError):
+    """An HTTP error answered by the edX API gateway: request, status, error code and message."""
+
+    def __init__(
+        self,
+        *,
+        what: str,
+        method: str,
+        path: str,
+        status: int,
+        code: str | None = None,
+        message: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.what = what
+        self.method = method
+        self.path = path
+        self.status = status
+        self.code = code
+        self.api_message = message
+        head = f"edX {what} ({method} {path}) failed: HTTP {status}"
+        super().__init__(http_error_message(head, code, message.rstrip(".") if message else None, hint))
+
+
+class EdxBadRequestError(EdxAPIError):
+    """HTTP 400: the request was refused (the gateway also maps unexpected upstream statuses to 400)."""
+
+
+class EdxAuthenticationError(EdxAPIError):
+    """HTTP 401: wrong client ID / client secret, or a token the API does not accept even after a refresh."""
+
+
+class EdxPermissionError(EdxAPIError):
+    """HTTP 403: the credentials do not administer that enterprise customer (or catalog)."""
+
+
+class EdxNotFoundError(EdxAPIError):
+    """HTTP 404: unknown catalog or course, or a page past the end."""
+
+
+class EdxRateLimitError(EdxAPIError):
+    """HTTP 429 still answered after every retry the connection allows."""
+
+
+class EdxServerError(EdxAPIError):
+    """HTTP 5xx still answered after every retry the connection allows."""
+
+
+_EDX_BY_STATUS: dict[int, type[EdxAPIError]] = {
+    400: EdxBadRequestError,
+    401: EdxAuthenticationError,
+    403: EdxPermissionError,
+    404: EdxNotFoundError,
+    429: EdxRateLimitError,
+}
+
+
+def edx_error_class_for(status: int) -> type[EdxAPIError]:
+    if status >= 500:
+        return EdxServerError
+    return _EDX_BY_STATUS.get(status, EdxAPIError)
+
+
+# --- SCIM (the SCIM hook) ---------------------------------------------------------------------------------
+SCIM_TOKEN_HINT = (
+    "360Learning keeps one active SCIM token per IdP, so generating a new one revokes the previous one. "
+    "Generate a token in 360Learning (Settings > Integrations > SCIM) and store it as the password of the connection"
+)
+
+
+class ThreeSixtyLearningScimError(ThreeSixtyLearningError):
+    """A SCIM request failed: method, path, HTTP status, SCIM ``scimType`` and the server's ``detail``."""
+
+    def __init__(
+        self,
+        *,
+        conn_id: str,
+        method: str,
+        path: str,
+        status: int | None,
+        scim_type: str | None = None,
+        detail: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.conn_id = conn_id
+        self.method = method
+        self.path = path
+        self.status = status
+        self.scim_type = scim_type
+        self.detail = detail
+        parts = [f"SCIM request {method} {path} (connection {conn_id!r}) failed"]
+        if status is not None:
+            parts.append(f": HTTP {status}")
+        if scim_type:
+            parts.append(f" {scim_type}")
+        if detail:
+            parts.append(f": {detail[:MAX_BODY_IN_MESSAGE]}")
+        if hint:
+            parts.append(f". {hint}")
+        super().__init__("".join(parts))
+
+
+class ThreeSixtyLearningScimAuthenticationError(ThreeSixtyLearningScimError):
+    """HTTP 401: the SCIM token is missing, revoked (a newer one was generated) or expired."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(hint=SCIM_TOKEN_HINT, **kwargs)  # type: ignore[arg-type]
+
+
+class ThreeSixtyLearningScimConflictError(ThreeSixtyLearningScimError):
+    """HTTP 409 ``uniqueness``: a user with that email (or a group with that name) already exists."""
+
+
+class ThreeSixtyLearningScimConnectionError(ThreeSixtyLearningScimError):
+    """The SCIM endpoint could not be reached after the retries the connection allows."""

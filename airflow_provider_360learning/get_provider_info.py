@@ -39,21 +39,7 @@ EDX_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     },
 }
 """Form of the ``edx`` connection (also returned by ``EdxHook.get_ui_field_behaviour``)."""
-EDX_CONN_FIELDS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
-    ("enterprise_customer_uuid", "Enterprise customer UUID",
-     "UUID of the edX enterprise customer; when empty, taken from the token's enterprise roles or the first catalog.",
-     {"type": ["string", "null"], "default": None}),
-    ("timeout", "Request timeout (s)", "Timeout of a single HTTP request, in seconds.",
-     {"type": "number", "default": 60, "minimum": 1}),
-    ("max_retries", "Max retries", "Retries of a request after a network error, HTTP 429 or 5xx (0 disables).",
-     {"type": "integer", "default": 5, "minimum": 0}),
-    ("max_retry_wait", "Max total retry wait (s)", "Upper bound on the time one request waits between retries.",
-     {"type": "number", "default": 300, "minimum": 0}),
-    ("requests_per_second", "Client-side rate limit (requests/s)",
-     "Maximum request rate (edX throttles at 60/minute); 0 means unlimited.",
-     {"type": "number", "default": 1, "minimum": 0}),
-)  # fmt: skip
-"""Extra fields of the ``edx`` connection form: name, label, help text, JSON schema."""
+
 
 
 def _modules(package: str) -> list[str]:
@@ -62,6 +48,13 @@ def _modules(package: str) -> list[str]:
 
     path = import_module(f"airflow_provider_360learning.{package}").__path__
     return sorted(f"airflow_provider_360learning.{package}.{m.name}" for m in pkgutil.iter_modules(path))
+
+
+def _form_fields(table: str) -> dict[str, Any]:
+    """A connection form's extra fields, from the client core's declarative table of that connection's extras."""
+    from airflow_provider_360learning.client import fields
+
+    return {field.name: field.form_field() for field in getattr(fields, table)}
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -126,40 +119,7 @@ def get_provider_info() -> dict[str, Any]:
                         "password": "Client secret from the 360Learning API v2 admin panel",
                     },
                 },
-                "conn-fields": {
-                    "region": {
-                        "label": "Region",
-                        "description": (
-                            "360Learning platform region; selects the API base URL unless Base URL is set."
-                        ),
-                        "schema": {"type": "string", "enum": ["eu", "us"], "default": "eu"},
-                    },
-                    "timeout": {
-                        "label": "Request timeout (s)",
-                        "description": "Timeout of a single HTTP request, in seconds.",
-                        "schema": {"type": "number", "default": 60, "minimum": 1},
-                    },
-                    "max_retries": {
-                        "label": "Max retries",
-                        "description": (
-                            "Retries of a request after a network error, HTTP 429 or 5xx (0 disables retries)."
-                        ),
-                        "schema": {"type": "integer", "default": 5, "minimum": 0},
-                    },
-                    "max_retry_wait": {
-                        "label": "Max total retry wait (s)",
-                        "description": (
-                            "Upper bound, in seconds, on the total time spent waiting between "
-                            "retries of one request (including Retry-After)."
-                        ),
-                        "schema": {"type": "number", "default": 300, "minimum": 0},
-                    },
-                    "requests_per_second": {
-                        "label": "Client-side rate limit (requests/s)",
-                        "description": "Maximum request rate of this client; 0 means unlimited.",
-                        "schema": {"type": "number", "default": 20, "minimum": 0},
-                    },
-                },
+                "conn-fields": _form_fields("THREE_SIXTY_LEARNING_FIELDS"),
             },
             {
                 "connection-type": SCIM_CONNECTION_TYPE,
@@ -173,38 +133,14 @@ def get_provider_info() -> dict[str, Any]:
                         "password": "token generated on that page (one active token per IdP)",
                     },
                 },
-                "conn-fields": {
-                    "timeout": {
-                        "label": "Request timeout (s)",
-                        "description": "Timeout of a single SCIM request, in seconds.",
-                        "schema": {"type": "number", "default": 60, "minimum": 1},
-                    },
-                    "max_retries": {
-                        "label": "Max retries",
-                        "description": "Retries of a request after a network error, HTTP 429 or 5xx (0 disables).",
-                        "schema": {"type": "integer", "default": 5, "minimum": 0},
-                    },
-                    "max_retry_wait": {
-                        "label": "Max total retry wait (s)",
-                        "description": "Upper bound on the time one request spends waiting between retries.",
-                        "schema": {"type": "number", "default": 300, "minimum": 0},
-                    },
-                    "page_size": {
-                        "label": "Page size",
-                        "description": "count of each page when listing users (the server may return fewer).",
-                        "schema": {"type": "integer", "default": 1000, "minimum": 1},
-                    },
-                },
+                "conn-fields": _form_fields("SCIM_FIELDS"),
             },
             {
                 "connection-type": EDX_CONNECTION_TYPE,
                 "hook-class-name": EDX_HOOK_CLASS_NAME,
                 "hook-name": "edX",
                 "ui-field-behaviour": copy.deepcopy(EDX_UI_FIELD_BEHAVIOUR),
-                "conn-fields": {
-                    name: {"label": label, "description": description, "schema": copy.deepcopy(schema)}
-                    for name, label, description, schema in EDX_CONN_FIELDS
-                },
+                "conn-fields": _form_fields("EDX_FIELDS"),
             },
         ],
     }

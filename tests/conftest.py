@@ -158,7 +158,7 @@ class SharedClockShift:
     in a test without sleeping, and the machine's speed cannot eat the refresh margin."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, state: Any) -> None:
-        from airflow_provider_360learning.hooks import token
+        from airflow_provider_360learning.client import tokens as token
 
         self.offset = 0.0
         self._state = state

@@ -12,28 +12,15 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin
 
 from airflow_provider_360learning.actions import ACTIONS, Action, Parameter, multipart
 from airflow_provider_360learning.actions.schemas import first_error, undeclared_properties
-from airflow_provider_360learning.exceptions import (
-    ThreeSixtyLearningAPIError,
-    ThreeSixtyLearningParameterError,
-    ThreeSixtyLearningPermissionError,
-    error_class_for,
-)
+from airflow_provider_360learning.exceptions import ThreeSixtyLearningAPIError, ThreeSixtyLearningParameterError
 
-API_VERSION = "v2.0"
-API_VERSION_HEADER = "360-api-version"
-TOKEN_PATH = "/api/v2/oauth2/token"
 BODY_PARAMETER = "body"
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Statuses that mean "not processed": safe to resend even a POST or PATCH.
-NOT_PROCESSED_STATUSES = frozenset({429, 503})
-IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
 
 _LINK_NEXT_RE = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?', re.IGNORECASE)
 
@@ -50,10 +37,10 @@ class ApiRequest:
     form: tuple[bytes, str] | None = field(default=None, repr=False)
     """A ``multipart/form-data`` body and its content type (boundary included), instead of JSON."""
 
-    def send_kwargs(self) -> dict[str, Any]:
-        """Body arguments for requests or aiohttp: ``json=`` or the form's bytes and content type."""
+    def body_kwargs(self) -> dict[str, Any]:
+        """Body arguments of :meth:`ApiClient.request`: ``json=`` or the form's bytes and content type."""
         if self.form is not None:
-            return {"data": self.form[0], "headers": {"Content-Type": self.form[1]}}
+            return {"content": self.form}
         return {"json": self.json_body}
 
     @property
@@ -100,10 +87,15 @@ def render_datetime(value: Any, *, operator: str, action: str, parameter: str) -
         raise ThreeSixtyLearningParameterError(
             action, f"{parameter}[{operator}]", "is a naive datetime; pass a timezone-aware one (e.g. pendulum)"
         )
-    utc = value.astimezone(dt.UTC)
-    whole = utc.replace(microsecond=0)
-    if operator == "lt" and whole != utc:
-        whole += dt.timedelta(seconds=1)
+    try:
+        utc = value.astimezone(dt.UTC)
+        whole = utc.replace(microsecond=0)
+        if operator == "lt" and whole != utc:
+            whole += dt.timedelta(seconds=1)
+    except OverflowError:
+        raise ThreeSixtyLearningParameterError(
+            action, f"{parameter}[{operator}]", f"is out of the range of dates the API accepts: {value.isoformat()}"
+        ) from None
     return whole.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
@@ -233,7 +225,7 @@ def build_request(name: str | Action, params: Mapping[str, Any]) -> ApiRequest:
             _check(action, BODY_PARAMETER, action.body_schema_pointer, multipart.for_validation(action, form_body))
             return ApiRequest(action=action, path=path, query=tuple(query), path_params=path_params,
                               form=multipart.encode(action, form_body))  # fmt: skip
-        body = json.loads(json.dumps(body, default=_json_default))
+        body = _json_body(action, body)
         _check(action, BODY_PARAMETER, action.body_schema_pointer, body)
     return ApiRequest(action=action, path=path, query=tuple(query), json_body=body, path_params=path_params)
 
@@ -279,6 +271,19 @@ def _file_part(action: Action, name: str, value: Any) -> multipart.FilePart:
     )
 
 
+def _json_body(action: Action, body: Any) -> Any:
+    """``body`` as the JSON the API receives (dates rendered); NaN, infinities and unserialisable values are
+    refused naming the body, since JSON has no way to say them."""
+    try:
+        return json.loads(json.dumps(body, default=_json_default, allow_nan=False))
+    except ValueError as exc:
+        raise ThreeSixtyLearningParameterError(
+            action.name, BODY_PARAMETER, f"holds a value JSON cannot carry (NaN or an infinity): {exc}"
+        ) from None
+    except (TypeError, OverflowError) as exc:
+        raise ThreeSixtyLearningParameterError(action.name, BODY_PARAMETER, f"cannot be sent as JSON: {exc}") from None
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return render_datetime(value, operator="eq", action="body", parameter="body")
@@ -307,69 +312,6 @@ def bulk_operation_id(request: ApiRequest, status: int, location: str | None) ->
         action = request.action
         raise ThreeSixtyLearningAPIError(
             action=action.name, method=action.method, path=action.path, status=status,
-            message=f"expected 202 with a Location of the bulk operation, got Location {location!r}",
+            message=f"expected 202 with a Location of the bulk operation, got Location {(location or '')[:200]!r}",
         )
     return match.group(1).lower()
-
-
-def retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> float | None:
-    """Parse ``Retry-After`` (delta-seconds or HTTP-date); ``None`` if absent or unparsable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = now or dt.datetime.now(dt.UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def parse_error_body(body: bytes | str | None) -> tuple[str | None, str | None]:
-    """Extract ``(code, message)`` from the API's two error shapes: ``{"error": "code"}`` and
-    ``{"error": {"code": ..., "message": ...}}``."""
-    if not body:
-        return None, None
-    try:
-        decoded = json.loads(body)
-    except (ValueError, TypeError):
-        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-        return None, text.strip()[:200] or None
-    error = decoded.get("error") if isinstance(decoded, dict) else None
-    if isinstance(error, str):
-        return error, decoded.get("error_description") or decoded.get("message")
-    if isinstance(error, dict):
-        return error.get("code"), error.get("message")
-    return None, None
-
-
-def api_error(request: ApiRequest, status: int, body: bytes | str | None) -> ThreeSixtyLearningAPIError:
-    """A typed error that names the action, request line, status, API code and what to do about it."""
-    action = request.action
-    code, message = parse_error_body(body)
-    common: dict[str, Any] = {
-        "action": action.name,
-        "method": action.method,
-        "path": action.path,
-        "status": status,
-        "code": code,
-        "message": message,
-        "path_params": request.path_params,
-    }
-    if status == 403:
-        hint = (
-            f"This action needs the OAuth scope '{action.scope}': grant it to the API client in 360Learning's "
-            "API v2 settings"
-            if action.scope
-            else None
-        )
-        return ThreeSixtyLearningPermissionError(scope=action.scope, hint=hint, **common)
-    hints = {
-        401: "The API rejected the access token even after a refresh: check the client's status in 360Learning",
-        404: "An id in the request does not exist (or is not visible to this API client)",
-        429: "Rate limit still exceeded after all retries: lower requests_per_second on the connection or use a pool",
-    }
-    hint = hints.get(status) or ("The API kept failing after all retries" if status >= 500 else None)
-    return error_class_for(status)(hint=hint, **common)

@@ -2,64 +2,51 @@
 
 Reads what a daily sync into 360Learning needs: the enterprise customer's catalogs and their content
 (v2 routes) and the learner summary (v3). OAuth2 client credentials asking for a JWT
-(``token_type=jwt``, then ``Authorization: JWT <token>``), one cached token per hook, page-number
-pagination that follows the gateway's ``next`` URLs at the largest page size each route allows, and the
-360Learning hook's machinery for the rest: the client-side rate limiter, tenacity retries honouring
-``Retry-After``, the token cache with its refresh lead, typed errors. Records are yielded raw, one page
-in memory at a time: validating them is the consuming DAG's job (a malformed record stays visible).
+(``token_type=jwt``, then ``Authorization: JWT <token>``) and page-number pagination that follows the
+gateway's ``next`` URLs at the largest page size each route allows; everything else (token cache, shared
+rate limit, retries, deadline, size cap, origin pinning, typed errors) is the provider's client core.
+Records are yielded raw, one page in memory at a time: validating them is the consuming DAG's job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import quote
 
 import jwt
-import requests
 from airflow.sdk import BaseHook
-from airflow.sdk.log import mask_secret
-from tenacity import Retrying
 
-from airflow_provider_360learning.hooks import token as tokens
-from airflow_provider_360learning.hooks.edx_errors import (
+from airflow_provider_360learning.client import transport
+from airflow_provider_360learning.client.client import ApiClient, Call
+from airflow_provider_360learning.client.pagination import walk_pages
+from airflow_provider_360learning.client.services import (
+    EDX_DEFAULT_BASE_URL,
+    ENTERPRISE_FIELD,
+    EdxService,
+    canonical_uuid,
+    edx_settings,
+)
+from airflow_provider_360learning.client.settings import ClientSettings
+from airflow_provider_360learning.client.tokens import AccessToken
+from airflow_provider_360learning.client.transport import Response
+from airflow_provider_360learning.exceptions import (
     EdxAPIError,
-    EdxAuthenticationError,
     EdxBadRequestError,
     EdxConnectionConfigError,
     EdxConnectionError,
     EdxError,
     EdxNotFoundError,
-    error_class_for,
-    parse_error_body,
 )
-from airflow_provider_360learning.hooks.edx_settings import (
-    DEFAULT_BASE_URL,
-    ENTERPRISE_FIELD,
-    EdxSettings,
-    canonical_uuid,
-    edx_settings_from_connection,
-)
-from airflow_provider_360learning.hooks.rate_limit import shared_limiter
-from airflow_provider_360learning.hooks.retry import (
-    SYNC_CONNECTION_ERRORS,
-    SYNC_UNSENT_ERRORS,
-    RetryableResponse,
-    raise_if_retryable,
-    retry_kwargs,
-)
-from airflow_provider_360learning.hooks.three_sixty_learning import user_agent
-from airflow_provider_360learning.hooks.token import AccessToken, TokenCache, decode_access_token, token_request_body
 
-T = TypeVar("T")
-
-TOKEN_PATH = "/oauth2/v1/access_token"
+DEFAULT_BASE_URL = EDX_DEFAULT_BASE_URL
 CATALOGS_PATH = "/enterprise/v2/enterprise-catalogs"
 LEARNER_SUMMARY_PATH = "/enterprise/v3/enterprise-customer/{enterprise_customer_uuid}/learner-summary"
 NON_COURSE_CONTENT_TYPES = frozenset({"courserun", "program", "learnerpathway"})
 """Catalog content types that are not courses; anything else (a record without one included) is a course."""
+SERVICE = EdxService()
 
 
 @dataclass(frozen=True)
@@ -78,22 +65,6 @@ LEARNER_SUMMARY = Route("learner summary", 1000)
 """``EnterpriseEnrollmentsPagination``: at most 1000."""
 
 
-def follow_next(base_url: str, next_url: Any) -> str | None:
-    """The URL of the next page, or ``None`` when ``next`` says there is none (null, empty, not a URL).
-
-    The gateway writes its own host into ``next``; a host other than the connection's is replaced by it,
-    so the token is only ever sent to the configured base URL.
-    """
-    if not isinstance(next_url, str) or not next_url.startswith(("http://", "https://")):
-        return None
-    following, base = urlsplit(next_url), urlsplit(base_url)
-    if (following.scheme, following.netloc) == (base.scheme, base.netloc):
-        return next_url
-    prefix = base.path.rstrip("/")
-    path = following.path if following.path.startswith(prefix + "/") else prefix + following.path
-    return urlunsplit((base.scheme, base.netloc, path, following.query, ""))
-
-
 def enterprise_uuids_in_claims(claims: dict[str, Any]) -> list[str]:
     """Enterprise customer UUIDs named by the JWT's ``roles`` claim (``enterprise_admin:<uuid>``...), admin first."""
     found: list[tuple[int, str]] = []
@@ -107,20 +78,77 @@ def enterprise_uuids_in_claims(claims: dict[str, Any]) -> list[str]:
     return [u for _, u in sorted(found, key=lambda item: item[0])]
 
 
+def _claims(token: AccessToken) -> dict[str, Any]:
+    try:
+        claims = jwt.decode(token.value, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _page_error(route: Route, path: str, problem: str) -> EdxAPIError:
+    return EdxAPIError(what=route.what, method="GET", path=path, status=200, message=problem)
+
+
+async def _pages(
+    client: ApiClient, route: Route, path: str, size: int, hint: Callable[[int], str | None]
+) -> AsyncIterator[list[Any]]:
+    """The ``results`` of each page of ``path``, following the gateway's ``next`` URLs (on the connection's origin).
+
+    Stops at a null/empty ``next``, an empty page, once ``count`` records were received, or at 404
+    ``Invalid page.`` after the first page (what the gateway does past the end).
+    """
+    call = Call(action=route.what, method="GET", path=path, hint=hint)
+    received = 0
+
+    def decode(response: Response) -> list[Any]:
+        body = client.check_json(call, response)
+        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+            raise _page_error(route, path, "expected a page {count, next, previous, results}")
+        results: list[Any] = body["results"]
+        return [body, results]
+
+    def following(response: Response, decoded: list[Any]) -> str | None:
+        body, results = decoded
+        count = body.get("count")
+        if not results or (isinstance(count, int) and received + len(results) >= count):
+            return None
+        next_url = body.get("next")
+        return next_url if isinstance(next_url, str) and next_url.strip() else None
+
+    pages = walk_pages(
+        client,
+        call,
+        f"{client.settings.base_url}{path}?page=1&page_size={size}",
+        following,
+        decode=decode,
+        rows=lambda decoded: len(decoded[1]),
+    )
+    yielded = 0
+    try:
+        async for _, (_, results) in pages:
+            yielded += 1
+            received += len(results)
+            yield results
+    except EdxNotFoundError as exc:
+        if not (yielded and exc.api_message == "Invalid page."):
+            raise
+
+
 class EdxHook(BaseHook):
     """
     Read an edX enterprise customer's catalogs and learner summary.
 
     ``iter_catalogs()``, ``iter_catalog_content(uuid)``, ``iter_catalog_courses(uuid)`` and
-    ``iter_learner_summary()`` stream records across pages (one page in memory); each request is rate
-    limited client-side (``requests_per_second``, default 1: the gateway's services throttle at
-    60/minute), retried on 429 (``Retry-After``), 5xx and connection errors, and refreshes the token
-    once on 401. Errors are :class:`~airflow_provider_360learning.hooks.edx_errors.EdxError` subclasses.
+    ``iter_learner_summary()`` stream records across pages (one page in memory); requests share the
+    connection's rate-limit budget (``requests_per_second``, default 1: the gateway's services throttle at
+    60/minute), are retried on 429 (``Retry-After``), 5xx and network errors, and refresh the token once on
+    401. Next-page URLs are followed on the connection's origin only. Errors are
+    :class:`~airflow_provider_360learning.exceptions.EdxError` subclasses or the core's hardening errors.
 
     :param edx_conn_id: Airflow connection of type ``edx``.
     :param settings_overrides: per-hook values of the connection's extra fields (``enterprise_customer_uuid``,
-        ``timeout``, ``connect_timeout``, ``max_retries``, ``max_retry_wait``, ``requests_per_second``,
-        ``backoff_initial``, ``backoff_max``).
+        ``timeout``, ``total_timeout``, ``max_retries``, ``requests_per_second``...); an unknown name is an error.
     """
 
     conn_name_attr = "edx_conn_id"
@@ -132,8 +160,6 @@ class EdxHook(BaseHook):
         super().__init__()
         self.edx_conn_id = edx_conn_id
         self.settings_overrides = settings_overrides
-        self._tokens = TokenCache()
-        self._session: requests.Session | None = None
         self._enterprise: str | None = None
 
     @classmethod
@@ -143,168 +169,47 @@ class EdxHook(BaseHook):
         return EDX_UI_FIELD_BEHAVIOUR
 
     @cached_property
-    def settings(self) -> EdxSettings:
-        conn = self.get_connection(self.edx_conn_id)
-        if conn.password:
-            mask_secret(conn.password)
-        return edx_settings_from_connection(conn, self.settings_overrides)
+    def settings(self) -> ClientSettings:
+        return edx_settings(self.get_connection(self.edx_conn_id), self.settings_overrides)
 
-    def get_conn(self) -> requests.Session:
-        """One pooled session per hook (never carries the token: it is added per request)."""
-        if self._session is None:
-            session = requests.Session()
-            session.headers.update({"Accept": "application/json", "User-Agent": user_agent()})
-            self._session = session
-        return self._session
+    @cached_property
+    def client(self) -> ApiClient:
+        """The client core this hook sends through."""
+        return ApiClient(self.settings, SERVICE, log=self.log)
+
+    def get_conn(self) -> ApiClient:
+        return self.client
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
-
-    # --- retries and errors -------------------------------------------------------------------------
-    def _retrying(self, attempt: Callable[..., T], *args: Any, what: str, method: str, path: str) -> T:
-        """Run ``attempt`` under the shared retry policy; exhausted retries become typed errors."""
-        settings = self.settings
-        kwargs = retry_kwargs(
-            settings, idempotent=True, connection_errors=SYNC_CONNECTION_ERRORS,
-            unsent_errors=SYNC_UNSENT_ERRORS, log=self.log, what=f"edX {what}",
-        )  # fmt: skip
-        try:
-            return Retrying(**kwargs)(attempt, *args)
-        except RetryableResponse as exc:
-            raise self._api_error(what, method, path, exc.status, exc.body) from None
-        except SYNC_CONNECTION_ERRORS as exc:
-            raise EdxConnectionError(
-                f"edX {what} ({method} {path}): could not reach {settings.base_url} after retries ({type(exc).__name__})"
-            ) from None
-
-    def _api_error(self, what: str, method: str, path: str, status: int, body: bytes, hint: str | None = None) -> EdxAPIError:
-        code, message = parse_error_body(body)
-        if hint is None:
-            hint = {
-                401: "edX rejected the token even after a new one was fetched: check the API credentials' status "
-                "in the edX enterprise admin portal",
-                429: "Rate limit still exceeded after all retries: lower requests_per_second on the connection",
-            }.get(status) or ("The edX API kept failing after all retries" if status >= 500 else None)
-        return error_class_for(status)(what=what, method=method, path=path, status=status, code=code,
-                                       message=message, hint=hint)  # fmt: skip
+        """Nothing to release: the sync hooks of a process share the core's connection pool."""
 
     # --- token --------------------------------------------------------------------------------------
-    def _fetch_token(self) -> AccessToken:
-        settings = self.settings
-        body = {**token_request_body(settings.client_id, settings.client_secret), "token_type": "jwt"}
-
-        def attempt() -> tuple[requests.Response, float]:
-            started = tokens.clock()
-            response = self.get_conn().post(
-                settings.base_url + TOKEN_PATH, data=body, timeout=(settings.connect_timeout, settings.timeout)
-            )
-            raise_if_retryable(response.status_code, response.headers, response.content)
-            return response, started
-
-        response, started = self._retrying(attempt, what="token request", method="POST", path=TOKEN_PATH)
-        status, content = response.status_code, response.content
-        decoded = decode_access_token(content, requested_at=started) if status == 200 else None
-        if decoded is not None:
-            token, answer = decoded
-            mask_secret(token.value)
-            if str(answer.get("token_type", "")).lower() != "jwt":
-                raise EdxAuthenticationError(
-                    what="token request", method="POST", path=TOKEN_PATH, status=status,
-                    message=f"the token endpoint issued a {answer.get('token_type')!r} token, not a JWT",
-                    hint="The enterprise API accepts JWTs only; check the base URL points at the edX API gateway",
-                )  # fmt: skip
-            return token
-        if status == 200:
-            raise EdxAPIError(what="token request", method="POST", path=TOKEN_PATH, status=status,
-                              message="the token endpoint answered 200 without a usable access_token/expires_in")  # fmt: skip
-        code, _ = parse_error_body(content)
-        if status == 401 or code == "invalid_client":
-            raise EdxAuthenticationError(
-                what="token request", method="POST", path=TOKEN_PATH, status=status, code=code,
-                message=f"bad credentials: {settings.base_url} rejected the client ID / client secret pair",
-                hint=f"Check login (client ID) and password (client secret) of connection {settings.conn_id!r}: "
-                "they are the API credentials of the edX enterprise admin portal",
-            )  # fmt: skip
-        raise self._api_error("token request", "POST", TOKEN_PATH, status, content)
-
     def get_token(self) -> AccessToken:
         """The cached JWT, fetched or refreshed when missing or close to expiry."""
-        return self._tokens.get(self._fetch_token)
+        return transport.run_sync(self.client.token())
 
     def token_claims(self) -> dict[str, Any]:
         """The current JWT's claims, decoded without verification (only edX can verify it); ``{}`` if opaque."""
-        try:
-            claims = jwt.decode(self.get_token().value, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            return {}
-        return claims if isinstance(claims, dict) else {}
+        return _claims(self.get_token())
 
     # --- requests -----------------------------------------------------------------------------------
-    def _get(self, what: str, path: str, url: str, *, hint: Callable[[int], str | None] = lambda status: None) -> Any:
-        """GET ``url`` (path ``path``, for messages) with the token; the decoded JSON body."""
-        settings = self.settings
-        session = self.get_conn()
-        limiter = shared_limiter(settings.base_url, settings.client_id, settings.requests_per_second)
-
-        def attempt(token: AccessToken) -> requests.Response:
-            limiter.acquire()
-            response = session.get(url, headers={"Authorization": f"JWT {token.value}"},
-                                   timeout=(settings.connect_timeout, settings.timeout))  # fmt: skip
-            raise_if_retryable(response.status_code, response.headers, response.content)
-            return response
-
-        for refresh in (False, True):
-            token = self.get_token()
-            response = self._retrying(attempt, token, what=what, method="GET", path=path)
-            if response.status_code == 401 and not refresh:
-                self._tokens.invalidate(token)
-                continue
-            if response.status_code >= 400:
-                status = response.status_code
-                raise self._api_error(what, "GET", path, status, response.content, hint(status))
-            try:
-                return response.json()
-            except ValueError:
-                raise EdxAPIError(what=what, method="GET", path=path, status=response.status_code,
-                                  message="the answer is not JSON") from None  # fmt: skip
-        raise AssertionError("unreachable")  # pragma: no cover
+    def _get(self, what: str, path: str, *, hint: Callable[[int], str | None] | None = None) -> Any:
+        """GET ``path`` with the token; the decoded JSON body."""
+        call = Call(action=what, method="GET", path=path, hint=hint)
+        client = self.client
+        response = transport.run_sync(client.request(call, client.url(path)))
+        return client.check_json(call, response)
 
     def iter_pages(
-        self, route: Route, path: str, *, page_size: int | None = None, hint: Callable[[int], str | None] = lambda s: None
+        self,
+        route: Route,
+        path: str,
+        *,
+        page_size: int | None = None,
+        hint: Callable[[int], str | None] = lambda s: None,
     ) -> Iterator[list[Any]]:
-        """Yield the ``results`` of each page of ``path``, following the gateway's ``next`` URLs.
-
-        Stops at a null/empty/non-URL ``next``, an empty page, once ``count`` records were received, or at
-        404 ``Invalid page.`` after the first page (what the gateway does past the end).
-        """
-        size = page_size or route.page_size
-        base_url = self.settings.base_url
-        url: str | None = f"{base_url}{path}?page=1&page_size={size}"
-        received = pages = 0
-        while url:
-            try:
-                body = self._get(route.what, path, url, hint=hint)
-            except EdxNotFoundError as exc:
-                if pages and exc.api_message == "Invalid page.":
-                    break
-                raise
-            if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-                raise EdxAPIError(what=route.what, method="GET", path=path, status=200,
-                                  message="expected a page {count, next, previous, results}")  # fmt: skip
-            results: list[Any] = body["results"]
-            pages += 1
-            received += len(results)
-            yield results
-            count = body.get("count")
-            following = follow_next(base_url, body.get("next"))
-            if following == url:
-                raise EdxAPIError(what=route.what, method="GET", path=path, status=200,
-                                  message="the next URL points to the same page again")  # fmt: skip
-            done = not results or (isinstance(count, int) and received >= count)
-            url = None if done else following
-        self.log.debug("edX %s: %d page(s), %d record(s)", route.what, pages, received)
+        """Yield the ``results`` of each page of ``path``, following the gateway's ``next`` URLs."""
+        yield from transport.iterate_sync(_pages(self.client, route, path, page_size or route.page_size, hint))
 
     # --- enterprise customer ------------------------------------------------------------------------
     def enterprise_customer_uuids_in_token(self) -> list[str]:
@@ -317,13 +222,18 @@ class EdxHook(BaseHook):
         if self._enterprise is not None:
             return self._enterprise
         settings = self.settings
-        chosen, source = settings.enterprise_customer_uuid, f"connection {settings.conn_id!r}"
+        chosen, source = settings.options.get(ENTERPRISE_FIELD), f"connection {settings.conn_id!r}"
         if chosen is None:
             in_token = self.enterprise_customer_uuids_in_token()
             if len(in_token) > 1:
-                self.log.warning("The edX token names %d enterprise customers; using the first (%s). Set extra %r "
-                                 "of connection %r to choose", len(in_token), in_token[0], ENTERPRISE_FIELD,
-                                 settings.conn_id)  # fmt: skip
+                self.log.warning(
+                    "The edX token names %d enterprise customers; using the first (%s). Set extra %r "
+                    "of connection %r to choose",
+                    len(in_token),
+                    in_token[0],
+                    ENTERPRISE_FIELD,
+                    settings.conn_id,
+                )
             chosen, source = (in_token[0], "the token's enterprise roles") if in_token else (None, "")
         if chosen is None:
             first = next(self.iter_catalogs(), None)
@@ -350,7 +260,9 @@ class EdxHook(BaseHook):
         def hint(status: int) -> str | None:
             if status not in (403, 404):
                 return None
-            known = self.enterprise_customer_uuids_in_token()
+            # called on the core's loop while it builds the error: read the cached token, never fetch one
+            token = self.client.tokens.current
+            known = enterprise_uuids_in_claims(_claims(token)) if token is not None else []
             administered = f"they administer {', '.join(known)}" if known else "the token names no enterprise"
             return (
                 f"Wrong enterprise customer UUID: these credentials cannot read enterprise customer {enterprise} "
@@ -391,7 +303,7 @@ class EdxHook(BaseHook):
     def get_catalog_course(self, catalog_uuid: str, course_key: str) -> dict[str, Any]:
         """One course of a catalog (``404`` :class:`EdxNotFoundError` when the catalog does not offer it today)."""
         path = f"{CATALOGS_PATH}/{self._uuid_argument('catalog_uuid', catalog_uuid)}/courses/{quote(course_key, safe='+:')}"
-        result: dict[str, Any] = self._get("catalog course", path, self.settings.base_url + path)
+        result: dict[str, Any] = self._get("catalog course", path)
         return result
 
     # --- learner progress ---------------------------------------------------------------------------
@@ -427,19 +339,20 @@ class EdxHook(BaseHook):
     def _uuid_argument(name: str, value: str) -> str:
         canonical = canonical_uuid(value) if isinstance(value, str) else None
         if canonical is None:
-            raise EdxBadRequestError(what=name, method="-", path="-", status=400,
-                                     message=f"{name} must be a UUID, got {value!r}")  # fmt: skip
+            raise EdxBadRequestError(
+                what=name, method="-", path="-", status=400, message=f"{name} must be a UUID, got {value!r}"
+            )
         return canonical
 
     # --- connection test ----------------------------------------------------------------------------
     def test_connection(self) -> tuple[bool, str]:
         """Fetch a token, find the enterprise customer and read one learner-summary row; say what is wrong."""
         try:
-            settings = replace(self.settings, max_retries=1, max_retry_wait=10)
+            settings = self.settings.replace(max_retries=1, max_retry_wait=10)
         except EdxError as exc:
             return False, str(exc)
         self.__dict__["settings"] = settings  # bounded retries while the UI waits
-        self._tokens.invalidate()
+        self.__dict__.pop("client", None)
         try:
             self.get_token()
         except EdxConnectionError:

@@ -9,12 +9,12 @@ registered with Airflow's secret masker as soon as it is read and never appears 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any, TypeVar
+from urllib.parse import urlencode, urlsplit
 
 from airflow.sdk import BaseHook
-from scim2_client import RequestNetworkException, SCIMClientException
+from scim2_client import BaseSyncSCIMClient, RequestNetworkException, SCIMClientException
 from scim2_models import (
     PatchOp,
     PatchOperation,
@@ -23,56 +23,60 @@ from scim2_models import (
     SearchRequest,
 )
 
-from airflow_provider_360learning.hooks.scim_errors import (
+from airflow_provider_360learning.client import transport
+from airflow_provider_360learning.client.client import ApiClient, Call
+from airflow_provider_360learning.client.pagination import Progress
+from airflow_provider_360learning.client.services import ScimService, scim_settings
+from airflow_provider_360learning.client.settings import ClientSettings
+from airflow_provider_360learning.client.transport import Response
+from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningScimAuthenticationError,
     ThreeSixtyLearningScimConflictError,
     ThreeSixtyLearningScimConnectionError,
     ThreeSixtyLearningScimError,
 )
-from airflow_provider_360learning.hooks.scim_transport import RequestsScimClient
 
 T = TypeVar("T")
-
-DEFAULT_PAGE_SIZE = 1000
-"""``count`` of each page of a listing; a server may answer with less (its ``maxResults``)."""
-
-_DEFAULTS: dict[str, float] = {
-    "timeout": 60.0,
-    "connect_timeout": 10.0,
-    "max_retries": 5,
-    "max_retry_wait": 300.0,
-    "backoff_initial": 1.0,
-    "backoff_max": 60.0,
-    "page_size": DEFAULT_PAGE_SIZE,
-}
+SERVICE = ScimService()
 
 
-@dataclass(frozen=True)
-class ScimSettings:
-    """What the hook needs from its connection; holds the token, so it is never logged (``repr`` hides it)."""
+class CoreScimClient(BaseSyncSCIMClient):
+    """scim2-client engine on the provider's client core: scim2-client builds and reads SCIM messages, the core
+    sends them (static bearer token, retries, deadline, size cap, origin pinning, masking)."""
 
-    conn_id: str
-    base_url: str
-    token: str = field(repr=False)
-    timeout: float = 60.0
-    connect_timeout: float = 10.0
-    max_retries: int = 5
-    max_retry_wait: float = 300.0
-    backoff_initial: float = 1.0
-    backoff_max: float = 60.0
-    page_size: int = DEFAULT_PAGE_SIZE
+    def __init__(self, core: ApiClient, **client_kwargs: Any) -> None:
+        super().__init__(**client_kwargs)
+        self.core = core
+        self.base_url = core.settings.base_url.rstrip("/")
 
+    @property
+    def request_count(self) -> int:
+        return self.core.request_count
 
-def _scim_base_url(conn_id: str, host: str | None, schema: str | None, port: int | None) -> str:
-    if not host:
-        raise ThreeSixtyLearningScimError(conn_id=conn_id, method="-", path="-", status=None,
-                                          detail="the connection has no host: set it to the SCIM Endpoint URL "
-                                          "shown in 360Learning (Settings > Integrations > SCIM)")  # fmt: skip
-    url = host if "://" in host else f"{schema or 'https'}://{host}"
-    if port and "://" not in host:
-        base, _, path = url.partition("://")[2].partition("/")
-        url = f"{url.split('://')[0]}://{base}:{port}/{path}"
-    return url.rstrip("/")
+    def close(self) -> None:
+        """Nothing to release: the sync hooks of a process share the core's connection pool."""
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Response:
+        method = method.upper()
+        full_url = url if "://" in url else f"{self.base_url}/{url.lstrip('/')}"
+        params = kwargs.pop("params", None)
+        if params:
+            full_url += ("&" if "?" in full_url else "?") + urlencode(params, doseq=True)
+        call = Call(
+            action=f"{method} {urlsplit(full_url).path}",
+            method=method,
+            path=urlsplit(full_url).path,
+            path_params={"conn_id": self.core.settings.conn_id},
+        )
+        return transport.run_sync(
+            self.core.request(
+                call,
+                full_url,
+                json=kwargs.pop("json", None),
+                headers=kwargs.pop("headers", None),
+                raise_for_status=False,
+            )
+        )
 
 
 class ThreeSixtyLearningScimHook(BaseHook):
@@ -98,7 +102,7 @@ class ThreeSixtyLearningScimHook(BaseHook):
         super().__init__()
         self.scim_conn_id = scim_conn_id
         self.settings_overrides = settings_overrides
-        self._client: RequestsScimClient | None = None
+        self._client: CoreScimClient | None = None
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -109,64 +113,24 @@ class ThreeSixtyLearningScimHook(BaseHook):
         }
 
     @cached_property
-    def settings(self) -> ScimSettings:
-        from airflow.sdk.log import mask_secret
+    def settings(self) -> ClientSettings:
+        return scim_settings(self.get_connection(self.scim_conn_id), self.settings_overrides)
 
-        conn = self.get_connection(self.scim_conn_id)
-        if not conn.password:
-            raise ThreeSixtyLearningScimError(conn_id=self.scim_conn_id, method="-", path="-", status=None,
-                                              detail="the connection has no password: store the SCIM token "
-                                              "generated in 360Learning as its password")  # fmt: skip
-        mask_secret(conn.password)
-        values: dict[str, Any] = dict(_DEFAULTS)
-        extra = conn.extra_dejson
-        for name in _DEFAULTS:
-            raw = self.settings_overrides.get(name, extra.get(name))
-            if raw is None or raw == "":
-                continue
-            try:
-                values[name] = float(raw)
-            except (TypeError, ValueError):
-                raise ThreeSixtyLearningScimError(conn_id=self.scim_conn_id, method="-", path="-", status=None,
-                                                  detail=f"extra field {name!r} must be a number") from None  # fmt: skip
-        return ScimSettings(
-            conn_id=self.scim_conn_id,
-            base_url=_scim_base_url(self.scim_conn_id, conn.host, conn.schema, conn.port),
-            token=conn.password,
-            timeout=values["timeout"],
-            connect_timeout=values["connect_timeout"],
-            max_retries=int(values["max_retries"]),
-            max_retry_wait=values["max_retry_wait"],
-            backoff_initial=values["backoff_initial"],
-            backoff_max=values["backoff_max"],
-            page_size=max(1, int(values["page_size"])),
-        )
+    @cached_property
+    def core(self) -> ApiClient:
+        """The client core the SCIM engine sends through."""
+        return ApiClient(self.settings, SERVICE, log=self.log)
 
-    def get_conn(self) -> RequestsScimClient:
+    def get_conn(self) -> CoreScimClient:
         """The scim2-client client, with the service discovered (three requests, once per hook)."""
         if self._client is None:
-            from airflow_provider_360learning.hooks.three_sixty_learning import user_agent
-
-            settings = self.settings
-            client = RequestsScimClient(
-                settings.base_url,
-                settings.token,
-                timeout=settings.timeout,
-                connect_timeout=settings.connect_timeout,
-                max_retries=settings.max_retries,
-                max_retry_wait=settings.max_retry_wait,
-                backoff_initial=settings.backoff_initial,
-                backoff_max=settings.backoff_max,
-                user_agent=user_agent(),
-            )
+            client = CoreScimClient(self.core)
             self._call("GET", "/ServiceProviderConfig, /ResourceTypes, /Schemas", client.discover)
             self._client = client
         return self._client
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        self._client = None
 
     @property
     def request_count(self) -> int:
@@ -182,20 +146,34 @@ class ThreeSixtyLearningScimHook(BaseHook):
         return self._model("Group")
 
     def _model(self, name: str) -> type[Resource[Any]]:
-        model = self.get_conn().get_resource_model(name)
+        client = self.get_conn()
+        model = self._call("GET", "/ResourceTypes", lambda: client.get_resource_model(name))
         if model is None:
-            raise ThreeSixtyLearningScimError(conn_id=self.scim_conn_id, method="GET", path="/ResourceTypes",
-                                              status=None, detail=f"the server serves no {name} resource")  # fmt: skip
+            raise ThreeSixtyLearningScimError(
+                conn_id=self.scim_conn_id,
+                method="GET",
+                path="/ResourceTypes",
+                status=None,
+                detail=f"the server serves no {name} resource",
+            )
         return model
 
     # -- requests ----------------------------------------------------------------------------------
     def _call(self, method: str, path: str, fn: Callable[[], T]) -> T:
-        """Run one scim2-client call and turn its failures into provider errors (no token, no body)."""
+        """Run one scim2-client call and turn its failures into provider errors: the server's fields masked
+        (a server may echo the token) and truncated."""
+        clean = self.core.redactor.clean
         try:
             return fn()
         except SCIMException as exc:
-            kwargs: dict[str, Any] = {"conn_id": self.scim_conn_id, "method": method, "path": path,
-                                      "status": exc.status, "scim_type": exc.scim_type or None, "detail": exc.detail}  # fmt: skip
+            kwargs: dict[str, Any] = {
+                "conn_id": self.scim_conn_id,
+                "method": method,
+                "path": path,
+                "status": exc.status,
+                "scim_type": clean(exc.scim_type or None, 80),
+                "detail": clean(exc.detail),
+            }
             if exc.status == 401:
                 raise ThreeSixtyLearningScimAuthenticationError(**kwargs) from None
             if exc.status == 409:
@@ -203,14 +181,18 @@ class ThreeSixtyLearningScimHook(BaseHook):
             raise ThreeSixtyLearningScimError(**kwargs) from None
         except RequestNetworkException:
             raise ThreeSixtyLearningScimConnectionError(
-                conn_id=self.scim_conn_id, method=method, path=path, status=None,
+                conn_id=self.scim_conn_id,
+                method=method,
+                path=path,
+                status=None,
                 detail=f"could not reach {self.settings.base_url} after retries",
             ) from None
         except SCIMClientException as exc:
             status = getattr(getattr(exc, "source", None), "status_code", None)
             error = ThreeSixtyLearningScimAuthenticationError if status == 401 else ThreeSixtyLearningScimError
-            raise error(conn_id=self.scim_conn_id, method=method, path=path, status=status,
-                        detail=exc.message[:200]) from None  # fmt: skip
+            raise error(
+                conn_id=self.scim_conn_id, method=method, path=path, status=status, detail=clean(exc.message, 200)
+            ) from None
 
     def iter_resources(
         self,
@@ -222,19 +204,22 @@ class ThreeSixtyLearningScimHook(BaseHook):
     ) -> Iterator[Resource[Any]]:
         """Every matching resource, page by page (``startIndex``/``count``), one page in memory."""
         client = self.get_conn()
-        count = page_size or self.settings.page_size
+        count = page_size or int(self.settings.options["page_size"])
         start = 1
         endpoint = self.endpoint(model)
+        progress = Progress(self.log, f"SCIM {endpoint}")
         while True:
             request: SearchRequest[Any] = SearchRequest.model_validate(
                 {"filter": filter, "startIndex": start, "count": count, "attributes": attributes}
             )
             page: Any = self._call("GET", endpoint, partial(client.query, model, query_parameters=request))
             resources = list(page.resources or [])
+            progress.add(len(resources), 0)
             yield from resources
             total = page.total_results or 0
             start += len(resources)
             if not resources or start > total:
+                progress.finish()
                 return
 
     def find_one(self, model: type[Resource[Any]], filter: str) -> Resource[Any] | None:
@@ -243,8 +228,10 @@ class ThreeSixtyLearningScimHook(BaseHook):
         return found[0] if found else None
 
     def endpoint(self, model: type[Resource[Any]]) -> str:
-        """The resource type's endpoint, e.g. ``/Users`` (for messages and reports)."""
-        return self.get_conn().resource_endpoint(model)
+        """The resource type's endpoint, e.g. ``/Users`` (for messages and reports); scim2-client refuses one that
+        leaves the base URL."""
+        client = self.get_conn()
+        return self._call("GET", "/ResourceTypes", lambda: client.resource_endpoint(model))
 
     def create(self, resource: Resource[Any]) -> Resource[Any]:
         client = self.get_conn()
@@ -255,7 +242,9 @@ class ThreeSixtyLearningScimHook(BaseHook):
         """One PATCH request (the answer, 204 or the resource, is not needed)."""
         client = self.get_conn()
         patch_op: PatchOp[Any] = PatchOp[model].model_validate({"Operations": operations})  # type: ignore[valid-type]
-        self._call("PATCH", f"{self.endpoint(model)}/{resource_id}", lambda: client.modify(model, resource_id, patch_op))
+        self._call(
+            "PATCH", f"{self.endpoint(model)}/{resource_id}", lambda: client.modify(model, resource_id, patch_op)
+        )
 
     def delete(self, model: type[Resource[Any]], resource_id: str) -> None:
         client = self.get_conn()
@@ -265,6 +254,7 @@ class ThreeSixtyLearningScimHook(BaseHook):
         """Discover the service and look up one user by ``userName``; say what is wrong otherwise."""
         try:
             self.settings_overrides.setdefault("max_retries", 1)
+            self.__dict__.pop("settings", None)
             self.find_one(self.user_model, 'userName eq "airflow-connection-test@example.invalid"')
         except ThreeSixtyLearningScimAuthenticationError as exc:
             return False, str(exc)

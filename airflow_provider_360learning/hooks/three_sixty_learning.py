@@ -1,107 +1,70 @@
-"""Hooks for 360Learning API v2: OAuth2 client credentials, paging, filters, retries, rate limits.
+"""Hooks for 360Learning API v2: any action by name, on the provider's client core.
 
-``ThreeSixtyLearningHook`` (sync, for tasks) and ``ThreeSixtyLearningAsyncHook`` (for triggers) build
-on the HTTP provider's hooks for connection handling and share every piece of request building and
-response parsing (``api_request``, ``token``, ``retry``); only the transport differs.
+``ThreeSixtyLearningHook`` (sync, for tasks) and ``ThreeSixtyLearningAsyncHook`` (for triggers) differ only in
+how they wait: both hand their requests to the same :class:`~airflow_provider_360learning.client.client.ApiClient`
+(OAuth2 token cache, tenant-wide rate limit, retries, deadline and size cap, origin pinning, typed errors,
+masking) and page through the same walker. What is 360Learning-specific here is the registry of actions:
+requests are built and checked by :func:`~airflow_provider_360learning.hooks.api_request.build_request`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import platform
-import threading
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from functools import cached_property
 from typing import Any
 
-import aiohttp
 import msgspec
-import requests
 from airflow.providers.http.hooks.http import HttpAsyncHook, HttpHook, SessionConfig
-from airflow.sdk.log import mask_secret
-from tenacity import AsyncRetrying, Retrying
 
-from airflow_provider_360learning import __version__
 from airflow_provider_360learning.actions import Action
+from airflow_provider_360learning.client import transport
+from airflow_provider_360learning.client.client import ApiClient, Call
+from airflow_provider_360learning.client.pagination import walk_pages
+from airflow_provider_360learning.client.services import (
+    REGION_HOSTS,
+    ThreeSixtyLearningService,
+    three_sixty_learning_settings,
+    user_agent,
+)
+from airflow_provider_360learning.client.settings import ClientSettings
+from airflow_provider_360learning.client.tokens import AccessToken
+from airflow_provider_360learning.client.transport import Response
 from airflow_provider_360learning.exceptions import (
-    ThreeSixtyLearningAPIError,
     ThreeSixtyLearningAuthenticationError,
     ThreeSixtyLearningConnectionError,
     ThreeSixtyLearningError,
+    ThreeSixtyLearningInvalidResponseError,
     ThreeSixtyLearningParameterError,
     ThreeSixtyLearningPermissionError,
 )
-from airflow_provider_360learning.hooks import token as tokens
 from airflow_provider_360learning.hooks.api_request import (
-    API_VERSION,
-    API_VERSION_HEADER,
-    IDEMPOTENT_METHODS,
-    TOKEN_PATH,
     ApiRequest,
-    api_error,
     build_request,
     bulk_operation_id,
     next_page_url,
-    parse_error_body,
     resolve_action,
-    retry_after_seconds,
 )
-from airflow_provider_360learning.hooks.connection_settings import (
-    REGION_HOSTS,
-    ConnectionSettings,
-    settings_from_connection,
-)
-from airflow_provider_360learning.hooks.rate_limit import shared_limiter
-from airflow_provider_360learning.hooks.retry import (
-    ASYNC_CONNECTION_ERRORS,
-    ASYNC_UNSENT_ERRORS,
-    SYNC_CONNECTION_ERRORS,
-    SYNC_UNSENT_ERRORS,
-    RetryableResponse,
-    retry_kwargs,
-)
-from airflow_provider_360learning.hooks.token import AccessToken, parse_token_response, token_request_body
+
+__all__ = ["ThreeSixtyLearningAsyncHook", "ThreeSixtyLearningHook", "decode_json", "decode_page", "user_agent"]
 
 CONNECTION_TEST_ACTION = "list_users"
-
-
-def user_agent() -> str:
-    try:
-        from airflow import __version__ as airflow_version
-    except ImportError:  # pragma: no cover - airflow is a dependency
-        airflow_version = "unknown"
-    return (
-        f"airflow-provider-360learning/{__version__} apache-airflow/{airflow_version} "
-        f"python/{platform.python_version()}"
-    )
-
+SERVICE = ThreeSixtyLearningService()
 
 decode_json = msgspec.json.Decoder().decode
-"""JSON bytes -> Python objects, about 3x faster than ``json.loads`` on a 500-row page (msgspec comes with
-Airflow's task SDK); its ``DecodeError`` is a ``ValueError``."""
+"""JSON bytes -> Python objects, about 3x faster than ``json.loads`` on a 500-row page."""
 
 
-def _static_headers() -> dict[str, str]:
-    return {API_VERSION_HEADER: API_VERSION, "Accept": "application/json", "User-Agent": user_agent()}
-
-
-def _is_stale_token(status: int, body: bytes) -> bool:
-    return status == 401 and parse_error_body(body)[0] in ("invalid_token", None)
-
-
-def _decode(status: int, content_type: str, body: bytes) -> Any:
-    if status == 204 or not body:
-        return None
-    if "json" in content_type:
-        return decode_json(body)
-    return body
-
-
-def _connection_failure(request: ApiRequest, base_url: str, exc: BaseException) -> ThreeSixtyLearningConnectionError:
-    return ThreeSixtyLearningConnectionError(
-        f"360Learning action {request.action.name!r} ({request.method} {request.action.path}): "
-        f"could not reach {base_url} after retries ({type(exc).__name__})"
+def call_of(request: ApiRequest) -> Call:
+    """How the core sees a request: the action, its request line, ids, scope and rate-limit class."""
+    action = request.action
+    return Call(
+        action=action.name,
+        method=action.method,
+        path=action.path,
+        path_params=request.path_params,
+        scope=action.scope,
+        endpoint_rate=action.endpoint_rate_limit,
+        budgeted=action.counts_against_budget,
     )
 
 
@@ -109,29 +72,79 @@ def _not_a_list(action: Action) -> ThreeSixtyLearningParameterError:
     return ThreeSixtyLearningParameterError(action.name, None, "returns a single object, not a list: use call_action")
 
 
+def _invalid(action: Action, status: int, problem: str) -> ThreeSixtyLearningInvalidResponseError:
+    return ThreeSixtyLearningInvalidResponseError(
+        action=action.name, method=action.method, path=action.path, status=status, message=problem
+    )
+
+
 def decode_page(action: Action, body: bytes) -> list[Any]:
-    """A list action's page body as its items; an answer that is not a JSON array is an API error."""
-    page = decode_json(body)
+    """A list action's page body as its items; an answer that is not a JSON array is a typed error."""
+    try:
+        page = decode_json(body)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        raise _invalid(action, 200, f"the page is not JSON ({len(body)} bytes)") from None
     if not isinstance(page, list):
-        raise ThreeSixtyLearningAPIError(
-            action=action.name, method=action.method, path=action.path, status=200,
-            message=f"expected a JSON array page, got {type(page).__name__}",
-        )
+        raise _invalid(action, 200, f"expected a JSON array page, got {type(page).__name__}")
     return page
+
+
+def decode_answer(action: Action, response: Response) -> Any:
+    """The decoded body of a success answer: JSON where the spec documents JSON, bytes for files."""
+    if response.status == 204 or not response.body:
+        return None
+    documented = action.success_response.content_types if action.success_response else ()
+    expects_json = any("json" in kind for kind in documented) or not documented
+    if "json" in response.content_type or expects_json:
+        try:
+            return decode_json(response.body)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            kind = response.content_type.split(";")[0].strip()[:60] or "no content type"
+            raise _invalid(
+                action, response.status, f"the answer is not JSON ({kind}, {len(response.body)} bytes)"
+            ) from None
+    return response.body
+
+
+def _link_next(response: Response, _decoded: Any) -> str | None:
+    return next_page_url(response.url, response.headers.get("Link"))
+
+
+def _list_request(name: str | Action | ApiRequest, params: dict[str, Any]) -> ApiRequest:
+    action = name.action if isinstance(name, ApiRequest) else resolve_action(name)
+    if not action.returns_list:
+        raise _not_a_list(action)
+    return name if isinstance(name, ApiRequest) else build_request(action, params)
+
+
+def _request(name: str | Action | ApiRequest, params: dict[str, Any]) -> ApiRequest:
+    return name if isinstance(name, ApiRequest) else build_request(name, params)
+
+
+async def _send(client: ApiClient, request: ApiRequest) -> Response:
+    return await client.request(call_of(request), request.url(client.settings.base_url), **request.body_kwargs())
+
+
+async def _page_bodies(client: ApiClient, request: ApiRequest, *, decode: bool) -> AsyncIterator[Any]:
+    """Each page of a list action: its raw body, or (``decode``) its items."""
+    decoder = (lambda response: decode_page(request.action, response.body)) if decode else None
+    pages = walk_pages(client, call_of(request), request.url(client.settings.base_url), _link_next, decode=decoder)
+    async for response, items in pages:
+        yield items if decode else response.body
 
 
 class ThreeSixtyLearningHook(HttpHook):
     """
     Call any 360Learning API v2 action (see ``airflow_provider_360learning.actions.ACTIONS``).
 
-    The OAuth2 token is fetched once, reused across calls and pages, refreshed shortly before it
-    expires and once more if the API answers 401. Each request is rate limited client-side, retried
-    on 429 (honouring ``Retry-After``), 5xx and connection errors, and bounded by a timeout.
+    The OAuth2 token is fetched once, reused across calls and pages, refreshed shortly before it expires and
+    once more if the API answers 401. Requests share the company's rate-limit budget with every task using
+    the same connection, are retried on 429 (honouring ``Retry-After``), 5xx and network errors, and are bounded
+    by a total deadline and a size cap. Next-page URLs and redirects are followed on the connection's origin only.
 
     :param three_sixty_learning_conn_id: Airflow connection of type ``360learning``.
-    :param settings_overrides: per-hook values for the connection's tuning fields
-        (``timeout``, ``connect_timeout``, ``max_retries``, ``max_retry_wait``, ``requests_per_second``,
-        ``backoff_initial``, ``backoff_max``).
+    :param settings_overrides: per-hook values of the connection's extra fields (``timeout``, ``total_timeout``,
+        ``max_response_mb``, ``max_retries``, ``requests_per_second``...); an unknown name is an error.
     """
 
     conn_name_attr = "three_sixty_learning_conn_id"
@@ -143,129 +156,25 @@ class ThreeSixtyLearningHook(HttpHook):
         super().__init__(method="GET", http_conn_id=three_sixty_learning_conn_id)
         self.three_sixty_learning_conn_id = three_sixty_learning_conn_id
         self.settings_overrides = settings_overrides
-        self._token: AccessToken | None = None
-        self._token_lock = threading.Lock()
-        self._session: requests.Session | None = None
 
     @cached_property
-    def settings(self) -> ConnectionSettings:
-        conn = self.get_connection(self.three_sixty_learning_conn_id)
-        return settings_from_connection(
-            self.three_sixty_learning_conn_id,
-            login=conn.login,
-            password=conn.password,
-            host=conn.host,
-            port=conn.port,
-            schema=conn.schema,
-            extra=conn.extra_dejson,
-            overrides=self.settings_overrides,
+    def settings(self) -> ClientSettings:
+        return three_sixty_learning_settings(
+            self.get_connection(self.three_sixty_learning_conn_id), self.settings_overrides
         )
 
-    # --- HttpHook hook points: base URL from the region, no basic auth, never extras as headers ----
-    def _set_base_url(self, connection: Any) -> None:
-        self.base_url = self.settings.base_url
-        self._base_url_initialized = True
+    @cached_property
+    def client(self) -> ApiClient:
+        """The client core this hook sends through."""
+        return ApiClient(self.settings, SERVICE, log=self.log)
 
-    def _configure_session_from_auth(self, session: requests.Session, connection: Any) -> requests.Session:
-        session.auth = None  # bearer token is added per request, from the token cache
-        return session
-
-    def _configure_session_from_extra(
-        self, session: requests.Session, connection: Any, extra_options: dict[str, Any]
-    ) -> requests.Session:
-        return session
-
-    def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> requests.Session:
-        """One pooled session per hook, with the API version header on every request."""
-        if self._session is None:
-            session = super().get_conn(headers={**_static_headers(), **(headers or {})})
-            self._session = session
-        return self._session
-
-    # --- token --------------------------------------------------------------------------------------
-    def _fetch_token(self, settings: ConnectionSettings) -> AccessToken:
-        def attempt() -> AccessToken:
-            started = tokens.clock()
-            response = self.get_conn().post(
-                settings.base_url + TOKEN_PATH,
-                json=token_request_body(settings.client_id, settings.client_secret),
-                timeout=(settings.connect_timeout, settings.timeout),
-            )
-            if response.status_code == 429 or response.status_code >= 500:
-                raise RetryableResponse(
-                    response.status_code, response.content, retry_after_seconds(response.headers.get("Retry-After"))
-                )
-            return parse_token_response(response.status_code, response.content, base_url=settings.base_url, requested_at=started)
-
-        kwargs = retry_kwargs(
-            settings, idempotent=True, connection_errors=SYNC_CONNECTION_ERRORS,
-            unsent_errors=SYNC_UNSENT_ERRORS, log=self.log, what="360Learning token request",
-        )
-        try:
-            token = Retrying(**kwargs)(attempt)
-        except RetryableResponse as exc:
-            raise ThreeSixtyLearningAPIError(
-                action="generate_token", method="POST", path=TOKEN_PATH, status=exc.status,
-                message="the token endpoint kept failing",
-            ) from None
-        except SYNC_CONNECTION_ERRORS as exc:
-            raise ThreeSixtyLearningConnectionError(
-                f"360Learning token request: could not reach {settings.base_url} ({type(exc).__name__})"
-            ) from None
-        mask_secret(token.value)
-        return token
+    def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> ApiClient:  # type: ignore[override]
+        """The client core (not a ``requests`` session: every request goes through the core's rules)."""
+        return self.client
 
     def get_token(self) -> AccessToken:
         """The cached token, fetched or refreshed when missing or close to expiry."""
-        with self._token_lock:
-            if self._token is None or not self._token.is_fresh():
-                self._token = self._fetch_token(self.settings)
-            return self._token
-
-    def _invalidate_token(self, token: AccessToken) -> None:
-        with self._token_lock:
-            if self._token is token:
-                self._token = None
-
-    # --- requests -----------------------------------------------------------------------------------
-    def _send(self, request: ApiRequest, url: str) -> requests.Response:
-        settings = self.settings
-        session = self.get_conn()
-        limiter = shared_limiter(settings.base_url, settings.client_id, settings.requests_per_second)
-        body = request.send_kwargs()
-        body_headers = body.pop("headers", {})
-
-        def attempt(token: AccessToken) -> requests.Response:
-            limiter.acquire()
-            response = session.request(
-                request.method, url, timeout=(settings.connect_timeout, settings.timeout),
-                headers={**body_headers, "Authorization": f"Bearer {token.value}"}, **body,
-            )
-            if response.status_code == 429 or response.status_code >= 500:
-                raise RetryableResponse(
-                    response.status_code, response.content, retry_after_seconds(response.headers.get("Retry-After"))
-                )
-            return response
-
-        kwargs = retry_kwargs(
-            settings, idempotent=request.method in IDEMPOTENT_METHODS, connection_errors=SYNC_CONNECTION_ERRORS,
-            unsent_errors=SYNC_UNSENT_ERRORS, log=self.log, what=request.action.describe(),
-        )
-        for refresh in (False, True):
-            token = self.get_token()
-            try:
-                response = Retrying(**kwargs)(attempt, token)
-            except RetryableResponse as exc:
-                raise api_error(request, exc.status, exc.body) from None
-            except SYNC_CONNECTION_ERRORS as exc:
-                raise _connection_failure(request, settings.base_url, exc) from None
-            if _is_stale_token(response.status_code, response.content) and not refresh:
-                self._invalidate_token(token)
-                continue
-            if response.status_code >= 400:
-                raise api_error(request, response.status_code, response.content)
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
+        return transport.run_sync(self.client.token())
 
     def call_action(self, name: str | Action | ApiRequest, /, **params: Any) -> Any:
         """Perform one action and return its decoded body (one page, for a paginated list action).
@@ -274,9 +183,8 @@ class ThreeSixtyLearningHook(HttpHook):
         (``pathId="..."``, ``completedAt={"gte": some_datetime}``), the request body as ``body``. A request
         already built (and so checked) by ``build_request`` is sent as is.
         """
-        request = name if isinstance(name, ApiRequest) else build_request(name, params)
-        response = self._send(request, request.url(self.settings.base_url))
-        return _decode(response.status_code, response.headers.get("Content-Type", ""), response.content)
+        request = _request(name, params)
+        return decode_answer(request.action, transport.run_sync(_send(self.client, request)))
 
     def submit_bulk(self, name: str | Action | ApiRequest, /, **params: Any) -> str:
         """Submit one Bulk API request (answered 202 at once) and return its operation id (from ``Location``).
@@ -284,21 +192,9 @@ class ThreeSixtyLearningHook(HttpHook):
         The operation then runs in 360Learning: follow it with ``get_bulk_operation``. A request already
         built (and so checked) by ``build_request`` is sent as is.
         """
-        request = name if isinstance(name, ApiRequest) else build_request(name, params)
-        response = self._send(request, request.url(self.settings.base_url))
-        return bulk_operation_id(request, response.status_code, response.headers.get("Location"))
-
-    def _fetch_page(self, request: ApiRequest, url: str) -> tuple[bytes, str | None]:
-        """One page's raw body and the URL of the next page (``None`` on the last page)."""
-        response = self._send(request, url)
-        following = next_page_url(url, response.headers.get("Link"))
-        if following == url:
-            action = request.action
-            raise ThreeSixtyLearningAPIError(
-                action=action.name, method=action.method, path=action.path, status=response.status_code,
-                message="the Link header points to the same page again",
-            )
-        return response.content, following
+        request = _request(name, params)
+        response = transport.run_sync(_send(self.client, request))
+        return bulk_operation_id(request, response.status, response.headers.get("Location"))
 
     def iter_page_bodies(self, name: str | Action | ApiRequest, /, **params: Any) -> Iterator[bytes]:
         """Yield the raw JSON body of each page of a list action, following ``Link: rel="next"``.
@@ -307,23 +203,13 @@ class ThreeSixtyLearningHook(HttpHook):
         rows, on another thread); :func:`decode_page` turns a body into its items. Cursor pages can only
         be fetched one after the other; one page is in memory at a time.
         """
-        action = name.action if isinstance(name, ApiRequest) else resolve_action(name)
-        if not action.returns_list:
-            raise _not_a_list(action)
-        request = name if isinstance(name, ApiRequest) else build_request(action, params)
-        url: str | None = request.url(self.settings.base_url)
-        pages = 0
-        while url:
-            body, url = self._fetch_page(request, url)
-            pages += 1
-            yield body
-        self.log.debug("%s: %d page(s)", action.describe(), pages)
+        request = _list_request(name, params)
+        yield from transport.iterate_sync(_page_bodies(self.client, request, decode=False))
 
     def iter_pages(self, name: str | Action | ApiRequest, /, **params: Any) -> Iterator[list[Any]]:
         """Yield each page (a list of items) of a list action, following ``Link: rel="next"``."""
-        action = name.action if isinstance(name, ApiRequest) else resolve_action(name)
-        for body in self.iter_page_bodies(name if isinstance(name, ApiRequest) else action, **params):
-            yield decode_page(action, body)
+        request = _list_request(name, params)
+        yield from transport.iterate_sync(_page_bodies(self.client, request, decode=True))
 
     def iter_action(self, name: str | Action, /, **params: Any) -> Iterator[Any]:
         """Yield every item of a list action across all pages; one page is in memory at a time."""
@@ -331,35 +217,30 @@ class ThreeSixtyLearningHook(HttpHook):
             yield from page
 
     # --- connection test ----------------------------------------------------------------------------
-    def _credentials_accepted(self, settings: ConnectionSettings) -> bool:
+    def _credentials_accepted(self, settings: ClientSettings) -> bool:
         try:
-            response = requests.post(
-                settings.base_url + TOKEN_PATH,
-                json=token_request_body(settings.client_id, settings.client_secret),
-                headers=_static_headers(),
-                timeout=(settings.connect_timeout, min(settings.timeout, 15)),
-            )
-        except requests.exceptions.RequestException:
+            transport.run_sync(ApiClient(settings, SERVICE, log=self.log).token())
+        except ThreeSixtyLearningError:
             return False
-        return response.status_code == 200
+        return True
 
     def test_connection(self) -> tuple[bool, str]:
         """Fetch a token and make one cheap authenticated GET; say exactly what is wrong otherwise."""
         try:
-            settings = dataclasses.replace(self.settings, max_retries=1, max_retry_wait=10)
+            settings = self.settings.replace(max_retries=1, max_retry_wait=10)
         except ThreeSixtyLearningError as exc:
             return False, str(exc)
         self.__dict__["settings"] = settings  # bounded retries while the UI waits
-        with self._token_lock:
-            self._token = None
+        self.__dict__.pop("client", None)
         try:
             self.get_token()
         except ThreeSixtyLearningAuthenticationError:
-            if settings.region_from_host:
-                other = next(r for r in REGION_HOSTS if r != settings.region)
-                if self._credentials_accepted(settings.with_region(other)):
+            if settings.options.get("region_from_host"):
+                region = str(settings.options["region"])
+                other = next(r for r in REGION_HOSTS if r != region)
+                if self._credentials_accepted(settings.replace(base_url=REGION_HOSTS[other])):
                     return False, (
-                        f"Wrong region: the {settings.region.upper()} host {settings.base_url} rejected these "
+                        f"Wrong region: the {region.upper()} host {settings.base_url} rejected these "
                         f"credentials but the {other.upper()} host {REGION_HOSTS[other]} accepts them; "
                         f"set the connection's region to '{other}'"
                     )
@@ -380,17 +261,15 @@ class ThreeSixtyLearningHook(HttpHook):
         return True, f"Connected to 360Learning at {settings.base_url}"
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        """Nothing to release: the sync hooks of a process share the core's connection pool."""
 
 
 class ThreeSixtyLearningAsyncHook(HttpAsyncHook):
-    """Async twin of :class:`ThreeSixtyLearningHook` for triggers: same requests, same errors.
+    """Async twin of :class:`ThreeSixtyLearningHook` for triggers: same requests, same core, same errors.
 
     Resolves its connection with the async connection API only (never the sync one, which blocks
     the triggerer's event loop). Use as ``async with ThreeSixtyLearningAsyncHook(...) as hook:``
-    to share one HTTP session; otherwise each call opens its own.
+    to share one HTTP session; otherwise each request opens its own.
     """
 
     conn_name_attr = "three_sixty_learning_conn_id"
@@ -402,151 +281,53 @@ class ThreeSixtyLearningAsyncHook(HttpAsyncHook):
         super().__init__(method="GET", http_conn_id=three_sixty_learning_conn_id)
         self.three_sixty_learning_conn_id = three_sixty_learning_conn_id
         self.settings_overrides = settings_overrides
-        self._settings: ConnectionSettings | None = None
-        self._token: AccessToken | None = None
-        self._token_lock = asyncio.Lock()
-        self._client: aiohttp.ClientSession | None = None
+        self._client: ApiClient | None = None
+        self._entered = False
 
-    async def asettings(self) -> ConnectionSettings:
-        if self._settings is None:
+    async def aclient(self) -> ApiClient:
+        if self._client is None:
             from airflow.providers.common.compat.connection import get_async_connection
 
             conn = await get_async_connection(conn_id=self.three_sixty_learning_conn_id, hook=self)
-            self._settings = settings_from_connection(
-                self.three_sixty_learning_conn_id,
-                login=conn.login,
-                password=conn.password,
-                host=conn.host,
-                port=conn.port,
-                schema=conn.schema,
-                extra=conn.extra_dejson,
-                overrides=self.settings_overrides,
+            self._client = ApiClient(
+                three_sixty_learning_settings(conn, self.settings_overrides), SERVICE, log=self.log
             )
-        return self._settings
+        if self._entered and (self._client.session is None or self._client.session.closed):
+            self._client.session = transport.new_session(SERVICE.static_headers)
+        return self._client
+
+    async def asettings(self) -> ClientSettings:
+        return (await self.aclient()).settings
 
     async def config(self) -> SessionConfig:
         """The HTTP provider's session config, without basic auth and without extras as headers."""
         settings = await self.asettings()
-        return SessionConfig(base_url=settings.base_url, headers=_static_headers(), auth=None, extra_options={})
+        return SessionConfig(
+            base_url=settings.base_url, headers=dict(SERVICE.static_headers), auth=None, extra_options={}
+        )
 
     async def __aenter__(self) -> ThreeSixtyLearningAsyncHook:
-        self._client = aiohttp.ClientSession(headers=_static_headers())
+        self._entered = True
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-
-    async def _request(
-        self, method: str, url: str, *, settings: ConnectionSettings, body: Mapping[str, Any], headers: dict[str, str]
-    ) -> tuple[int, str, Mapping[str, str], bytes]:
-        """One HTTP exchange; ``body`` is ``{"json": ...}`` or ``ApiRequest.send_kwargs()``."""
-        arguments = dict(body)
-        headers = {**headers, **arguments.pop("headers", {})}
-        timeout = aiohttp.ClientTimeout(total=settings.timeout, connect=settings.connect_timeout)
+        self._entered = False
         client = self._client
-        owned = client is None
-        if client is None:
-            client = aiohttp.ClientSession(headers=_static_headers())
-        try:
-            async with client.request(method, url, headers=headers, timeout=timeout, **arguments) as response:
-                content = await response.read()
-                return response.status, response.headers.get("Content-Type", ""), response.headers.copy(), content
-        finally:
-            if owned:
-                await client.close()
+        if client is not None and client.session is not None:
+            await client.session.close()
+            client.session = None
 
     async def get_token(self) -> AccessToken:
-        async with self._token_lock:
-            if self._token is None or not self._token.is_fresh():
-                settings = await self.asettings()
-
-                async def attempt() -> AccessToken:
-                    started = tokens.clock()
-                    status, _, headers, body = await self._request(
-                        "POST", settings.base_url + TOKEN_PATH, settings=settings,
-                        body={"json": token_request_body(settings.client_id, settings.client_secret)}, headers={},
-                    )
-                    if status == 429 or status >= 500:
-                        raise RetryableResponse(status, body, retry_after_seconds(headers.get("Retry-After")))
-                    return parse_token_response(status, body, base_url=settings.base_url, requested_at=started)
-
-                kwargs = retry_kwargs(
-                    settings, idempotent=True, connection_errors=ASYNC_CONNECTION_ERRORS,
-                    unsent_errors=ASYNC_UNSENT_ERRORS, log=self.log, what="360Learning token request",
-                )
-                try:
-                    token: AccessToken = await AsyncRetrying(**kwargs)(attempt)
-                except RetryableResponse as exc:
-                    raise ThreeSixtyLearningAPIError(
-                        action="generate_token", method="POST", path=TOKEN_PATH, status=exc.status,
-                        message="the token endpoint kept failing",
-                    ) from None
-                except ASYNC_CONNECTION_ERRORS as exc:
-                    raise ThreeSixtyLearningConnectionError(
-                        f"360Learning token request: could not reach {settings.base_url} ({type(exc).__name__})"
-                    ) from None
-                mask_secret(token.value)
-                self._token = token
-            return self._token
-
-    async def _send(self, request: ApiRequest, url: str) -> tuple[int, str, Mapping[str, str], bytes]:
-        settings = await self.asettings()
-        limiter = shared_limiter(settings.base_url, settings.client_id, settings.requests_per_second)
-
-        async def attempt(token: AccessToken) -> tuple[int, str, Mapping[str, str], bytes]:
-            await limiter.aacquire()
-            answer = await self._request(
-                request.method, url, settings=settings, body=request.send_kwargs(),
-                headers={"Authorization": f"Bearer {token.value}"},
-            )
-            status, _, headers, body = answer
-            if status == 429 or status >= 500:
-                raise RetryableResponse(status, body, retry_after_seconds(headers.get("Retry-After")))
-            return answer
-
-        kwargs = retry_kwargs(
-            settings, idempotent=request.method in IDEMPOTENT_METHODS, connection_errors=ASYNC_CONNECTION_ERRORS,
-            unsent_errors=ASYNC_UNSENT_ERRORS, log=self.log, what=request.action.describe(),
-        )
-        for refresh in (False, True):
-            token = await self.get_token()
-            try:
-                answer: tuple[int, str, Mapping[str, str], bytes] = await AsyncRetrying(**kwargs)(attempt, token)
-            except RetryableResponse as exc:
-                raise api_error(request, exc.status, exc.body) from None
-            except ASYNC_CONNECTION_ERRORS as exc:
-                raise _connection_failure(request, settings.base_url, exc) from None
-            status, _, _, body = answer
-            if _is_stale_token(status, body) and not refresh:
-                async with self._token_lock:
-                    if self._token is token:
-                        self._token = None
-                continue
-            if status >= 400:
-                raise api_error(request, status, body)
-            return answer
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await (await self.aclient()).token()
 
     async def acall_action(self, name: str | Action, /, **params: Any) -> Any:
         """Async :meth:`ThreeSixtyLearningHook.call_action`."""
-        request = build_request(name, params)
-        settings = await self.asettings()
-        status, content_type, _, body = await self._send(request, request.url(settings.base_url))
-        return _decode(status, content_type, body)
+        request = _request(name, params)
+        return decode_answer(request.action, await _send(await self.aclient(), request))
 
     async def aiter_action(self, name: str | Action, /, **params: Any) -> AsyncIterator[Any]:
         """Async :meth:`ThreeSixtyLearningHook.iter_action`."""
-        action = resolve_action(name)
-        if not action.returns_list:
-            raise _not_a_list(action)
-        request = build_request(action, params)
-        settings = await self.asettings()
-        url: str | None = request.url(settings.base_url)
-        while url:
-            _, _, headers, body = await self._send(request, url)
-            for item in decode_page(request.action, body):
+        request = _list_request(name, params)
+        async for page in _page_bodies(await self.aclient(), request, decode=True):
+            for item in page:
                 yield item
-            following = next_page_url(url, headers.get("Link"))
-            url = None if following == url else following

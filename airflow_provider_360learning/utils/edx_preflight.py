@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_360learning.exceptions import (
+    EdxError,
     ThreeSixtyLearningAuthenticationError,
     ThreeSixtyLearningError,
     ThreeSixtyLearningPermissionError,
 )
 from airflow_provider_360learning.hooks.edx import EdxHook
-from airflow_provider_360learning.hooks.edx_errors import EdxError
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 
 T = TypeVar("T")

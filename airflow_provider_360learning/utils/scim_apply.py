@@ -19,13 +19,13 @@ from typing import Any
 
 from scim2_models import GroupMember, PatchOperation, Path, Resource
 
-from airflow_provider_360learning.hooks.scim import ThreeSixtyLearningScimHook
-from airflow_provider_360learning.hooks.scim_errors import (
+from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningScimAuthenticationError,
     ThreeSixtyLearningScimConflictError,
     ThreeSixtyLearningScimConnectionError,
     ThreeSixtyLearningScimError,
 )
+from airflow_provider_360learning.hooks.scim import ThreeSixtyLearningScimHook
 from airflow_provider_360learning.utils.scim_diff import CurrentGroup, CurrentUser, Plan, desired_values
 from airflow_provider_360learning.utils.scim_source import DesiredState, DesiredUser, fold
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_360learning.emulator.edx import LEARNER_SUMMARY
-from airflow_provider_360learning.hooks.edx_errors import (
+from airflow_provider_360learning.exceptions import (
     EdxAuthenticationError,
     EdxConnectionConfigError,
     EdxConnectionError,
@@ -85,7 +85,7 @@ def test_each_fault_kind_is_retried(edx_factory: Any, monkeypatch: pytest.Monkey
 
 
 def test_server_errors_beyond_the_retries_are_typed(edx_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow_provider_360learning.hooks.edx_errors import EdxServerError
+    from airflow_provider_360learning.exceptions import EdxServerError
 
     edx = edx_factory(fault_rate=1.0, fault_kinds=("503",))
     _use(monkeypatch, edx)

@@ -7,34 +7,16 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_360learning.client.services import EDX_DEFAULT_BASE_URL as DEFAULT_BASE_URL
+from airflow_provider_360learning.client.services import ENTERPRISE_FIELD, edx_settings
+from airflow_provider_360learning.client.services import parse_edx_error_body as parse_error_body
+from airflow_provider_360learning.client.tokens import AccessToken, TokenCache, decode_access_token
 from airflow_provider_360learning.emulator.edx.data import EdxData
 from airflow_provider_360learning.emulator.tenant import Tenant
-from airflow_provider_360learning.hooks.edx import EdxHook, enterprise_uuids_in_claims, follow_next
-from airflow_provider_360learning.hooks.edx_errors import EdxConnectionConfigError, parse_error_body
-from airflow_provider_360learning.hooks.edx_settings import DEFAULT_BASE_URL, edx_settings_from_connection
-from airflow_provider_360learning.hooks.token import TokenCache, decode_access_token
+from airflow_provider_360learning.exceptions import EdxConnectionConfigError
+from airflow_provider_360learning.hooks.edx import EdxHook, enterprise_uuids_in_claims
 
 ENTERPRISE = "4a3d7eae-fbf9-4786-b648-f7565289aeb7"
-
-
-@pytest.mark.parametrize(
-    ("next_url", "expected"),
-    [
-        (None, None),
-        ("", None),
-        ("/relative?page=2", None),
-        ("https://api.edx.org/enterprise/v2/enterprise-catalogs?page=2&page_size=100",
-         "https://api.edx.org/enterprise/v2/enterprise-catalogs?page=2&page_size=100"),
-        ("http://internal:8000/enterprise/v2/enterprise-catalogs?page=2",
-         "https://api.edx.org/enterprise/v2/enterprise-catalogs?page=2"),
-    ],
-)  # fmt: skip
-def test_follow_next(next_url: str | None, expected: str | None) -> None:
-    assert follow_next("https://api.edx.org", next_url) == expected
-
-
-def test_follow_next_keeps_a_base_path_prefix() -> None:
-    assert follow_next("http://proxy:80/edx", "https://api.edx.org/enterprise/v2/x?page=2") == "http://proxy:80/edx/enterprise/v2/x?page=2"
 
 
 def test_enterprise_uuids_in_claims_admin_first() -> None:
@@ -51,16 +33,18 @@ def _conn(**fields: Any) -> SimpleNamespace:
 
 
 def test_settings_defaults_and_validation() -> None:
-    settings = edx_settings_from_connection(_conn())
-    assert settings.base_url == DEFAULT_BASE_URL and settings.enterprise_customer_uuid is None
+    settings = edx_settings(_conn())
+    assert settings.base_url == DEFAULT_BASE_URL and settings.options[ENTERPRISE_FIELD] is None
     assert settings.requests_per_second == 1.0 and "secret" not in repr(settings)
-    assert edx_settings_from_connection(_conn(), {"requests_per_second": 5}).requests_per_second == 5
+    assert edx_settings(_conn(), {"requests_per_second": 5}).requests_per_second == 5
     with pytest.raises(EdxConnectionConfigError, match="'timeout' must be a number"):
-        edx_settings_from_connection(_conn(extra_dejson={"timeout": "soon"}))
+        edx_settings(_conn(extra_dejson={"timeout": "soon"}))
     with pytest.raises(EdxConnectionConfigError, match=r"is not a base URL such as https://api\.edx\.org"):
-        edx_settings_from_connection(_conn(host="ftp://x"))
+        edx_settings(_conn(host="ftp://x"))
     with pytest.raises(EdxConnectionConfigError, match="login"):
-        edx_settings_from_connection(_conn(login=""))
+        edx_settings(_conn(login=""))
+    with pytest.raises(EdxConnectionConfigError, match="'timout'"):
+        edx_settings(_conn(extra_dejson={"timout": 5}))
 
 
 def test_parse_error_body_shapes() -> None:
@@ -76,22 +60,20 @@ def test_decode_access_token_accepts_a_string_lifetime() -> None:
     assert decode_access_token(b'{"access_token": "", "expires_in": 60}', requested_at=0) is None
 
 
-def test_token_cache_fetches_once_and_after_invalidation() -> None:
-    from airflow_provider_360learning.hooks.token import AccessToken
-
+async def test_token_cache_fetches_once_and_after_invalidation() -> None:
     fetched: list[int] = []
 
-    def fetch() -> AccessToken:
+    async def fetch() -> AccessToken:
         fetched.append(1)
         return AccessToken("t", expires_at=1e12, lifetime=3600)
 
     cache = TokenCache()
-    token = cache.get(fetch)
-    assert cache.get(fetch) is token and len(fetched) == 1
+    token = await cache.get(fetch)
+    assert await cache.get(fetch) is token and len(fetched) == 1
     cache.invalidate(AccessToken("other", 0, 1))  # not the cached one: kept
-    assert cache.get(fetch) is token
+    assert await cache.get(fetch) is token
     cache.invalidate(token)
-    cache.get(fetch)
+    await cache.get(fetch)
     assert len(fetched) == 2
 
 

@@ -8,18 +8,20 @@ from urllib.parse import parse_qsl, urlsplit
 import pendulum
 import pytest
 
+from airflow_provider_360learning.client.retry import retry_after_seconds
+from airflow_provider_360learning.client.services import ThreeSixtyLearningService
 from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningNotFoundError,
     ThreeSixtyLearningParameterError,
     ThreeSixtyLearningPermissionError,
 )
-from airflow_provider_360learning.hooks.api_request import (
-    api_error,
-    build_request,
-    next_page_url,
-    render_datetime,
-    retry_after_seconds,
-)
+from airflow_provider_360learning.hooks.api_request import ApiRequest, build_request, next_page_url, render_datetime
+from airflow_provider_360learning.hooks.three_sixty_learning import call_of
+
+
+def api_error(request: ApiRequest, status: int, body: bytes) -> Exception:
+    service = ThreeSixtyLearningService()
+    return service.http_error(call_of(request), status, *service.parse_error_body(body))
 
 PATH_ID = "5f1e2d3c4b5a69788796a5b4"
 SESSION_ID = "6a1b2c3d4e5f60718293a4b5"

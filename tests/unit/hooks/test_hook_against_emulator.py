@@ -9,6 +9,7 @@ from typing import Any
 import pendulum
 import pytest
 
+from airflow_provider_360learning.client import services as connection_settings
 from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningAuthenticationError,
     ThreeSixtyLearningConnectionError,
@@ -17,7 +18,6 @@ from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningPermissionError,
     ThreeSixtyLearningServerError,
 )
-from airflow_provider_360learning.hooks import connection_settings
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningAsyncHook, ThreeSixtyLearningHook
 from tests.conftest import CONN_ENV, TEST_CLIENT_SECRET, connection_json
 

@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from airflow_provider_360learning.hooks.scim import ThreeSixtyLearningScimHook
-from airflow_provider_360learning.hooks.scim_errors import (
+from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningScimAuthenticationError,
     ThreeSixtyLearningScimConflictError,
     ThreeSixtyLearningScimConnectionError,
     ThreeSixtyLearningScimError,
 )
+from airflow_provider_360learning.hooks.scim import ThreeSixtyLearningScimHook
 from airflow_provider_360learning.utils.scim_apply import new_user
 from airflow_provider_360learning.utils.scim_source import DesiredUser
 from tests.unit.scim.conftest import SCIM_CONN_ENV, Scim

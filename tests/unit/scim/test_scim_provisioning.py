@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from airflow_provider_360learning.hooks.scim_errors import ThreeSixtyLearningScimAuthenticationError
+from airflow_provider_360learning.exceptions import ThreeSixtyLearningScimAuthenticationError
 from airflow_provider_360learning.operators.scim_provisioning import (
     ThreeSixtyLearningScimProvisioningOperator,
     ThreeSixtyLearningScimSafetyLimitError,
