@@ -93,6 +93,9 @@ class ThreeSixtyLearningResponseTooLargeError(ThreeSixtyLearningUnsafeResponseEr
 class ThreeSixtyLearningAPIError(ThreeSixtyLearningError):
     """An HTTP error answered by the API; carries the action, request line, status and API error code."""
 
+    head = "360Learning action {action!r}"
+    """How the message names the request (the edX errors say ``edX <what>``)."""
+
     def __init__(
         self,
         *,
@@ -113,8 +116,9 @@ class ThreeSixtyLearningAPIError(ThreeSixtyLearningError):
         self.api_message = message
         self.path_params = dict(path_params or {})
         ids = ", ".join(f"{k}={v}" for k, v in self.path_params.items())
+        head = self.head.format(action=action)
         super().__init__(http_error_message(
-            f"360Learning action {action!r} ({method} {path}) failed: HTTP {status}", code, message, hint,
+            f"{head} ({method} {path}) failed: HTTP {status}", code, message.rstrip(".") if message else None, hint,
             ids=f" [{ids}]" if ids else "",
         ))  # fmt: skip
 
@@ -196,28 +200,14 @@ class EdxConnectionError(EdxError):
     """The edX API could not be reached (DNS, refused, timeouts, dropped connections) after retries."""
 
 
-class EdxAPIError(EdxError):
-    """An HTTP error answered by the edX API gateway: request, status, error code and message."""
+class EdxAPIError(EdxError, ThreeSixtyLearningAPIError):
+    """An HTTP error answered by the edX API gateway: request (``what``), status, error code and message."""
 
-    def __init__(
-        self,
-        *,
-        what: str,
-        method: str,
-        path: str,
-        status: int,
-        code: str | None = None,
-        message: str | None = None,
-        hint: str | None = None,
-    ) -> None:
+    head = "edX {action}"
+
+    def __init__(self, *, what: str, **kwargs: Any) -> None:
         self.what = what
-        self.method = method
-        self.path = path
-        self.status = status
-        self.code = code
-        self.api_message = message
-        head = f"edX {what} ({method} {path}) failed: HTTP {status}"
-        super().__init__(http_error_message(head, code, message.rstrip(".") if message else None, hint))
+        super().__init__(action=what, **kwargs)
 
 
 class EdxBadRequestError(EdxAPIError):

@@ -258,7 +258,9 @@ class AirflowStack:
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(self.state.get("schedules", True)),
             "AIRFLOW_CONN_360LEARNING_DEFAULT": json.dumps({
                 "conn_type": "360learning", "login": s["client_id"], "password": s["client_secret"], "host": emulator,
-                "extra": {"region": "eu"}}),
+                # every worker shares the company's budget through the stack's Redis
+                "extra": {"region": "eu",
+                          "rate_limit_backend": f"redis://{REDIS_HOST}:{REDIS_PORT}/{self.redis_db}"}}),
             "AIRFLOW_CONN_360LEARNING_SCIM_DEFAULT": json.dumps({
                 "conn_type": "360learning_scim", "host": f"{emulator}/scim/v2", "password": s["scim_token"]}),
             "AIRFLOW_CONN_EDX_DEFAULT": json.dumps({

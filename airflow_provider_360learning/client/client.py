@@ -259,22 +259,27 @@ class ApiClient:
 
     async def _retry(self, call: Call, attempt: Callable[[], Any], *, return_exhausted: bool = False) -> Any:
         """Run ``attempt`` under the retry policy; exhausted retries become typed errors (or, with
-        ``return_exhausted``, the last answer is returned for the caller to read)."""
+        ``return_exhausted``, the last answer is returned for the caller to read).
+
+        The typed error is raised outside the ``except`` block: no ``__context__`` keeps the raw answer (whose
+        body may echo a token) attached to it."""
         settings = self.settings
         what = f"{self.service.name} {call.action} ({call.method} {call.path})"
+        failure: Exception
         try:
             return await retrying(settings, idempotent=call.idempotent, log=self.log, what=what)(attempt)
         except RetryableResponse as exc:
             if return_exhausted:
                 return exc.response
-            raise self.error_for(call, exc.response) from None
+            failure = self.error_for(call, exc.response)
         except DeadlineExceeded:
-            raise ThreeSixtyLearningTimeoutError(
+            failure = ThreeSixtyLearningTimeoutError(
                 f"{what}: no complete answer from {self.origin} within total_timeout={settings.total_timeout:g} s "
                 f"(after {settings.max_retries} retries at most)"
-            ) from None
+            )
         except CONNECTION_ERRORS as exc:
-            raise self.service.connection_error(call, settings, type(exc).__name__) from None
+            failure = self.service.connection_error(call, settings, type(exc).__name__)
+        raise failure
 
     def error_for(self, call: Call, response: Response) -> Exception:
         """The typed error of an HTTP error answer, its server fields masked and truncated."""

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,14 +77,18 @@ async def walk_pages(
     *,
     decode: Callable[[Response], Any] | None = None,
     rows: Callable[[Any], int | None] = lambda decoded: len(decoded) if isinstance(decoded, list) else None,
+    send: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[tuple[Response, Any]]:
-    """Yield ``(page, decoded)`` for each page (``decoded`` is ``None`` without ``decode``), one in memory."""
+    """Yield ``(page, decoded)`` for each page (``decoded`` is ``None`` without ``decode``), one in memory.
+
+    ``send`` holds the body arguments of :meth:`ApiClient.request` sent with every page (a list answered to a
+    PUT carries its body on each request)."""
     progress = Progress(client.log, f"{client.service.name} {call.action}")
     seen: set[tuple[Origin, str, str]] = set()
     url: str | None = client.pin(call, first_url, what="the first page URL")
     while url is not None:
         seen.add(_loop_key(url))
-        response = await client.request(call, url)
+        response = await client.request(call, url, **(send or {}))
         decoded = decode(response) if decode is not None else None
         progress.add(rows(decoded) if decode is not None else None, len(response.body))
         following = next_url(response, decoded)

@@ -10,6 +10,7 @@ import json
 import platform
 import uuid
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from airflow_provider_360learning import __version__
@@ -120,14 +121,24 @@ def parse_api_error_body(body: bytes | str | None) -> tuple[str | None, str | No
     return None, None
 
 
-class ThreeSixtyLearningService:
-    name = "360Learning"
+class BaseService:
+    """Name, auth scheme, token endpoint and headers of a service (see the ``Service`` protocol)."""
+
+    name = ""
     auth_scheme = "Bearer"
-    token_path: str | None = TOKEN_PATH
+    token_path: str | None = None
+    accept = "application/json"
+    headers: Mapping[str, str] = MappingProxyType({})
 
     @property
     def static_headers(self) -> Mapping[str, str]:
-        return {API_VERSION_HEADER: API_VERSION, "Accept": "application/json", "User-Agent": user_agent()}
+        return {**self.headers, "Accept": self.accept, "User-Agent": user_agent()}
+
+
+class ThreeSixtyLearningService(BaseService):
+    name = "360Learning"
+    token_path: str | None = TOKEN_PATH
+    headers: Mapping[str, str] = MappingProxyType({API_VERSION_HEADER: API_VERSION})
 
     def token_request(self, settings: ClientSettings) -> dict[str, Any]:
         return {
@@ -276,14 +287,10 @@ EDX_HINTS = {
 }
 
 
-class EdxService:
+class EdxService(BaseService):
     name = "edX"
     auth_scheme = "JWT"
     token_path: str | None = EDX_TOKEN_PATH
-
-    @property
-    def static_headers(self) -> Mapping[str, str]:
-        return {"Accept": "application/json", "User-Agent": user_agent()}
 
     def token_request(self, settings: ClientSettings) -> dict[str, Any]:
         return {
@@ -387,16 +394,11 @@ def scim_settings(conn: Any, overrides: Mapping[str, Any] | None = None) -> Clie
     )
 
 
-class ScimService:
+class ScimService(BaseService):
     """SCIM: a static bearer token (no token endpoint); scim2-client reads the error answers itself."""
 
     name = "SCIM"
-    auth_scheme = "Bearer"
-    token_path: str | None = None
-
-    @property
-    def static_headers(self) -> Mapping[str, str]:
-        return {"Accept": "application/scim+json, application/json", "User-Agent": user_agent()}
+    accept = "application/scim+json, application/json"
 
     def token_request(self, settings: ClientSettings) -> dict[str, Any]:  # pragma: no cover - static token
         raise NotImplementedError

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
@@ -21,6 +20,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_360learning.client import transport
 from airflow_provider_360learning.client.client import ApiClient, Call
+from airflow_provider_360learning.client.hook import ClientHookMixin
 from airflow_provider_360learning.client.pagination import walk_pages
 from airflow_provider_360learning.client.services import (
     EDX_DEFAULT_BASE_URL,
@@ -29,7 +29,6 @@ from airflow_provider_360learning.client.services import (
     canonical_uuid,
     edx_settings,
 )
-from airflow_provider_360learning.client.settings import ClientSettings
 from airflow_provider_360learning.client.tokens import AccessToken
 from airflow_provider_360learning.client.transport import Response
 from airflow_provider_360learning.exceptions import (
@@ -135,7 +134,7 @@ async def _pages(
             raise
 
 
-class EdxHook(BaseHook):
+class EdxHook(ClientHookMixin, BaseHook):
     """
     Read an edX enterprise customer's catalogs and learner summary.
 
@@ -168,14 +167,8 @@ class EdxHook(BaseHook):
 
         return EDX_UI_FIELD_BEHAVIOUR
 
-    @cached_property
-    def settings(self) -> ClientSettings:
-        return edx_settings(self.get_connection(self.edx_conn_id), self.settings_overrides)
-
-    @cached_property
-    def client(self) -> ApiClient:
-        """The client core this hook sends through."""
-        return ApiClient(self.settings, SERVICE, log=self.log)
+    service = SERVICE
+    settings_from = staticmethod(edx_settings)
 
     def get_conn(self) -> ApiClient:
         return self.client
@@ -351,8 +344,7 @@ class EdxHook(BaseHook):
             settings = self.settings.replace(max_retries=1, max_retry_wait=10)
         except EdxError as exc:
             return False, str(exc)
-        self.__dict__["settings"] = settings  # bounded retries while the UI waits
-        self.__dict__.pop("client", None)
+        self.reset_client(settings)  # bounded retries while the UI waits
         try:
             self.get_token()
         except EdxConnectionError:

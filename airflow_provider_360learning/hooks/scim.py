@@ -9,7 +9,7 @@ registered with Airflow's secret masker as soon as it is read and never appears 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import cached_property, partial
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
@@ -25,9 +25,9 @@ from scim2_models import (
 
 from airflow_provider_360learning.client import transport
 from airflow_provider_360learning.client.client import ApiClient, Call
+from airflow_provider_360learning.client.hook import ClientHookMixin
 from airflow_provider_360learning.client.pagination import Progress
 from airflow_provider_360learning.client.services import ScimService, scim_settings
-from airflow_provider_360learning.client.settings import ClientSettings
 from airflow_provider_360learning.client.transport import Response
 from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningScimAuthenticationError,
@@ -79,7 +79,7 @@ class CoreScimClient(BaseSyncSCIMClient):
         )
 
 
-class ThreeSixtyLearningScimHook(BaseHook):
+class ThreeSixtyLearningScimHook(ClientHookMixin, BaseHook):
     """
     Read and write users and groups over 360Learning's SCIM 2.0 endpoint.
 
@@ -112,19 +112,13 @@ class ThreeSixtyLearningScimHook(BaseHook):
             "placeholders": {"host": "the Endpoint URL of 360Learning's SCIM settings page"},
         }
 
-    @cached_property
-    def settings(self) -> ClientSettings:
-        return scim_settings(self.get_connection(self.scim_conn_id), self.settings_overrides)
-
-    @cached_property
-    def core(self) -> ApiClient:
-        """The client core the SCIM engine sends through."""
-        return ApiClient(self.settings, SERVICE, log=self.log)
+    service = SERVICE
+    settings_from = staticmethod(scim_settings)
 
     def get_conn(self) -> CoreScimClient:
         """The scim2-client client, with the service discovered (three requests, once per hook)."""
         if self._client is None:
-            client = CoreScimClient(self.core)
+            client = CoreScimClient(self.client)
             self._call("GET", "/ServiceProviderConfig, /ResourceTypes, /Schemas", client.discover)
             self._client = client
         return self._client
@@ -162,7 +156,7 @@ class ThreeSixtyLearningScimHook(BaseHook):
     def _call(self, method: str, path: str, fn: Callable[[], T]) -> T:
         """Run one scim2-client call and turn its failures into provider errors: the server's fields masked
         (a server may echo the token) and truncated."""
-        clean = self.core.redactor.clean
+        clean = self.client.redactor.clean
         try:
             return fn()
         except SCIMException as exc:
@@ -254,7 +248,7 @@ class ThreeSixtyLearningScimHook(BaseHook):
         """Discover the service and look up one user by ``userName``; say what is wrong otherwise."""
         try:
             self.settings_overrides.setdefault("max_retries", 1)
-            self.__dict__.pop("settings", None)
+            self.reset_client()
             self.find_one(self.user_model, 'userName eq "airflow-connection-test@example.invalid"')
         except ThreeSixtyLearningScimAuthenticationError as exc:
             return False, str(exc)

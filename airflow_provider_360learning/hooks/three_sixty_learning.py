@@ -10,7 +10,6 @@ requests are built and checked by :func:`~airflow_provider_360learning.hooks.api
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from functools import cached_property
 from typing import Any
 
 import msgspec
@@ -19,6 +18,7 @@ from airflow.providers.http.hooks.http import HttpAsyncHook, HttpHook, SessionCo
 from airflow_provider_360learning.actions import Action
 from airflow_provider_360learning.client import transport
 from airflow_provider_360learning.client.client import ApiClient, Call
+from airflow_provider_360learning.client.hook import ClientHookMixin
 from airflow_provider_360learning.client.pagination import walk_pages
 from airflow_provider_360learning.client.services import (
     REGION_HOSTS,
@@ -128,12 +128,19 @@ async def _send(client: ApiClient, request: ApiRequest) -> Response:
 async def _page_bodies(client: ApiClient, request: ApiRequest, *, decode: bool) -> AsyncIterator[Any]:
     """Each page of a list action: its raw body, or (``decode``) its items."""
     decoder = (lambda response: decode_page(request.action, response.body)) if decode else None
-    pages = walk_pages(client, call_of(request), request.url(client.settings.base_url), _link_next, decode=decoder)
+    pages = walk_pages(
+        client,
+        call_of(request),
+        request.url(client.settings.base_url),
+        _link_next,
+        decode=decoder,
+        send=request.body_kwargs(),
+    )
     async for response, items in pages:
         yield items if decode else response.body
 
 
-class ThreeSixtyLearningHook(HttpHook):
+class ThreeSixtyLearningHook(ClientHookMixin, HttpHook):
     """
     Call any 360Learning API v2 action (see ``airflow_provider_360learning.actions.ACTIONS``).
 
@@ -157,16 +164,8 @@ class ThreeSixtyLearningHook(HttpHook):
         self.three_sixty_learning_conn_id = three_sixty_learning_conn_id
         self.settings_overrides = settings_overrides
 
-    @cached_property
-    def settings(self) -> ClientSettings:
-        return three_sixty_learning_settings(
-            self.get_connection(self.three_sixty_learning_conn_id), self.settings_overrides
-        )
-
-    @cached_property
-    def client(self) -> ApiClient:
-        """The client core this hook sends through."""
-        return ApiClient(self.settings, SERVICE, log=self.log)
+    service = SERVICE
+    settings_from = staticmethod(three_sixty_learning_settings)
 
     def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> ApiClient:  # type: ignore[override]
         """The client core (not a ``requests`` session: every request goes through the core's rules)."""
@@ -230,8 +229,7 @@ class ThreeSixtyLearningHook(HttpHook):
             settings = self.settings.replace(max_retries=1, max_retry_wait=10)
         except ThreeSixtyLearningError as exc:
             return False, str(exc)
-        self.__dict__["settings"] = settings  # bounded retries while the UI waits
-        self.__dict__.pop("client", None)
+        self.reset_client(settings)  # bounded retries while the UI waits
         try:
             self.get_token()
         except ThreeSixtyLearningAuthenticationError:

@@ -686,7 +686,22 @@ def test_airflow_parses_the_connection(compose):
     assert parsed["conn_type"] == "360learning"
     assert parsed["host"] == "http://emulator:8360"
     assert parsed["login"] == "emulator-client-id"
-    assert parsed["extra_dejson"] == {"region": "eu"}
+    assert parsed["extra_dejson"] == {"region": "eu", "rate_limit_backend": "redis://redis:6379/1"}
+
+
+def test_connection_budget_is_shared_through_the_stacks_redis(compose):
+    """Every worker of the stack shares one rate-limit budget: the connection's backend is the stack's Redis."""
+    from types import SimpleNamespace
+
+    from airflow_provider_360learning.client.rate_limit import parse_backend
+    from airflow_provider_360learning.client.services import three_sixty_learning_settings
+
+    raw = json.loads(environment_map(compose["services"]["airflow-worker"])[CONN_ENV_VAR])
+    conn = SimpleNamespace(conn_id=CONN_ID, port=None, schema=None, extra_dejson=raw["extra"], **{
+        k: raw[k] for k in ("login", "password", "host")})
+    settings = three_sixty_learning_settings(conn)
+    assert settings.rate_limit_backend.startswith("redis://redis:6379/")
+    assert "redis" in compose["services"] and parse_backend(settings.rate_limit_backend) is not None
 
 
 def test_dockerfile():

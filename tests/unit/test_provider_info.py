@@ -41,12 +41,22 @@ EXPECTED_RELABELING = {
 }
 EXPECTED_HOST_PLACEHOLDER = "https://app.360learning.com"
 # name -> (label, schema) as specified for the connection form.
+_POSITIVE = {"type": "number", "exclusiveMinimum": 0}
 EXPECTED_CONN_FIELDS: dict[str, tuple[str, dict[str, Any]]] = {
     "region": ("Region", {"type": "string", "enum": ["eu", "us"], "default": "eu"}),
-    "timeout": ("Request timeout (s)", {"type": "number", "default": 60, "minimum": 1}),
+    "timeout": ("Read timeout (s)", {**_POSITIVE, "default": 60}),
+    "connect_timeout": ("Connect timeout (s)", {**_POSITIVE, "default": 10}),
+    "total_timeout": ("Total deadline per request (s)", {**_POSITIVE, "default": 120}),
+    "max_response_mb": ("Response size cap (MB)", {**_POSITIVE, "default": 64}),
     "max_retries": ("Max retries", {"type": "integer", "default": 5, "minimum": 0}),
     "max_retry_wait": ("Max total retry wait (s)", {"type": "number", "default": 300, "minimum": 0}),
-    "requests_per_second": ("Client-side rate limit (requests/s)", {"type": "number", "default": 20, "minimum": 0}),
+    "backoff_initial": ("Initial backoff (s)", {"type": "number", "default": 1, "minimum": 0}),
+    "backoff_max": ("Max backoff (s)", {"type": "number", "default": 60, "minimum": 0}),
+    # the documented per-company limits of 360Learning: 50 GET/s and 10 writes/s
+    "requests_per_second": ("Read budget (GET/s)", {"type": "number", "default": 50, "minimum": 0}),
+    "writes_per_second": ("Write budget (requests/s)", {"type": "number", "default": 10, "minimum": 0}),
+    "rate_limit_key": ("Rate-limit key", {"type": "string", "default": ""}),
+    "rate_limit_backend": ("Rate-limit backend", {"type": "string", "default": ""}),
 }
 
 
@@ -229,8 +239,9 @@ def test_edx_connection_type_entry():
     assert entry["ui-field-behaviour"]["relabeling"] == {"login": "Client ID", "password": "Client secret", "host": "Base URL"}
     assert entry["ui-field-behaviour"]["placeholders"]["host"] == "https://api.edx.org"
     fields = entry["conn-fields"]
-    assert list(fields) == ["enterprise_customer_uuid", "timeout", "max_retries", "max_retry_wait", "requests_per_second"]
-    assert fields["requests_per_second"]["schema"]["default"] == 1
+    assert list(fields) == ["enterprise_customer_uuid", *(name for name in EXPECTED_CONN_FIELDS if name != "region")]
+    assert fields["requests_per_second"]["schema"]["default"] == 1  # edX throttles at 60/minute
+    assert fields["writes_per_second"]["schema"]["default"] == 0  # the edX hook only reads
     for name, field in fields.items():
         assert not list(jsonschema.Draft7Validator(field["schema"]).iter_errors(field["schema"]["default"])), name
 
