@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_iter_action import CLIENT_ID, CLIENT_SECRET, emulator  # noqa: E402
+from bench_iter_action import CLIENT_ID, CLIENT_SECRET, emulator
 
 DOCUMENTED_GETS_PER_SECOND = 50
 WORKER = textwrap.dedent(
@@ -63,8 +63,11 @@ def main() -> None:
         workers = [
             subprocess.Popen(
                 [sys.executable, "-c", WORKER, str(start_at), str(stop_at)],
-                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            )  # fmt: skip
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for _ in range(args.processes)
         ]
         outputs = [worker.communicate(timeout=args.seconds + 120) for worker in workers]
