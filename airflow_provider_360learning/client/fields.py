@@ -141,7 +141,7 @@ COMMON_FIELDS: tuple[ExtraField, ...] = (
     ExtraField(
         "rate_limit_key",
         "string",
-        "",
+        None,
         "Rate-limit key",
         "Tasks using the same key share one budget; default: the client ID and the API origin. Give two client "
         "IDs of one company the same key so that they share its budget.",
@@ -149,7 +149,7 @@ COMMON_FIELDS: tuple[ExtraField, ...] = (
     ExtraField(
         "rate_limit_backend",
         "string",
-        "",
+        None,
         "Rate-limit backend",
         "Where the shared budget lives: empty = a file on this machine (every process of one host), "
         "'redis://host:6379/0' = a Redis every worker reaches (Celery), 'memory' = this process only.",

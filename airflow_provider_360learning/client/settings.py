@@ -36,8 +36,8 @@ class ClientSettings:
     backoff_max: float = 60.0
     requests_per_second: float = 50.0
     writes_per_second: float = 10.0
-    rate_limit_key: str = ""
-    rate_limit_backend: str = ""
+    rate_limit_key: str | None = None
+    rate_limit_backend: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     """The service's own fields (``region``, ``enterprise_customer_uuid``, ``page_size``...)."""
 

@@ -58,6 +58,11 @@ def capture_ui(stack: Any, out_dir: Path, dag_id: str, run_id: str) -> dict[str,
             seen["form_text"] += "\n" + dialog.inner_text()
             seen["extra_inputs"] = [i.get_attribute("name") for i in dialog.locator("input[name^=element_]").all()]
             page.screenshot(path=str(out_dir / "connection_extra_fields.png"), full_page=True)
+            # the defaults of every extra field are valid: the form saves as it opens (no required empty field)
+            page.get_by_role("button", name="Save").click()
+            expect(page.get_by_role("dialog")).to_have_count(0, timeout=30_000)
+            expect(page.get_by_text("my_360learning").first).to_be_visible(timeout=30_000)
+            seen["saved"] = True
 
             page.goto(f"{stack.api_url}/dags/{dag_id}/runs/{run_id}")
             for task_id in ("submit", "wait_for_operation", "results"):
@@ -75,10 +80,12 @@ def test_connection_form_and_dag_grid_in_chromium(stack: Any, clean_run: RunAllR
     run = clean_run.runs[GRID_DAG]
     seen = capture_ui(stack, out_dir, GRID_DAG, run.run_id)
     form = seen["form_text"]
-    for label in ("Client ID", "Client secret", "Base URL (optional, overrides region)", "Region", "Request timeout (s)",
-                  "Max retries"):  # fmt: skip
+    for label in ("Client ID", "Client secret", "Base URL (optional, overrides region)", "Region", "Read timeout (s)",
+                  "Total deadline per request (s)", "Response size cap (MB)", "Max retries", "Read budget (GET/s)",
+                  "Rate-limit backend"):  # fmt: skip
         assert label in form, f"{label!r} not in the 360learning connection form: {form}"
     assert seen["password_type"] == "password"  # the secret is masked
+    assert seen["saved"], "the connection form with its default extras could not be saved"
     assert "element_region" in seen["extra_inputs"], seen["extra_inputs"]
     assert "Port" not in form and "Schema" not in form  # hidden by the provider's ui-field-behaviour
     assert GRID_DAG in seen["grid_text"] and "wait_for_operation" in seen["grid_text"]

@@ -55,8 +55,9 @@ EXPECTED_CONN_FIELDS: dict[str, tuple[str, dict[str, Any]]] = {
     # the documented per-company limits of 360Learning: 50 GET/s and 10 writes/s
     "requests_per_second": ("Read budget (GET/s)", {"type": "number", "default": 50, "minimum": 0}),
     "writes_per_second": ("Write budget (requests/s)", {"type": "number", "default": 10, "minimum": 0}),
-    "rate_limit_key": ("Rate-limit key", {"type": "string", "default": ""}),
-    "rate_limit_backend": ("Rate-limit backend", {"type": "string", "default": ""}),
+    # optional: nullable, so the form does not require them
+    "rate_limit_key": ("Rate-limit key", {"type": ["string", "null"], "default": None}),
+    "rate_limit_backend": ("Rate-limit backend", {"type": ["string", "null"], "default": None}),
 }
 
 
