@@ -130,24 +130,29 @@ class BaseService:
     accept = "application/json"
     headers: Mapping[str, str] = MappingProxyType({})
 
+    token_encoding = "json"
+    """How the token request's body is sent: ``json`` (360Learning) or ``form`` (edX)."""
+    token_fields: Mapping[str, str] = MappingProxyType({})
+    """Fields of the token request beside the client credentials."""
+
     @property
     def static_headers(self) -> Mapping[str, str]:
         return {**self.headers, "Accept": self.accept, "User-Agent": user_agent()}
+
+    def token_request(self, settings: ClientSettings) -> dict[str, Any]:
+        """The OAuth 2.0 client-credentials request (RFC 6749, 4.4), as ``{"json": ...}`` or ``{"form": ...}``."""
+        credentials = {
+            "grant_type": "client_credentials",
+            "client_id": settings.client_id,
+            "client_secret": settings.secret,
+        }
+        return {self.token_encoding: {**credentials, **self.token_fields}}
 
 
 class ThreeSixtyLearningService(BaseService):
     name = "360Learning"
     token_path: str | None = TOKEN_PATH
     headers: Mapping[str, str] = MappingProxyType({API_VERSION_HEADER: API_VERSION})
-
-    def token_request(self, settings: ClientSettings) -> dict[str, Any]:
-        return {
-            "json": {
-                "grant_type": "client_credentials",
-                "client_id": settings.client_id,
-                "client_secret": settings.secret,
-            }
-        }
 
     def token_from(
         self, settings: ClientSettings, status: int, body: bytes, requested_at: float, clean: Redactor
@@ -291,16 +296,8 @@ class EdxService(BaseService):
     name = "edX"
     auth_scheme = "JWT"
     token_path: str | None = EDX_TOKEN_PATH
-
-    def token_request(self, settings: ClientSettings) -> dict[str, Any]:
-        return {
-            "form": {
-                "grant_type": "client_credentials",
-                "client_id": settings.client_id,
-                "client_secret": settings.secret,
-                "token_type": "jwt",
-            }
-        }
+    token_encoding = "form"
+    token_fields: Mapping[str, str] = MappingProxyType({"token_type": "jwt"})
 
     def token_from(
         self, settings: ClientSettings, status: int, body: bytes, requested_at: float, clean: Redactor
@@ -399,9 +396,6 @@ class ScimService(BaseService):
 
     name = "SCIM"
     accept = "application/scim+json, application/json"
-
-    def token_request(self, settings: ClientSettings) -> dict[str, Any]:  # pragma: no cover - static token
-        raise NotImplementedError
 
     def token_from(
         self, settings: ClientSettings, status: int, body: bytes, requested_at: float, clean: Redactor
