@@ -134,9 +134,10 @@ def peak_rss_mb(rows: int) -> float:
             "import sys; sys.path.insert(0, 'benchmarks');"
             "from bench_iter_action import hook_loop, vm_hwm_kb;"
             f"n, _ = hook_loop({url!r}, {path_id!r}, {session_id!r}, {rows});"
-            "print(n, vm_hwm_kb())"
+            "print('RESULT', n, vm_hwm_kb())"
         )
-        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+        stdout = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+        out = next(line for line in stdout.splitlines() if line.startswith("RESULT ")).split()[1:]  # past the logs
     assert int(out[0]) == rows, out
     return int(out[1]) / 1024
 
