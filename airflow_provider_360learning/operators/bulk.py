@@ -76,7 +76,9 @@ class ThreeSixtyLearningBulkOperator(BaseOperator):
     :param fail_on_object_errors: fail the task when any object failed (the others stand either way).
     """
 
-    template_fields: Sequence[str] = ("action", "items", "items_path", "parameters", "failures_path")
+    template_fields: Sequence[str] = (
+        "action", "items", "items_path", "parameters", "failures_path", "three_sixty_learning_conn_id",
+    )
     template_fields_renderers: ClassVar[dict[str, str]] = {"items": "json", "parameters": "json"}
     ui_color = "#1f4b78"
     ui_fgcolor = "#ffffff"

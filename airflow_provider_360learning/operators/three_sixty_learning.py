@@ -92,11 +92,11 @@ class ThreeSixtyLearningOperator(BaseOperator):
         content for a file (e.g. a certificate PDF); a local path or an object-storage URL (templated).
     :param max_xcom_items: a list action with more items than this fails unless ``output_path`` is set
         (XCom lives in the metadata database: it is no place for a whole export).
-    :param three_sixty_learning_conn_id: the 360Learning connection.
+    :param three_sixty_learning_conn_id: the 360Learning connection (templated).
     :param hook_params: keyword overrides for :class:`ThreeSixtyLearningHook` (timeouts, retries...).
     """
 
-    template_fields: Sequence[str] = ("action", "parameters", "output_path")
+    template_fields: Sequence[str] = ("action", "parameters", "output_path", "three_sixty_learning_conn_id")
     template_fields_renderers: ClassVar[dict[str, str]] = {"parameters": "json"}
     ui_color = "#2f5d8a"
     ui_fgcolor = "#ffffff"

@@ -28,6 +28,7 @@ class ThreeSixtyLearningConditionSensor(BaseSensorOperator):
     """Base of this provider's sensors: a condition name and its arguments (see the module docstring)."""
 
     condition: ClassVar[str]
+    template_fields: Sequence[str] = ("three_sixty_learning_conn_id",)
     ui_color = "#8fb8de"
 
     def __init__(
@@ -88,7 +89,7 @@ class BulkOperationSensor(ThreeSixtyLearningConditionSensor):
     """
 
     condition = "bulk_operations_finished"
-    template_fields: Sequence[str] = ("operation_ids",)
+    template_fields: Sequence[str] = (*ThreeSixtyLearningConditionSensor.template_fields, "operation_ids")
 
     def __init__(self, *, operation_ids: str | list[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -110,7 +111,7 @@ class PathSessionCompletionSensor(ThreeSixtyLearningConditionSensor):
     """
 
     condition = "path_session_completion"
-    template_fields: Sequence[str] = ("path_id", "session_id")
+    template_fields: Sequence[str] = (*ThreeSixtyLearningConditionSensor.template_fields, "path_id", "session_id")
 
     def __init__(
         self,
@@ -144,7 +145,7 @@ class NewStatisticsSensor(ThreeSixtyLearningConditionSensor):
     """
 
     condition = "new_rows_since"
-    template_fields: Sequence[str] = ("since", "parameters")
+    template_fields: Sequence[str] = (*ThreeSixtyLearningConditionSensor.template_fields, "since", "parameters")
     ACTIONS: ClassVar[tuple[str, ...]] = ("list_courses_statistics", "get_path_stats", "list_path_session_user_stats")
 
     def __init__(
@@ -177,7 +178,7 @@ class WebhookEventSensor(ThreeSixtyLearningConditionSensor):
     """
 
     condition = "new_rows_since"
-    template_fields: Sequence[str] = ("subscription_id", "since")
+    template_fields: Sequence[str] = (*ThreeSixtyLearningConditionSensor.template_fields, "subscription_id", "since")
 
     def __init__(self, *, subscription_id: str, since: str | dt.datetime, **kwargs: Any) -> None:
         super().__init__(**kwargs)

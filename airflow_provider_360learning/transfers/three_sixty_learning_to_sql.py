@@ -81,13 +81,15 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
     :param key_columns: warehouse columns of the upsert key.
     :param embedded_default_path: when the destination connection is not defined, load into an
         embedded database file at this path instead (what the example DAG does with no set-up).
-    :param three_sixty_learning_conn_id: the 360Learning connection.
+    :param three_sixty_learning_conn_id: the 360Learning connection (templated).
     :param hook_params: keyword overrides for :class:`ThreeSixtyLearningHook` (timeouts, retries...).
     :param rows_per_transaction: pages are upserted in batches of about this many rows, one transaction
         each (a killed task leaves whole batches, which a retry upserts again).
     """
 
-    template_fields: Sequence[str] = ("action", "table", "destination_conn_id", "action_params", "mode")
+    template_fields: Sequence[str] = (
+        "action", "table", "destination_conn_id", "action_params", "mode", "three_sixty_learning_conn_id",
+    )
     template_fields_renderers: ClassVar[dict[str, str]] = {"action_params": "json"}
     ui_color = "#2f5d8a"
 
