@@ -370,7 +370,7 @@ def worker_load(spec: dict[str, Any]) -> dict[str, Any]:
     from airflow_provider_360learning.actions import ACTIONS
     from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook, decode_page
     from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_hook
-    from airflow_provider_360learning.utils.tabular import TypedPageDecoder, columns_for, page_to_frame
+    from airflow_provider_360learning.transfers.tabular import TypedPageDecoder, columns_for, page_to_frame
 
     action = ACTIONS[ACTION]
     columns = columns_for(action)

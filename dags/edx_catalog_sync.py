@@ -24,15 +24,15 @@ import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_360learning.edx.catalog_plan import plan_catalog
+from airflow_provider_360learning.edx.preflight import CATALOG_PROBES, preflight_from_params, sync_params
+from airflow_provider_360learning.edx.records import content_hash, read_jsonl, run_work_dir, write_jsonl
+from airflow_provider_360learning.edx.sync_state import COURSES_TABLE, open_state, succeeded
 from airflow_provider_360learning.hooks.edx import EdxHook
 from airflow_provider_360learning.operators.bulk_actions import (
     ArchiveExternalCoursesOperator,
     ImportExternalCoursesOperator,
 )
-from airflow_provider_360learning.utils.edx_catalog_plan import plan_catalog
-from airflow_provider_360learning.utils.edx_preflight import CATALOG_PROBES, preflight_from_params, sync_params
-from airflow_provider_360learning.utils.edx_records import content_hash, read_jsonl, run_work_dir, write_jsonl
-from airflow_provider_360learning.utils.edx_sync_state import COURSES_TABLE, open_state, succeeded
 
 EXTERNAL_COURSES = Asset(name="360learning_edx_external_courses", uri="360learning://integrations/edx/courses")
 REPORTED = 100

@@ -5,7 +5,7 @@ and stops the run with a message naming the problem. ``build`` reads the learner
 without consent, rejects unreadable rows with their id and the reason, aggregates the rest per (learner,
 course), matches learners to 360Learning users by email ignoring case (one listing of the users: about
 one request per 500 users, whatever the number of learners) and courses to the external ids the catalog
-sync imported, and maps each pair to a statistic (mapping: ``utils/edx_statistics.py`` and the README).
+sync imported, and maps each pair to a statistic (mapping: ``airflow_provider_360learning/edx/statistics.py`` and the README).
 Dates come from edX's enrollment, activity and completion dates, never from the run's clock, and
 ``forceNew`` is never set, so re-running the same day updates the same attempts. Statistics identical to
 what an earlier run imported are not sent again. ``import_statistics`` sends them through the Bulk API
@@ -24,15 +24,10 @@ import pendulum
 from airflow.sdk import ObjectStoragePath, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_360learning.hooks.edx import EdxHook
-from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
-from airflow_provider_360learning.operators.bulk_actions import ImportExternalStatisticsOperator
-from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_warehouse_path
-from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook
-from airflow_provider_360learning.utils.edx_preflight import STATISTICS_PROBES, preflight_from_params, sync_params
-from airflow_provider_360learning.utils.edx_records import content_hash, read_jsonl, run_work_dir, write_jsonl
-from airflow_provider_360learning.utils.edx_statistics import plan_statistics, statistic_key
-from airflow_provider_360learning.utils.edx_sync_state import (
+from airflow_provider_360learning.edx.preflight import STATISTICS_PROBES, preflight_from_params, sync_params
+from airflow_provider_360learning.edx.records import content_hash, read_jsonl, run_work_dir, write_jsonl
+from airflow_provider_360learning.edx.statistics import plan_statistics, statistic_key
+from airflow_provider_360learning.edx.sync_state import (
     COURSES_TABLE,
     STATISTICS_TABLE,
     SyncState,
@@ -40,7 +35,12 @@ from airflow_provider_360learning.utils.edx_sync_state import (
     open_state,
     succeeded,
 )
-from airflow_provider_360learning.utils.tabular import Column
+from airflow_provider_360learning.hooks.edx import EdxHook
+from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+from airflow_provider_360learning.operators.bulk_actions import ImportExternalStatisticsOperator
+from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_warehouse_path
+from airflow_provider_360learning.transfers.tabular import Column
+from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook
 
 UNMATCHED_TABLE = "learning360_edx_unmatched"
 UNMATCHED_COLUMNS = (Column("run_id", "run_id", "text", True), Column("kind", "kind", "text", True),

@@ -22,7 +22,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_360learning.operators.scim_provisioning import ThreeSixtyLearningScimProvisioningOperator
-from airflow_provider_360learning.utils.scim_diff import safety_verdict
+from airflow_provider_360learning.scim.diff import safety_verdict
 
 SAMPLE_EXPORT = str(Path(__file__).parent / "data" / "hr_employees.csv")
 REPORT_TABLE = "learning360_scim_provisioning_runs"

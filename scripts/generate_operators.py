@@ -24,12 +24,12 @@ sys.path.insert(0, str(ROOT))
 
 from airflow_provider_360learning.actions import ACTIONS, Action, Parameter  # noqa: E402
 from airflow_provider_360learning.actions.registry import deref, resolve  # noqa: E402
+from airflow_provider_360learning.bulk import input_limit  # noqa: E402
 from airflow_provider_360learning.operators.three_sixty_learning import (  # noqa: E402
     CREDENTIALS_CHECK,
     operator_class_name,
     operator_module_name,
 )
-from airflow_provider_360learning.utils.bulk import input_limit  # noqa: E402
 
 PACKAGE = ROOT / "airflow_provider_360learning" / "operators"
 APIS = ("core", "bulk", "webhook")

@@ -27,18 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.configuration import conf
 from airflow.sdk import BaseOperator
 
-from airflow_provider_360learning.exceptions import (
-    ThreeSixtyLearningBulkError,
-    ThreeSixtyLearningParameterError,
-    ThreeSixtyLearningRateLimitError,
-    ThreeSixtyLearningWaitError,
-)
-from airflow_provider_360learning.hooks.api_request import BODY_PARAMETER, ApiRequest, build_request
-from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
-from airflow_provider_360learning.operators.three_sixty_learning import fixed_action
-from airflow_provider_360learning.triggers.conditions import check
-from airflow_provider_360learning.triggers.three_sixty_learning import ThreeSixtyLearningConditionTrigger
-from airflow_provider_360learning.utils.bulk import (
+from airflow_provider_360learning.bulk import (
     INPUT_FIELD,
     MAX_UNFINISHED_OPERATIONS,
     OPERATION_ACTION,
@@ -50,6 +39,17 @@ from airflow_provider_360learning.utils.bulk import (
     input_limit,
     read_items,
 )
+from airflow_provider_360learning.exceptions import (
+    ThreeSixtyLearningBulkError,
+    ThreeSixtyLearningParameterError,
+    ThreeSixtyLearningRateLimitError,
+    ThreeSixtyLearningWaitError,
+)
+from airflow_provider_360learning.hooks.api_request import BODY_PARAMETER, ApiRequest, build_request
+from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+from airflow_provider_360learning.operators.three_sixty_learning import fixed_action
+from airflow_provider_360learning.triggers.conditions import check
+from airflow_provider_360learning.triggers.three_sixty_learning import ThreeSixtyLearningConditionTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

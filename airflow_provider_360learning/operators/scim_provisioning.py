@@ -11,9 +11,9 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningError
 from airflow_provider_360learning.hooks.scim import ThreeSixtyLearningScimHook
-from airflow_provider_360learning.utils.scim_apply import ScimApplier, read_current
-from airflow_provider_360learning.utils.scim_diff import NAME_PATHS, plan, safety_verdict
-from airflow_provider_360learning.utils.scim_source import DEFAULT_ATTRIBUTE_COLUMNS, Source, desired_state, read_table
+from airflow_provider_360learning.scim.apply import ScimApplier, read_current
+from airflow_provider_360learning.scim.diff import NAME_PATHS, plan, safety_verdict
+from airflow_provider_360learning.scim.source import DEFAULT_ATTRIBUTE_COLUMNS, Source, desired_state, read_table
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

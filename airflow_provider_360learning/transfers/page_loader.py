@@ -10,7 +10,7 @@ wait in the queue and one batch is being built.
 Two ways through, chosen page by page:
 
 * **typed rows** (PostgreSQL through psycopg 3): the body is decoded in C straight into typed values
-  (``utils.tabular.TypedPageDecoder``) and COPY'd in binary; no pandas frame, no COPY text. The
+  (``transfers.tabular.TypedPageDecoder``) and COPY'd in binary; no pandas frame, no COPY text. The
   decoder accepts only pages where every row fits the columns exactly;
 * **frames**, for every other page and destination: ``page_to_frame`` (pandas) types the rows,
   quarantines misfits and finds new fields. A page that fails the typed decoding comes this way, so
@@ -32,7 +32,7 @@ from typing import Any
 
 from airflow_provider_360learning.hooks.three_sixty_learning import decode_json
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
-from airflow_provider_360learning.utils.tabular import (
+from airflow_provider_360learning.transfers.tabular import (
     SCALAR_SOURCE,
     Column,
     TypedPageDecoder,

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from airflow_provider_360learning.utils.tabular import Column, Kind, Reject
+from airflow_provider_360learning.transfers.tabular import Column, Kind, Reject
 
 if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
@@ -542,7 +542,7 @@ class SqlTableWriter:
             return
         from psycopg.types.json import set_json_dumps
 
-        from airflow_provider_360learning.utils.tabular import encode_json
+        from airflow_provider_360learning.transfers.tabular import encode_json
 
         set_json_dumps(encode_json, context=self.connection)  # jsonb values: msgspec, sorted keys
         self._typed_kinds = wanted

@@ -2,7 +2,7 @@
 
 Page by page: the task's main thread only fetches page bodies; a loader thread
 (``transfers.page_loader``) decodes and types them from the action's response schema
-(``utils.tabular``) and upserts them on their key in batches of a few pages, one transaction each
+(``transfers.tabular``) and upserts them on their key in batches of a few pages, one transaction each
 (``transfers.sql_writer``), so decoding, typing and loading hide under the network wait and only a
 few pages are in memory. A re-run or a retried task
 writes the same rows, never duplicates; a full refresh also removes rows the API no longer returns.
@@ -28,7 +28,7 @@ from airflow_provider_360learning.exceptions import ThreeSixtyLearningError, Thr
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook, decode_page
 from airflow_provider_360learning.transfers.page_loader import DEFAULT_BATCH_ROWS, PageLoader
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
-from airflow_provider_360learning.utils.tabular import Column, columns_for
+from airflow_provider_360learning.transfers.tabular import Column, columns_for
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_360learning.utils.bulk import (
+from airflow_provider_360learning.bulk import (
     ACTIVE_STATES,
     LIST_ACTION,
     MAX_UNFINISHED_OPERATIONS,

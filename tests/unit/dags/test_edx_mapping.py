@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_360learning.edx.catalog_plan import plan_catalog
+from airflow_provider_360learning.edx.courses import external_course, html_to_text, language_code
+from airflow_provider_360learning.edx.records import InvalidRecord, content_hash, schema_error
+from airflow_provider_360learning.edx.statistics import plan_statistics
+from airflow_provider_360learning.edx.sync_state import Synced
 from airflow_provider_360learning.emulator.edx.data import AWKWARD, EdxData
 from airflow_provider_360learning.emulator.tenant import Tenant
-from airflow_provider_360learning.utils.edx_catalog_plan import plan_catalog
-from airflow_provider_360learning.utils.edx_courses import external_course, html_to_text, language_code
-from airflow_provider_360learning.utils.edx_records import InvalidRecord, content_hash, schema_error
-from airflow_provider_360learning.utils.edx_statistics import plan_statistics
-from airflow_provider_360learning.utils.edx_sync_state import Synced
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ import pytest
 
 from airflow_provider_360learning.actions import ACTIONS
 from airflow_provider_360learning.actions.registry import deref, resolve
+from airflow_provider_360learning.bulk import input_limit
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningBulkError, ThreeSixtyLearningParameterError
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 from airflow_provider_360learning.operators.bulk import STATE_KEY, ThreeSixtyLearningBulkOperator
 from airflow_provider_360learning.operators.bulk_actions import AddUsersToGroupsOperator, ImportExternalCoursesOperator
-from airflow_provider_360learning.utils.bulk import input_limit
 from tests.conftest import CONN_ENV, connection_json
 from tests.unit.dag_runs import run_dag
 

@@ -13,8 +13,8 @@ from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningScimError,
 )
 from airflow_provider_360learning.hooks.scim import ThreeSixtyLearningScimHook
-from airflow_provider_360learning.utils.scim_apply import new_user
-from airflow_provider_360learning.utils.scim_source import DesiredUser
+from airflow_provider_360learning.scim.apply import new_user
+from airflow_provider_360learning.scim.source import DesiredUser
 from tests.unit.scim.conftest import SCIM_CONN_ENV, Scim
 
 

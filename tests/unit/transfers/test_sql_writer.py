@@ -24,7 +24,7 @@ from airflow_provider_360learning.transfers.sql_writer import (
     detect_dialect,
     embedded_hook,
 )
-from airflow_provider_360learning.utils.tabular import Column, columns_for, page_to_frame
+from airflow_provider_360learning.transfers.tabular import Column, columns_for, page_to_frame
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 UTC = dt.UTC

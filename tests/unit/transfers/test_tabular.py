@@ -1,4 +1,4 @@
-"""``utils.tabular``: columns derived from the official schemas, pages typed into frames, misfit rows rejected.
+"""``transfers.tabular``: columns derived from the official schemas, pages typed into frames, misfit rows rejected.
 
 Realistic pages come from the emulator through the hook (what the transfer operator streams); bad rows
 are realistic rows with one field broken, so each reject test names the one problem it plants.
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from airflow_provider_360learning.actions import ACTIONS
-from airflow_provider_360learning.utils.tabular import (
+from airflow_provider_360learning.transfers.tabular import (
     PANDAS_DTYPES,
     Column,
     columns_for,

@@ -15,7 +15,7 @@ import pytest
 
 from airflow_provider_360learning.transfers.page_loader import PageLoader
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
-from airflow_provider_360learning.utils.tabular import Column, TypedPageDecoder, page_to_frame
+from airflow_provider_360learning.transfers.tabular import Column, TypedPageDecoder, page_to_frame
 from tests.unit.transfers.test_sql_writer import COLUMNS, PG, Backend, _backend, stat_row
 
 UTC = dt.UTC

@@ -35,7 +35,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_360learning.utils.edx_records import InvalidRecord, Rejected, schema_error
+from airflow_provider_360learning.edx.records import InvalidRecord, Rejected, schema_error
 
 STATISTICS_SCHEMA = "ImportExternalStatisticsDTO"
 MS_PER_HOUR = 3_600_000

@@ -26,8 +26,8 @@ from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningScimError,
 )
 from airflow_provider_360learning.hooks.scim import ThreeSixtyLearningScimHook
-from airflow_provider_360learning.utils.scim_diff import CurrentGroup, CurrentUser, Plan, desired_values
-from airflow_provider_360learning.utils.scim_source import DesiredState, DesiredUser, fold
+from airflow_provider_360learning.scim.diff import CurrentGroup, CurrentUser, Plan, desired_values
+from airflow_provider_360learning.scim.source import DesiredState, DesiredUser, fold
 
 log = logging.getLogger(__name__)
 

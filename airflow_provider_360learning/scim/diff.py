@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from airflow_provider_360learning.utils.scim_source import DesiredState, DesiredUser, fold
+from airflow_provider_360learning.scim.source import DesiredState, DesiredUser, fold
 
 NAME_PATHS = {"given_name": "name.givenName", "family_name": "name.familyName"}
 

@@ -11,7 +11,7 @@ when none is defined), keyed on ``(scope, item_key)``, the scope being the 360Le
 ================  ==================================================================================
 ``scope``         the integration id (another integration starts from an empty state)
 ``item_key``      the external course id, or ``<course external id> TAB <user id>`` for a statistic
-``content_hash``  SHA-256 of the object as sent (``edx_records.content_hash``)
+``content_hash``  SHA-256 of the object as sent (``edx.records.content_hash``)
 ``status``        ``active`` (imported), or ``archived`` for a course archived since
 ``_load_id``      the run that wrote the row; ``_loaded_at`` when
 ================  ==================================================================================
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_warehouse_path
-from airflow_provider_360learning.utils.tabular import Column
+from airflow_provider_360learning.transfers.tabular import Column
 
 if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook

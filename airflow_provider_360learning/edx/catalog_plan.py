@@ -1,6 +1,6 @@
 """What a catalog sync run sends: the courses to upsert (new or changed) and the ones to archive (gone).
 
-Today's edX catalogs are compared with the sync state (``edx_sync_state``) by external id and by the hash
+Today's edX catalogs are compared with the sync state (``edx.sync_state``) by external id and by the hash
 of the mapped course. A course in two selected catalogs counts once. A record that cannot be mapped is
 rejected with its key and the reason; if it has a key, it still counts as *in the catalog* (it is offered,
 only malformed today), so a course already synced is neither changed nor archived because of it.
@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_360learning.utils.edx_courses import course_key, external_course
-from airflow_provider_360learning.utils.edx_records import InvalidRecord, Rejected, content_hash
-from airflow_provider_360learning.utils.edx_sync_state import Synced, needs_sending
+from airflow_provider_360learning.edx.courses import course_key, external_course
+from airflow_provider_360learning.edx.records import InvalidRecord, Rejected, content_hash
+from airflow_provider_360learning.edx.sync_state import Synced, needs_sending
 
 ARCHIVE_FLOOR = 10
 

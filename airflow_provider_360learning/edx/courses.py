@@ -29,7 +29,7 @@ from functools import cache
 from typing import Any
 
 from airflow_provider_360learning.actions.registry import deref, load_document, resolve
-from airflow_provider_360learning.utils.edx_records import BULK_SCHEMAS, InvalidRecord, schema_error
+from airflow_provider_360learning.edx.records import BULK_SCHEMAS, InvalidRecord, schema_error
 
 COURSE_SCHEMA = "ExternalCourseDTO"
 DEFAULT_SOURCE = "edX"

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from airflow_provider_360learning.actions.schemas import first_error
-from airflow_provider_360learning.utils.bulk import read_items
+from airflow_provider_360learning.bulk import read_items
 
 BULK_SCHEMAS = "/components/schemas/"
 
