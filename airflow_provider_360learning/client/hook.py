@@ -10,6 +10,11 @@ from airflow_provider_360learning.client.client import ApiClient, Service
 from airflow_provider_360learning.client.settings import ClientSettings
 
 
+def given_settings(**values: Any) -> dict[str, Any]:
+    """The settings a hook was given as keyword arguments; ``None`` means "the connection's value"."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
 class ClientHookMixin:
     """Mixed into a ``BaseHook`` subclass that names its ``service`` and its ``settings_from`` function.
 

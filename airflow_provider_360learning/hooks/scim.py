@@ -25,7 +25,7 @@ from scim2_models import (
 
 from airflow_provider_360learning.client import transport
 from airflow_provider_360learning.client.client import ApiClient, Call
-from airflow_provider_360learning.client.hook import ClientHookMixin
+from airflow_provider_360learning.client.hook import ClientHookMixin, given_settings
 from airflow_provider_360learning.client.pagination import Progress
 from airflow_provider_360learning.client.services import ScimService, scim_settings
 from airflow_provider_360learning.client.transport import Response
@@ -89,8 +89,11 @@ class ThreeSixtyLearningScimHook(ClientHookMixin, BaseHook):
     ``scimType``; a 401 (revoked or expired token) is :class:`ThreeSixtyLearningScimAuthenticationError`.
 
     :param scim_conn_id: Airflow connection of type ``360learning_scim``.
-    :param settings_overrides: per-hook values of the connection's extra fields (``timeout``,
-        ``max_retries``, ``max_retry_wait``, ``page_size``, ``backoff_initial``, ``backoff_max``).
+    :param page_size: this and the other keyword-only arguments are per-hook values of the connection's
+        extra fields, ``None`` (the default) meaning the connection's value: ``page_size``,
+        ``timeout``, ``connect_timeout``, ``total_timeout``, ``max_response_mb``, ``max_retries``, ``max_retry_wait``,
+        ``backoff_initial``, ``backoff_max``, ``requests_per_second``, ``writes_per_second``, ``rate_limit_key``,
+        ``rate_limit_backend`` (see the connection form for their meaning); a misspelt name is a ``TypeError``.
     """
 
     conn_name_attr = "scim_conn_id"
@@ -98,10 +101,41 @@ class ThreeSixtyLearningScimHook(ClientHookMixin, BaseHook):
     conn_type = "360learning_scim"
     hook_name = "360Learning SCIM"
 
-    def __init__(self, scim_conn_id: str = default_conn_name, **settings_overrides: Any) -> None:
+    def __init__(
+        self,
+        scim_conn_id: str = default_conn_name,
+        *,
+        page_size: int | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        total_timeout: float | None = None,
+        max_response_mb: float | None = None,
+        max_retries: int | None = None,
+        max_retry_wait: float | None = None,
+        backoff_initial: float | None = None,
+        backoff_max: float | None = None,
+        requests_per_second: float | None = None,
+        writes_per_second: float | None = None,
+        rate_limit_key: str | None = None,
+        rate_limit_backend: str | None = None,
+    ) -> None:
         super().__init__()
         self.scim_conn_id = scim_conn_id
-        self.settings_overrides = settings_overrides
+        self.settings_overrides = given_settings(
+            page_size=page_size,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            total_timeout=total_timeout,
+            max_response_mb=max_response_mb,
+            max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            requests_per_second=requests_per_second,
+            writes_per_second=writes_per_second,
+            rate_limit_key=rate_limit_key,
+            rate_limit_backend=rate_limit_backend,
+        )
         self._client: CoreScimClient | None = None
 
     @classmethod
