@@ -43,11 +43,13 @@ EDX_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
 
 
 def _modules(package: str) -> list[str]:
-    """The modules of a subpackage (listed, not imported: providers-manager discovery stays cheap)."""
+    """The modules of a subpackage and of its own subpackages (``operators.generated``), listed, not imported
+    (only the packages are): providers-manager discovery stays cheap."""
     from importlib import import_module
 
-    path = import_module(f"airflow_provider_360learning.{package}").__path__
-    return sorted(f"airflow_provider_360learning.{package}.{m.name}" for m in pkgutil.iter_modules(path))
+    name = f"airflow_provider_360learning.{package}"
+    walk = pkgutil.walk_packages(import_module(name).__path__, prefix=f"{name}.")
+    return sorted(module.name for module in walk if not module.ispkg)
 
 
 def _form_fields(table: str) -> dict[str, Any]:

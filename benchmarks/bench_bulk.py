@@ -44,7 +44,7 @@ def main() -> None:
         from airflow.sdk.exceptions import TaskDeferred
 
         from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
-        from airflow_provider_360learning.operators.bulk_actions import ImportExternalCoursesOperator
+        from airflow_provider_360learning.operators.generated.bulk_actions import ImportExternalCoursesOperator
 
         integration = next(ThreeSixtyLearningHook().iter_action("get_integrations"))["_id"]
         before = httpx.get(f"{url}/_emulator/stats", timeout=5).json()

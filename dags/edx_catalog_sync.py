@@ -29,7 +29,7 @@ from airflow_provider_360learning.edx.preflight import CATALOG_PROBES, preflight
 from airflow_provider_360learning.edx.records import content_hash, read_jsonl, run_work_dir, write_jsonl
 from airflow_provider_360learning.edx.sync_state import COURSES_TABLE, open_state, succeeded
 from airflow_provider_360learning.hooks.edx import EdxHook
-from airflow_provider_360learning.operators.bulk_actions import (
+from airflow_provider_360learning.operators.generated.bulk_actions import (
     ArchiveExternalCoursesOperator,
     ImportExternalCoursesOperator,
 )

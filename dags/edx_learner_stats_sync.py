@@ -37,7 +37,7 @@ from airflow_provider_360learning.edx.sync_state import (
 )
 from airflow_provider_360learning.hooks.edx import EdxHook
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
-from airflow_provider_360learning.operators.bulk_actions import ImportExternalStatisticsOperator
+from airflow_provider_360learning.operators.generated.bulk_actions import ImportExternalStatisticsOperator
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_warehouse_path
 from airflow_provider_360learning.transfers.tabular import Column
 from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook

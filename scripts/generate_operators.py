@@ -1,4 +1,4 @@
-"""Write the named operators (``airflow_provider_360learning/operators/<family>.py``) from the registry.
+"""Write the named operators (``airflow_provider_360learning/operators/generated/<family>.py``) from the registry.
 
 Each named operator is a thin declaration over :class:`ThreeSixtyLearningOperator`: the action it runs,
 its parameters as typed keyword arguments and a docstring from the official spec. They are generated
@@ -31,7 +31,8 @@ from airflow_provider_360learning.operators.three_sixty_learning import (  # noq
     operator_module_name,
 )
 
-PACKAGE = ROOT / "airflow_provider_360learning" / "operators"
+PACKAGE = ROOT / "airflow_provider_360learning" / "operators" / "generated"
+"""Generated modules only: the hand-written operators are in the parent package."""
 APIS = ("core", "bulk", "webhook")
 """Documents whose every operation gets a named operator."""
 TITLES = {"bulk_actions": "Bulk API", "webhooks": "webhook subscription"}
@@ -209,13 +210,19 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="only report modules that differ")
     args = parser.parse_args()
     stale = []
-    for filename, text in modules().items():
+    generated = modules()
+    for filename, text in generated.items():
         path = PACKAGE / filename
         if path.exists() and path.read_text("utf-8") == text:
             continue
         stale.append(filename)
         if not args.check:
             path.write_text(text, "utf-8")
+    expected = set(generated) | {"__init__.py"}
+    leftover = sorted(path.name for path in PACKAGE.glob("*.py") if path.name not in expected)
+    if leftover:
+        print(f"not generated from the registry (remove them): {', '.join(leftover)}", file=sys.stderr)
+        return 1
     if args.check and stale:
         print(f"out of date (run scripts/generate_operators.py): {', '.join(stale)}", file=sys.stderr)
         return 1

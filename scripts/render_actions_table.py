@@ -18,7 +18,7 @@ END = "<!-- actions-table:end -->"
 
 def render() -> str:
     lines = [
-        "| action | method and path | scope | page size | named by | operator (`operators.<module>`) |",
+        "| action | method and path | scope | page size | named by | operator (`operators.generated.<module>`) |",
         "|---|---|---|---|---|---|",
     ]
     for action in sorted(ACTIONS.values(), key=lambda a: (a.api, a.path, a.method)):

@@ -4,7 +4,7 @@
 how they wait: both hand their requests to the same :class:`~airflow_provider_360learning.client.client.ApiClient`
 (OAuth2 token cache, tenant-wide rate limit, retries, deadline and size cap, origin pinning, typed errors,
 masking) and page through the same walker. What is 360Learning-specific here is the registry of actions:
-requests are built and checked by :func:`~airflow_provider_360learning.hooks.api_request.build_request`.
+requests are built and checked by :func:`~airflow_provider_360learning.actions.requests.build_request`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,13 @@ import msgspec
 from airflow.providers.http.hooks.http import HttpAsyncHook, HttpHook, SessionConfig
 
 from airflow_provider_360learning.actions import Action
+from airflow_provider_360learning.actions.requests import (
+    ApiRequest,
+    build_request,
+    bulk_operation_id,
+    next_page_url,
+    resolve_action,
+)
 from airflow_provider_360learning.client import transport
 from airflow_provider_360learning.client.client import ApiClient, Call
 from airflow_provider_360learning.client.hook import ClientHookMixin
@@ -36,13 +43,6 @@ from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningInvalidResponseError,
     ThreeSixtyLearningParameterError,
     ThreeSixtyLearningPermissionError,
-)
-from airflow_provider_360learning.hooks.api_request import (
-    ApiRequest,
-    build_request,
-    bulk_operation_id,
-    next_page_url,
-    resolve_action,
 )
 
 __all__ = ["ThreeSixtyLearningAsyncHook", "ThreeSixtyLearningHook", "decode_json", "decode_page", "user_agent"]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.configuration import conf
 from airflow.sdk import BaseOperator
 
+from airflow_provider_360learning.actions.requests import BODY_PARAMETER, ApiRequest, build_request
 from airflow_provider_360learning.bulk import (
     INPUT_FIELD,
     MAX_UNFINISHED_OPERATIONS,
@@ -45,7 +46,6 @@ from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningRateLimitError,
     ThreeSixtyLearningWaitError,
 )
-from airflow_provider_360learning.hooks.api_request import BODY_PARAMETER, ApiRequest, build_request
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 from airflow_provider_360learning.operators.three_sixty_learning import fixed_action
 from airflow_provider_360learning.triggers.conditions import check
@@ -84,7 +84,7 @@ class ThreeSixtyLearningBulkOperator(BaseOperator):
     ui_fgcolor = "#ffffff"
 
     action_name: ClassVar[str | None] = None
-    """Set by the named bulk operators (``operators.bulk_actions``): the action they run."""
+    """Set by the named bulk operators (``operators.generated.bulk_actions``): the action they run."""
 
     def __init__(
         self,

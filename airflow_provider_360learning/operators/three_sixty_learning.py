@@ -24,8 +24,8 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.log import mask_secret
 
 from airflow_provider_360learning.actions import ACTIONS, Action
+from airflow_provider_360learning.actions.requests import BODY_PARAMETER, ApiRequest, build_request
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningError, ThreeSixtyLearningParameterError
-from airflow_provider_360learning.hooks.api_request import BODY_PARAMETER, ApiRequest, build_request
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 
 if TYPE_CHECKING:

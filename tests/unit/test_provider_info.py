@@ -400,6 +400,6 @@ def test_operators_sensors_and_triggers_are_listed_and_importable() -> None:
         assert modules, section
         for module in modules:
             importlib.import_module(module)
-    assert "airflow_provider_360learning.operators.bulk_actions" in info["operators"][0]["python-modules"]
+    assert "airflow_provider_360learning.operators.generated.bulk_actions" in info["operators"][0]["python-modules"]
     assert "airflow_provider_360learning.triggers.webhook_events" in info["triggers"][0]["python-modules"]
     importlib.import_module(info["transfers"][0]["python-module"])

@@ -14,7 +14,10 @@ from airflow_provider_360learning.bulk import input_limit
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningBulkError, ThreeSixtyLearningParameterError
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 from airflow_provider_360learning.operators.bulk import STATE_KEY, ThreeSixtyLearningBulkOperator
-from airflow_provider_360learning.operators.bulk_actions import AddUsersToGroupsOperator, ImportExternalCoursesOperator
+from airflow_provider_360learning.operators.generated.bulk_actions import (
+    AddUsersToGroupsOperator,
+    ImportExternalCoursesOperator,
+)
 from tests.conftest import CONN_ENV, connection_json
 from tests.unit.dag_runs import run_dag
 

@@ -19,12 +19,13 @@ from tests.conftest import REPO
 
 
 def named_operators() -> dict[str, type[Any]]:
-    """Every named operator class of the package, by the action it runs."""
+    """Every named operator class of the package (``operators.generated``), by the action it runs."""
     from airflow_provider_360learning.operators.bulk import ThreeSixtyLearningBulkOperator
 
     found: dict[str, type[Any]] = {}
-    for module_info in pkgutil.iter_modules(operators_package.__path__):
-        module = importlib.import_module(f"{operators_package.__name__}.{module_info.name}")
+    prefix = f"{operators_package.__name__}."
+    for module_info in pkgutil.walk_packages(operators_package.__path__, prefix=prefix):
+        module = importlib.import_module(module_info.name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
             bases = (ThreeSixtyLearningOperator, ThreeSixtyLearningBulkOperator)
             if issubclass(cls, bases) and cls.action_name and cls.__module__ == module.__name__:
@@ -71,7 +72,7 @@ def test_a_named_operator_takes_exactly_its_actions_parameters(action_name: str)
 
 
 def test_keyword_parameters_land_in_the_templated_parameters_mapping() -> None:
-    from airflow_provider_360learning.operators.paths import ReplacePathTagsOperator
+    from airflow_provider_360learning.operators.generated.paths import ReplacePathTagsOperator
 
     op = ReplacePathTagsOperator(task_id="t", pathId="{{ params.path_id }}", body={"tagIds": ["{{ params.tag }}"]})
     assert op.action == "replace_path_tags"
@@ -81,8 +82,8 @@ def test_keyword_parameters_land_in_the_templated_parameters_mapping() -> None:
 
 def test_a_parameter_given_twice_or_unknown_fails_when_the_dag_is_parsed() -> None:
     from airflow_provider_360learning.exceptions import ThreeSixtyLearningParameterError
-    from airflow_provider_360learning.operators.paths import ReplacePathTagsOperator
-    from airflow_provider_360learning.operators.users import GetUserOperator
+    from airflow_provider_360learning.operators.generated.paths import ReplacePathTagsOperator
+    from airflow_provider_360learning.operators.generated.users import GetUserOperator
 
     with pytest.raises(TypeError, match="pathId"):
         ReplacePathTagsOperator(task_id="t", pathId="a" * 24, parameters={"pathId": "b" * 24})
@@ -102,7 +103,7 @@ def test_an_unknown_action_is_named() -> None:
 def test_named_operators_can_be_mapped_over_their_parameters() -> None:
     from airflow.sdk import DAG
 
-    from airflow_provider_360learning.operators.paths import ListPathSessionUserStatsOperator
+    from airflow_provider_360learning.operators.generated.paths import ListPathSessionUserStatsOperator
 
     with DAG("mapped", schedule=None) as dag:
         mapped: Any = ListPathSessionUserStatsOperator.partial(task_id="stats", pathId="a" * 24).expand(

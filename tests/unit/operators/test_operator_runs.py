@@ -12,9 +12,9 @@ import pytest
 
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningError, ThreeSixtyLearningParameterError
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
-from airflow_provider_360learning.operators.groups import GetGroupOperator, ListGroupsOperator
+from airflow_provider_360learning.operators.generated.groups import GetGroupOperator, ListGroupsOperator
+from airflow_provider_360learning.operators.generated.users import GetUserOperator, ListUsersOperator
 from airflow_provider_360learning.operators.three_sixty_learning import ThreeSixtyLearningOperator
-from airflow_provider_360learning.operators.users import GetUserOperator, ListUsersOperator
 from tests.unit.dag_runs import run_dag
 
 
@@ -57,7 +57,7 @@ def test_output_path_streams_every_item_as_json_lines(dag_of: Any, emulator: Any
 
 
 def test_the_credentials_check_returns_the_lifetime_never_the_token(dag_of: Any, emulator: Any) -> None:
-    from airflow_provider_360learning.operators.authentication import GenerateTokenOperator
+    from airflow_provider_360learning.operators.generated.authentication import GenerateTokenOperator
 
     result = run_dag(dag_of(lambda: GenerateTokenOperator(task_id="credentials")))
     assert result.succeeded, result.states
@@ -115,7 +115,7 @@ def test_an_unknown_parameter_of_a_templated_action_fails_at_run_time_before_any
 
 
 def test_a_file_result_needs_output_path_before_any_request(emulator: Any, connection: str) -> None:
-    from airflow_provider_360learning.operators.users import GetUserCertificateAsPdfOperator
+    from airflow_provider_360learning.operators.generated.users import GetUserCertificateAsPdfOperator
 
     op = GetUserCertificateAsPdfOperator(task_id="pdf", userId="507f1f77bcf86cd799439011", certificateId="507f1f77bcf86cd799439012")
     with pytest.raises(ThreeSixtyLearningParameterError, match="'output_path' is required: this action returns a file"):

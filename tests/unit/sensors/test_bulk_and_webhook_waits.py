@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
-from airflow_provider_360learning.operators.webhooks import GetSigningSecretOperator
+from airflow_provider_360learning.operators.generated.webhooks import GetSigningSecretOperator
 from airflow_provider_360learning.sensors.three_sixty_learning import BulkOperationSensor, WebhookEventSensor
 from airflow_provider_360learning.triggers.webhook_events import WebhookEventTrigger
 from tests.conftest import CONN_ENV, connection_json

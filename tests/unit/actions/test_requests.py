@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pendulum
 import pytest
 
+from airflow_provider_360learning.actions.requests import ApiRequest, build_request, next_page_url, render_datetime
 from airflow_provider_360learning.client.retry import retry_after_seconds
 from airflow_provider_360learning.client.services import ThreeSixtyLearningService
 from airflow_provider_360learning.exceptions import (
@@ -15,7 +16,6 @@ from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningParameterError,
     ThreeSixtyLearningPermissionError,
 )
-from airflow_provider_360learning.hooks.api_request import ApiRequest, build_request, next_page_url, render_datetime
 from airflow_provider_360learning.hooks.three_sixty_learning import call_of
 
 
