@@ -25,7 +25,7 @@ from airflow_provider_360learning.actions.requests import (
 )
 from airflow_provider_360learning.client import transport
 from airflow_provider_360learning.client.client import ApiClient, Call
-from airflow_provider_360learning.client.hook import ClientHookMixin
+from airflow_provider_360learning.client.hook import ClientHookMixin, given_settings
 from airflow_provider_360learning.client.pagination import walk_pages
 from airflow_provider_360learning.client.services import (
     REGION_HOSTS,
@@ -150,8 +150,11 @@ class ThreeSixtyLearningHook(ClientHookMixin, HttpHook):
     by a total deadline and a size cap. Next-page URLs and redirects are followed on the connection's origin only.
 
     :param three_sixty_learning_conn_id: Airflow connection of type ``360learning``.
-    :param settings_overrides: per-hook values of the connection's extra fields (``timeout``, ``total_timeout``,
-        ``max_response_mb``, ``max_retries``, ``requests_per_second``...); an unknown name is an error.
+    :param region: this and the other keyword-only arguments are per-hook values of the connection's
+        extra fields, ``None`` (the default) meaning the connection's value: ``region``,
+        ``timeout``, ``connect_timeout``, ``total_timeout``, ``max_response_mb``, ``max_retries``, ``max_retry_wait``,
+        ``backoff_initial``, ``backoff_max``, ``requests_per_second``, ``writes_per_second``, ``rate_limit_key``,
+        ``rate_limit_backend`` (see the connection form for their meaning); a misspelt name is a ``TypeError``.
     """
 
     conn_name_attr = "three_sixty_learning_conn_id"
@@ -159,10 +162,41 @@ class ThreeSixtyLearningHook(ClientHookMixin, HttpHook):
     conn_type = "360learning"
     hook_name = "360Learning"
 
-    def __init__(self, three_sixty_learning_conn_id: str = default_conn_name, **settings_overrides: Any) -> None:
+    def __init__(
+        self,
+        three_sixty_learning_conn_id: str = default_conn_name,
+        *,
+        region: str | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        total_timeout: float | None = None,
+        max_response_mb: float | None = None,
+        max_retries: int | None = None,
+        max_retry_wait: float | None = None,
+        backoff_initial: float | None = None,
+        backoff_max: float | None = None,
+        requests_per_second: float | None = None,
+        writes_per_second: float | None = None,
+        rate_limit_key: str | None = None,
+        rate_limit_backend: str | None = None,
+    ) -> None:
         super().__init__(method="GET", http_conn_id=three_sixty_learning_conn_id)
         self.three_sixty_learning_conn_id = three_sixty_learning_conn_id
-        self.settings_overrides = settings_overrides
+        self.settings_overrides = given_settings(
+            region=region,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            total_timeout=total_timeout,
+            max_response_mb=max_response_mb,
+            max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            requests_per_second=requests_per_second,
+            writes_per_second=writes_per_second,
+            rate_limit_key=rate_limit_key,
+            rate_limit_backend=rate_limit_backend,
+        )
 
     service = SERVICE
     settings_from = staticmethod(three_sixty_learning_settings)
@@ -275,10 +309,41 @@ class ThreeSixtyLearningAsyncHook(HttpAsyncHook):
     conn_type = "360learning"
     hook_name = "360Learning (async)"
 
-    def __init__(self, three_sixty_learning_conn_id: str = default_conn_name, **settings_overrides: Any) -> None:
+    def __init__(
+        self,
+        three_sixty_learning_conn_id: str = default_conn_name,
+        *,
+        region: str | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        total_timeout: float | None = None,
+        max_response_mb: float | None = None,
+        max_retries: int | None = None,
+        max_retry_wait: float | None = None,
+        backoff_initial: float | None = None,
+        backoff_max: float | None = None,
+        requests_per_second: float | None = None,
+        writes_per_second: float | None = None,
+        rate_limit_key: str | None = None,
+        rate_limit_backend: str | None = None,
+    ) -> None:
         super().__init__(method="GET", http_conn_id=three_sixty_learning_conn_id)
         self.three_sixty_learning_conn_id = three_sixty_learning_conn_id
-        self.settings_overrides = settings_overrides
+        self.settings_overrides = given_settings(
+            region=region,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            total_timeout=total_timeout,
+            max_response_mb=max_response_mb,
+            max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            requests_per_second=requests_per_second,
+            writes_per_second=writes_per_second,
+            rate_limit_key=rate_limit_key,
+            rate_limit_backend=rate_limit_backend,
+        )
         self._client: ApiClient | None = None
         self._entered = False
 

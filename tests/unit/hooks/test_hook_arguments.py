@@ -1,0 +1,59 @@
+"""Hook settings are explicit keyword-only arguments: the same names as the connection's extra fields (no drift
+between the signatures and the fields table), a misspelt one is a ``TypeError`` at once, and only the given ones
+override the connection."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+
+from airflow_provider_360learning.client import fields
+from airflow_provider_360learning.hooks.edx import EdxHook
+from airflow_provider_360learning.hooks.scim import ThreeSixtyLearningScimHook
+from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningAsyncHook, ThreeSixtyLearningHook
+
+HOOKS: list[tuple[type, tuple[fields.ExtraField, ...]]] = [
+    (ThreeSixtyLearningHook, fields.THREE_SIXTY_LEARNING_FIELDS),
+    (ThreeSixtyLearningAsyncHook, fields.THREE_SIXTY_LEARNING_FIELDS),
+    (EdxHook, fields.EDX_FIELDS),
+    (ThreeSixtyLearningScimHook, fields.SCIM_FIELDS),
+]
+
+
+def _keyword_only(hook: type) -> dict[str, inspect.Parameter]:
+    parameters = inspect.signature(hook.__init__).parameters.values()
+    return {p.name: p for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+@pytest.mark.parametrize(("hook", "table"), HOOKS, ids=lambda x: getattr(x, "__name__", ""))
+def test_the_keyword_arguments_are_the_connection_fields(hook: type, table: tuple[fields.ExtraField, ...]) -> None:
+    named = _keyword_only(hook)
+    assert sorted(named) == sorted(f.name for f in table)
+    assert all(p.default is None for p in named.values())  # None: the connection's value
+    kinds = {p.kind for p in inspect.signature(hook.__init__).parameters.values()}
+    assert inspect.Parameter.VAR_KEYWORD not in kinds
+
+
+@pytest.mark.parametrize(("hook", "table"), HOOKS, ids=lambda x: getattr(x, "__name__", ""))
+def test_a_misspelt_setting_is_a_type_error(hook: type, table: Any) -> None:
+    with pytest.raises(TypeError, match="timout"):
+        hook(timout=5)
+
+
+def test_only_the_given_settings_override_the_connection() -> None:
+    assert ThreeSixtyLearningHook().settings_overrides == {}
+    hook = ThreeSixtyLearningHook("c", timeout=5, max_retries=0, region="us", rate_limit_key=None)
+    assert hook.settings_overrides == {"timeout": 5, "max_retries": 0, "region": "us"}
+    assert EdxHook(enterprise_customer_uuid="u").settings_overrides == {"enterprise_customer_uuid": "u"}
+    assert ThreeSixtyLearningScimHook(page_size=10).settings_overrides == {"page_size": 10}
+
+
+def test_hook_params_of_an_operator_reach_the_hook() -> None:
+    from airflow_provider_360learning.operators.three_sixty_learning import ThreeSixtyLearningOperator
+
+    op = ThreeSixtyLearningOperator(task_id="t", action="list_users", hook_params={"timeout": 3, "max_retries": 1})
+    assert op.hook.settings_overrides == {"timeout": 3, "max_retries": 1}
+    with pytest.raises(TypeError, match="timout"):
+        _ = ThreeSixtyLearningOperator(task_id="u", action="list_users", hook_params={"timout": 3}).hook
