@@ -26,7 +26,9 @@ INTEGRATION_NAME = "360Learning"
 SCIM_CONNECTION_TYPE = "360learning_scim"
 SCIM_HOOK_MODULE = "airflow_provider_360learning.hooks.scim"
 SCIM_HOOK_CLASS_NAME = f"{SCIM_HOOK_MODULE}.ThreeSixtyLearningScimHook"
-EDX_CONNECTION_TYPE = "edx"
+EDX_CONNECTION_TYPE = "360learning_edx"
+"""The edX connection's type, namespaced by this package. Connections of the former type ``edx`` keep working:
+``EdxHook`` reads the connection's fields, never its type (only the Airflow form needs the registered type)."""
 EDX_HOOK_MODULE = "airflow_provider_360learning.hooks.edx"
 EDX_HOOK_CLASS_NAME = f"{EDX_HOOK_MODULE}.EdxHook"
 EDX_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
@@ -38,7 +40,7 @@ EDX_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "password": "API client secret from the edX enterprise admin portal",
     },
 }
-"""Form of the ``edx`` connection (also returned by ``EdxHook.get_ui_field_behaviour``)."""
+"""Form of the ``360learning_edx`` connection (also returned by ``EdxHook.get_ui_field_behaviour``)."""
 
 
 

@@ -70,7 +70,7 @@ def main() -> None:
         "AIRFLOW_CONN_360LEARNING_DEFAULT": json.dumps({"conn_type": "360learning", "login": "emulator-client-id",
                                                         "password": "emulator-client-secret", "host": base,
                                                         "extra": {"requests_per_second": 0}}),
-        "AIRFLOW_CONN_EDX_DEFAULT": json.dumps({"conn_type": "edx", "login": "emulator-edx-client-id",
+        "AIRFLOW_CONN_EDX_DEFAULT": json.dumps({"conn_type": "360learning_edx", "login": "emulator-edx-client-id",
                                                 "password": "emulator-edx-client-secret", "host": base,
                                                 "extra": {"requests_per_second": 0}}),
     }  # fmt: skip

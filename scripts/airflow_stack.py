@@ -264,7 +264,7 @@ class AirflowStack:
             "AIRFLOW_CONN_360LEARNING_SCIM_DEFAULT": json.dumps({
                 "conn_type": "360learning_scim", "host": f"{emulator}/scim/v2", "password": s["scim_token"]}),
             "AIRFLOW_CONN_EDX_DEFAULT": json.dumps({
-                "conn_type": "edx", "login": s["edx_client_id"], "password": s["edx_client_secret"], "host": emulator}),
+                "conn_type": "360learning_edx", "login": s["edx_client_id"], "password": s["edx_client_secret"], "host": emulator}),
             "AIRFLOW_CONN_360LEARNING_WAREHOUSE": json.dumps({
                 "conn_type": "postgres", "host": PG_HOST, "port": PG_PORT, "login": PG_USER, "schema": self.warehouse_db}),
         }  # fmt: skip

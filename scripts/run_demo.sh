@@ -11,7 +11,7 @@ export AIRFLOW__CORE__DAGS_FOLDER=$PWD/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW_CONN_360LEARNING_DEFAULT="{\"conn_type\": \"360learning\", \"login\": \"emulator-client-id\", \"password\": \"emulator-client-secret\", \"host\": \"http://127.0.0.1:$PORT\", \"extra\": {\"region\": \"eu\"}}"
 export AIRFLOW_CONN_360LEARNING_SCIM_DEFAULT="{\"conn_type\": \"360learning_scim\", \"host\": \"http://127.0.0.1:$PORT/scim/v2\", \"password\": \"emulator-scim-token\"}"
-export AIRFLOW_CONN_EDX_DEFAULT="{\"conn_type\": \"edx\", \"login\": \"emulator-edx-client-id\", \"password\": \"emulator-edx-client-secret\", \"host\": \"http://127.0.0.1:$PORT\"}"
+export AIRFLOW_CONN_EDX_DEFAULT="{\"conn_type\": \"360learning_edx\", \"login\": \"emulator-edx-client-id\", \"password\": \"emulator-edx-client-secret\", \"host\": \"http://127.0.0.1:$PORT\"}"
 mkdir -p "$AIRFLOW_HOME"
 
 "$PY" -m airflow_provider_360learning.emulator --port "$PORT" > "$AIRFLOW_HOME/emulator.log" 2>&1 &

@@ -195,7 +195,7 @@ EDX_FIELDS: tuple[ExtraField, ...] = (
     # The services behind the gateway throttle a user at 60 requests/minute (DRF ``user`` rate); edX is read only.
     *with_defaults(COMMON_FIELDS, requests_per_second=1.0, writes_per_second=0.0),
 )
-"""Extras of the ``edx`` connection."""
+"""Extras of the ``360learning_edx`` connection (formerly ``edx``)."""
 
 DEFAULT_SCIM_PAGE_SIZE = 1000
 SCIM_FIELDS: tuple[ExtraField, ...] = (

@@ -145,7 +145,8 @@ class EdxHook(ClientHookMixin, BaseHook):
     401. Next-page URLs are followed on the connection's origin only. Errors are
     :class:`~airflow_provider_360learning.exceptions.EdxError` subclasses or the core's hardening errors.
 
-    :param edx_conn_id: Airflow connection of type ``edx``.
+    :param edx_conn_id: Airflow connection of type ``360learning_edx`` (or the former ``edx``: the hook reads
+        the fields, not the type).
     :param enterprise_customer_uuid: this and the other keyword-only arguments are per-hook values of the connection's
         extra fields, ``None`` (the default) meaning the connection's value: ``enterprise_customer_uuid``,
         ``timeout``, ``connect_timeout``, ``total_timeout``, ``max_response_mb``, ``max_retries``, ``max_retry_wait``,
@@ -155,7 +156,7 @@ class EdxHook(ClientHookMixin, BaseHook):
 
     conn_name_attr = "edx_conn_id"
     default_conn_name = "edx_default"
-    conn_type = "edx"
+    conn_type = "360learning_edx"
     hook_name = "edX"
 
     def __init__(

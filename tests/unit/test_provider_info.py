@@ -230,12 +230,12 @@ def test_provider_info_content():
         }
     ]
     assert {"integration-name": "360Learning", "python-modules": [HOOK_MODULE]} in info["hooks"]
-    assert [e["connection-type"] for e in info["connection-types"]] == [CONN_TYPE, "360learning_scim", "edx"]
+    assert [e["connection-type"] for e in info["connection-types"]] == [CONN_TYPE, "360learning_scim", "360learning_edx"]
     assert {"integration-name": "360Learning", "python-modules": ["airflow_provider_360learning.hooks.edx"]} in info["hooks"]
 
 
 def test_edx_connection_type_entry():
-    (entry,) = [e for e in get_provider_info()["connection-types"] if e["connection-type"] == "edx"]
+    (entry,) = [e for e in get_provider_info()["connection-types"] if e["connection-type"] == "360learning_edx"]
     assert entry["hook-class-name"] == "airflow_provider_360learning.hooks.edx.EdxHook"
     assert entry["ui-field-behaviour"]["relabeling"] == {"login": "Client ID", "password": "Client secret", "host": "Base URL"}
     assert entry["ui-field-behaviour"]["placeholders"]["host"] == "https://api.edx.org"
@@ -245,6 +245,18 @@ def test_edx_connection_type_entry():
     assert fields["writes_per_second"]["schema"]["default"] == 0  # the edX hook only reads
     for name, field in fields.items():
         assert not list(jsonschema.Draft7Validator(field["schema"]).iter_errors(field["schema"]["default"])), name
+
+
+def test_the_edx_connection_type_is_namespaced(providers_manager, hook_import_spy):
+    """``360learning_edx`` is registered for ``EdxHook``; the generic ``edx`` is not claimed (connections of that
+    former type still work: the hook reads their fields, not their type; see tests/unit/edx)."""
+    from airflow_provider_360learning.hooks.edx import EdxHook
+
+    metadata = {meta.connection_type: meta for meta in providers_manager.iter_connection_type_hook_ui_metadata()}
+    assert metadata["360learning_edx"].hook_class_name == "airflow_provider_360learning.hooks.edx.EdxHook"
+    assert metadata["360learning_edx"].hook_name == "edX"
+    assert "edx" not in metadata
+    assert EdxHook.conn_type == "360learning_edx" and EdxHook.default_conn_name == "edx_default"
 
 
 def test_connection_type_entry():

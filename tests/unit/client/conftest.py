@@ -104,7 +104,7 @@ def api80(port80: HostileServer, monkeypatch: pytest.MonkeyPatch) -> Service:
 def _service_edx(server: HostileServer, monkeypatch: pytest.MonkeyPatch) -> Service:
     server.route(TOKEN_PATH_EDX, oauth_edx(server), method="POST")
     service = Service(name="edx", server=server, setenv=monkeypatch.setenv, env="AIRFLOW_CONN_EDX_DEFAULT",
-                      conn_type="edx", client_id="hostile-edx-client-id", secret=TEST_EDX_CLIENT_SECRET,
+                      conn_type="360learning_edx", client_id="hostile-edx-client-id", secret=TEST_EDX_CLIENT_SECRET,
                       token_path=TOKEN_PATH_EDX)  # fmt: skip
     service.connect()
     return service

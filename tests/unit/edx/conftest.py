@@ -80,7 +80,7 @@ def edx(edx_factory: Callable[..., Edx]) -> Edx:
 
 
 def edx_connection_json(url: str, *, secret: str = TEST_EDX_CLIENT_SECRET, **extra: Any) -> str:
-    return json.dumps({"conn_type": "edx", "login": TEST_EDX_CLIENT_ID, "password": secret, "host": url, "extra": extra})
+    return json.dumps({"conn_type": "360learning_edx", "login": TEST_EDX_CLIENT_ID, "password": secret, "host": url, "extra": extra})
 
 
 @pytest.fixture
