@@ -1,6 +1,6 @@
-"""Render the README's table of action names from the registry (a test keeps the README in sync).
+"""Render the table of action names in docs/operators.md from the registry (a test keeps the page in sync).
 
-Usage: python scripts/render_actions_table.py [--write README.md]
+Usage: python scripts/render_actions_table.py [--write docs/operators.md]
 """
 
 from __future__ import annotations
