@@ -1,4 +1,4 @@
-# Airflow image with airflow-provider-360learning (and its local API emulator) installed.
+# Airflow image with airflow-provider-360learning and its local API emulator (airflow-provider-360learning-emulator) installed.
 # Used by docker-compose.yaml for every Airflow service and for the emulator.
 FROM apache/airflow:3.3.2-python3.11
 
@@ -12,9 +12,13 @@ WORKDIR /opt/airflow/src/airflow-provider-360learning
 # top-level README.md and LICENSE optional (a glob may match nothing; a plain name may not).
 COPY --chown=airflow:0 pyproject.toml README.m[d] LICENS[E] ./
 COPY --chown=airflow:0 airflow_provider_360learning ./airflow_provider_360learning
+# The emulator is its own distribution (airflow-provider-360learning-emulator), installed from its folder.
+COPY --chown=airflow:0 emulator/pyproject.toml emulator/README.md ./emulator/
+COPY --chown=airflow:0 emulator/src ./emulator/src
 
 # Pin apache-airflow to the image's version so pip cannot up- or downgrade Airflow itself
 # (see https://airflow.apache.org/docs/docker-stack/build.html).
-RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" ".[emulator]"
+# The local emulator folder in the same command, so that the [emulator] extra needs no index holding it.
+RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" ".[emulator]" ./emulator
 
 WORKDIR /opt/airflow

@@ -643,7 +643,8 @@ def test_emulator_service(compose):
 
 
 def _emulator_written() -> bool:
-    package_dir = REPO_ROOT / Path(*EMULATOR_MODULE.split("."))
+    # The emulator distribution's folder (emulator/src/) holds its portion of the provider's package.
+    package_dir = REPO_ROOT / "emulator" / "src" / Path(*EMULATOR_MODULE.split("."))
     return package_dir.with_suffix(".py").is_file() or (package_dir / "__init__.py").is_file()
 
 
@@ -717,6 +718,8 @@ def test_dockerfile():
     )
     runs = " ".join(line for line in instructions if line.upper().startswith("RUN "))
     assert re.search(r"pip install --no-cache-dir\b.*[\"']?\.\[emulator\][\"']?", runs), runs
+    # The extra names the emulator distribution, which only the local folder provides: same pip command.
+    assert re.search(r"pip install --no-cache-dir\b.*\.\[emulator\][\"']? \./emulator\b", runs), runs
     with (REPO_ROOT / "pyproject.toml").open("rb") as f:
         extras = tomllib.load(f)["project"].get("optional-dependencies", {})
     assert "emulator" in extras, "the image installs '.[emulator]' but pyproject.toml has no such extra"
@@ -724,6 +727,7 @@ def test_dockerfile():
     sources = [word for words in copies for word in words[:-1] if not word.startswith("--")]
     assert "airflow_provider_360learning" in sources
     assert "pyproject.toml" in sources
+    assert {"emulator/pyproject.toml", "emulator/README.md", "emulator/src"} <= set(sources), sources
     for source in sources:
         if not any(char in source for char in "*?["):
             assert (REPO_ROOT / source).exists(), f"COPY source {source} does not exist"

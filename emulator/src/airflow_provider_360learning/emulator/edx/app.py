@@ -23,10 +23,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from airflow_provider_360learning.emulator.app import LearningApi, answer_delay
+from airflow_provider_360learning.emulator.asgi import answer_delay, base_url, drop_connection
 from airflow_provider_360learning.emulator.edx.data import CatalogPlan
 from airflow_provider_360learning.emulator.edx.state import EdxState, edx_state
-from airflow_provider_360learning.emulator.pagination import base_url
 
 PREFIXES = ("/oauth2", "/enterprise")
 """Where the edX routes are mounted on the emulator (the gateway's own prefixes)."""
@@ -100,7 +99,7 @@ class EdxApi:
                 if fault == "drop":
                     self.state.count(route or "(unrouted)", 0)
                     await answer_delay(emulator.settings.latency_ms)
-                    await LearningApi.drop(scope, send)
+                    await drop_connection(scope, send)
                     return
                 if fault is not None:
                     raise Answer(int(fault), {"message": _FAULTS[fault]}, {"X-Emulator-Fault": fault})

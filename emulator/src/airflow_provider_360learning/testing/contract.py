@@ -35,9 +35,13 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from rfc3339_validator import validate_rfc3339
 
+import airflow_provider_360learning
+
 __all__ = ["ContractValidator", "ContractViolation", "OperationRef"]
 
-SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
+# The documents ship in the provider's distribution: its package directory, not this portion's (the two differ
+# in an editable install of the emulator distribution).
+SPEC_DIR = Path(airflow_provider_360learning.__file__).resolve().parent / "spec"
 DEFAULT_SPEC_FILES = (
     "360learning-core-api.json",
     "360learning-bulk-api.json",

@@ -154,15 +154,5 @@ def decode_cursor(key: bytes, token: str, action: str, path: str) -> tuple[int, 
     return position, pairs
 
 
-def base_url(scheme: str, headers: Mapping[str, str], server: tuple[str, int | None] | None) -> str:
-    """``scheme://host[:port]`` of the request as the client sent it (``X-Forwarded-*`` honoured)."""
-    proto = headers.get("x-forwarded-proto", "").split(",")[0].strip() or scheme
-    host = headers.get("x-forwarded-host", "").split(",")[0].strip() or headers.get("host", "")
-    if not host and server is not None:
-        name, port = server
-        host = f"{name}:{port}" if port else name
-    return f"{proto}://{host}"
-
-
 def link_header(base: str, path: str, token: str) -> str:
     return f'<{base}{path}?{NEXT}={token}>; rel="next"'

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from airflow_provider_360learning.emulator.handlers.base import Reply, RequestContext, fail, handler, ok
 from airflow_provider_360learning.emulator.handlers.crud import Resource, crud, get_row
-from airflow_provider_360learning.emulator.seeded import JOB_EXTERNAL_IDS
 from airflow_provider_360learning.emulator.state import EmulatorState
+from airflow_provider_360learning.emulator.tenant import JOB_EXTERNAL_IDS
 
 crud(Resource("skills", "skillId", "skillNotFound", "skill"), list="get_skills")
 crud(Resource("powers", "powerId", "powerNotFound", "power"), list="get_powers")

@@ -15,7 +15,7 @@ from airflow_provider_360learning.emulator.handlers.crud import Resource, create
 from airflow_provider_360learning.emulator.handlers.sessions import session_in_path
 from airflow_provider_360learning.emulator.pagination import Row
 from airflow_provider_360learning.emulator.routing import parse_datetime
-from airflow_provider_360learning.emulator.seeded import CustomFields
+from airflow_provider_360learning.emulator.tenant import CustomFields
 
 FIELDS = crud(
     Resource("custom_fields", "customFieldId", "customFieldNotFound", "custom field",

@@ -15,8 +15,8 @@ from airflow_provider_360learning.emulator.handlers.base import Reply, RequestCo
 from airflow_provider_360learning.emulator.handlers.crud import Resource, create_row, crud, get_row, update_row
 from airflow_provider_360learning.emulator.handlers.external_ids import RESERVED_PLATFORMS
 from airflow_provider_360learning.emulator.pagination import Row
-from airflow_provider_360learning.emulator.seeded import EXTERNAL_PLATFORMS
 from airflow_provider_360learning.emulator.state import EmulatorState
+from airflow_provider_360learning.emulator.tenant import EXTERNAL_PLATFORMS
 
 INTEGRATIONS = crud(
     Resource("integrations", "integrationId", "integrationNotFound", "integration",

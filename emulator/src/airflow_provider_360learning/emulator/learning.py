@@ -1,4 +1,4 @@
-"""The emulator's Starlette application: per-service API mounts and the ``/_emulator`` control interface.
+"""The 360Learning API v2 of the emulator (``/api/v2``), one of the services the emulator app mounts.
 
 Request pipeline of the 360Learning API (``/api/v2``), in order: token endpoint (exempt
 from faults and rate limiting), the company budgets of ``--rate-limit documented`` (429 without
@@ -16,55 +16,32 @@ handler still runs.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
-from collections.abc import Callable, Mapping
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
 from starlette.types import Receive, Scope, Send
 
 from airflow_provider_360learning.actions import ACTIONS, Action
+from airflow_provider_360learning.emulator.asgi import answer_delay, base_url, drop_connection
 from airflow_provider_360learning.emulator.bodies import read_body
-from airflow_provider_360learning.emulator.config import EmulatorConfig
-from airflow_provider_360learning.emulator.course_skills import course_skill_routes
 from airflow_provider_360learning.emulator.errors import ApiError, documented, plain, undocumented
 from airflow_provider_360learning.emulator.handlers import HANDLERS, Reply, RequestContext
 from airflow_provider_360learning.emulator.handlers.base import Handler, encode_json
 from airflow_provider_360learning.emulator.handlers.bulk import settle
 from airflow_provider_360learning.emulator.handlers.webhooks import SECRET_ANSWERS
-from airflow_provider_360learning.emulator.pagination import base_url
 from airflow_provider_360learning.emulator.routing import ActionRouter, check_headers, check_path_params, parse_query
-from airflow_provider_360learning.emulator.state import REDACTED, EmulatorState, Exchange, RowError
+from airflow_provider_360learning.emulator.state import REDACTED, EmulatorState, Exchange
 
-_TRANSPORT_KEY = "emulator.transport"
 _FAULTS = {
     "500": ("internalServerError", "Internal server error (fault injected by the emulator)."),
     "502": ("badGateway", "Bad gateway (fault injected by the emulator)."),
     "503": ("serviceUnavailable", "Service unavailable (fault injected by the emulator)."),
 }
 _TOKEN_FIELDS = frozenset({"grant_type", "client_id", "client_secret", "user_id", "company_id"})
-
-
-class EmulatorApp(Starlette):
-    """Starlette app that keeps the connection's transport in the scope, so a fault can drop it."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            transport = getattr(getattr(send, "__self__", None), "transport", None)
-            if transport is not None:
-                scope[_TRANSPORT_KEY] = transport
-        await super().__call__(scope, receive, send)
-
-
-async def answer_delay(latency_ms: float) -> None:
-    """``--latency-ms``: the answer, already decided, waits before it is sent."""
-    if latency_ms > 0:
-        await asyncio.sleep(latency_ms / 1000)
 
 
 class LearningApi:
@@ -224,18 +201,7 @@ class LearningApi:
         return Reply(200, {"token_type": "Bearer", "access_token": token, "expires_in": expires},
                      {"Cache-Control": "no-store"})  # fmt: skip
 
-    @staticmethod
-    async def drop(scope: Scope, send: Send) -> None:
-        """Close the connection without any response (what a crashed proxy looks like to the client)."""
-        transport = scope.get(_TRANSPORT_KEY)
-        if transport is not None:
-            transport.close()
-            for _ in range(3):  # let the server see the disconnection before the app returns
-                await asyncio.sleep(0)
-            return
-        # Not under uvicorn: start a response that never completes, which the server aborts.
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1024")]})
-        await send({"type": "http.response.body", "body": b"{", "more_body": True})
+    drop = staticmethod(drop_connection)
 
     def record(
         self,
@@ -302,165 +268,6 @@ def _query_pairs(raw: bytes) -> list[tuple[str, str]]:
     return parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
 
 
-# -- control interface -------------------------------------------------------------------------
-def _control_routes(state: EmulatorState) -> list[BaseRoute]:
-    def ok(data: Any, status: int = 200) -> JSONResponse:
-        return JSONResponse(data, status)
-
-    def row_error(exc: RowError) -> JSONResponse:
-        code = {404: "notFound", 409: "conflict"}.get(exc.status, "badRequest")
-        return JSONResponse({"error": {"code": code, "message": str(exc)}}, exc.status)
-
-    async def json_body(request: Request) -> Any:
-        raw = await request.body()
-        if not raw:
-            return {}
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise RowError(f"body is not JSON: {exc}") from None
-
-    async def reset(request: Request) -> Response:
-        state.reset()
-        return ok({"reset": True})
-
-    async def stats(request: Request) -> Response:
-        return ok(state.stats())
-
-    async def info(request: Request) -> Response:
-        config = state.config
-        return ok({
-            "tenant": state.tenant.summary(),
-            "client_id": config.client_id,
-            "service": config.service,
-            "record_exchanges": state.record_exchanges,
-            "collections": sorted(state.tenant.collections),
-            "implemented_actions": sorted(HANDLERS),
-        })  # fmt: skip
-
-    async def revoke(request: Request) -> Response:
-        return ok({"revoked": state.revoke_tokens()})
-
-    async def config(request: Request) -> Response:
-        if request.method == "GET":
-            return ok(state.settings.as_dict())
-        try:
-            changes = await json_body(request)
-            if not isinstance(changes, dict):
-                raise RowError("body must be a JSON object")
-            if "record_exchanges" in changes:
-                state.record_exchanges = bool(changes.pop("record_exchanges"))
-            return ok(state.update_config(**changes).as_dict())
-        except (RowError, ValueError) as exc:
-            return row_error(exc if isinstance(exc, RowError) else RowError(str(exc)))
-
-    async def rows(request: Request) -> Response:
-        collection = request.path_params["collection"]
-        oid = request.path_params.get("oid")
-        try:
-            if request.method == "POST":
-                return ok(state.add_row(collection, await json_body(request)), 201)
-            assert oid is not None
-            if request.method == "GET":
-                row = state.get_row(collection, oid)
-                if row is None:
-                    raise RowError(f"no {collection} row with id {oid}", 404)
-                return ok(row)
-            if request.method == "PATCH":
-                return ok(state.patch_row(collection, oid, await json_body(request)))
-            state.delete_row(collection, oid)
-            return Response(status_code=204)
-        except RowError as exc:
-            return row_error(exc)
-
-    async def exchanges(request: Request) -> Response:
-        if request.method == "DELETE":
-            state.clear_exchanges()
-            return Response(status_code=204)
-        limit = request.query_params.get("limit")
-        items = state.exchanges
-        if limit is not None and limit.isdigit():
-            items = items[-int(limit):] if int(limit) else []
-        return ok([e.as_json() for e in items])
-
-    return [
-        Route("/reset", reset, methods=["POST"]),
-        Route("/stats", stats, methods=["GET"]),
-        Route("/info", info, methods=["GET"]),
-        Route("/tokens/revoke", revoke, methods=["POST"]),
-        Route("/config", config, methods=["GET", "POST"]),
-        Route("/rows/{collection}", rows, methods=["POST"]),
-        Route("/rows/{collection}/{oid}", rows, methods=["GET", "PATCH", "DELETE"]),
-        Route("/exchanges", exchanges, methods=["GET", "DELETE"]),
-    ]
-
-
-def _learning_routes(state: EmulatorState) -> list[BaseRoute]:
+def learning_routes(state: EmulatorState) -> list[BaseRoute]:
+    """The 360Learning API's mount."""
     return [Mount("/api/v2", app=LearningApi(state))]
-
-
-def _scim_routes(state: EmulatorState) -> list[BaseRoute]:
-    from airflow_provider_360learning.emulator.scim import scim_routes
-
-    return scim_routes(state)
-
-
-def _edx_routes(state: EmulatorState) -> list[BaseRoute]:
-    from airflow_provider_360learning.emulator.edx import edx_routes
-
-    return edx_routes(state)
-
-
-SERVICE_ROUTES: dict[str, Callable[[EmulatorState], list[BaseRoute]]] = {
-    "360learning": _learning_routes,
-    "scim": _scim_routes,  # /scim/v2 (control: /_emulator/scim)
-    "edx": _edx_routes,  # /oauth2 and /enterprise, the edX gateway's own paths (control: /_emulator/edx)
-}
-"""Per-service sub-apps; ``--service all`` mounts every entry."""
-
-
-def _issued_tokens_endpoint(state: EmulatorState, services: Mapping[str, Any]) -> Callable[[Request], Any]:
-    """``GET /_emulator/tokens/issued``: every token issued per service, so an end-to-end test run in other
-    processes (a real Airflow stack) can scan its logs, XComs and rendered fields for them."""
-
-    async def issued(request: Request) -> Response:
-        tokens: dict[str, list[str]] = {"360learning": state.issued_token_values()}
-        if "scim" in services:
-            from airflow_provider_360learning.emulator.scim.state import scim_state
-
-            scim = scim_state(state)
-            tokens["scim"] = sorted({scim.initial_token, scim.token})
-        if "edx" in services:
-            from airflow_provider_360learning.emulator.edx.state import edx_state
-
-            tokens["edx"] = edx_state(state).issued_token_values()
-        return JSONResponse(tokens)
-
-    return issued
-
-
-def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | None = None) -> Starlette:
-    """Build the emulator app; ``app.state.emulator`` is the :class:`EmulatorState` tests can drive."""
-    config = config or (state.config if state is not None else EmulatorConfig())
-    state = state or EmulatorState(config)
-    services: Mapping[str, Callable[[EmulatorState], list[BaseRoute]]] = (
-        SERVICE_ROUTES if config.service == "all" else {config.service: SERVICE_ROUTES[config.service]}
-    )
-    control = _control_routes(state)
-    control.extend(course_skill_routes(state))
-    if "scim" in services:
-        from airflow_provider_360learning.emulator.scim import scim_control_routes
-
-        control.extend(scim_control_routes(state))
-    if "edx" in services:
-        from airflow_provider_360learning.emulator.edx import edx_control_routes
-
-        control.extend(edx_control_routes(state))
-    control.append(Route("/tokens/issued", _issued_tokens_endpoint(state, services), methods=["GET"]))
-    routes: list[BaseRoute] = [Mount("/_emulator", routes=control)]
-    for build in services.values():
-        routes.extend(build(state))
-    app = EmulatorApp(routes=routes)
-    app.state.emulator = state
-    app.state.config = config
-    return app
