@@ -115,3 +115,16 @@ def test_every_airflow_provider_imported_is_declared() -> None:
             continue
         undeclared.setdefault(distribution, set()).add(file)
     assert not undeclared, {d: sorted(f) for d, f in undeclared.items()}
+
+
+def test_the_readme_names_every_runtime_dependency() -> None:
+    readme = (REPO / "README.md").read_text()
+    install = readme[readme.index("## Install") :]
+    install = install[: install.index("\n## ")]
+    named = {word.lower() for word in re.findall(r"`([^`\s]+)`", install)}
+    unnamed = []
+    for requirement in _project()["dependencies"]:
+        name = _name(requirement)
+        if name.removeprefix("apache-airflow-providers-") not in named and name not in named:
+            unnamed.append(name)
+    assert not unnamed, f"the README's install section leaves out {unnamed}"

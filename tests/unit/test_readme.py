@@ -122,3 +122,12 @@ def test_anchors_of_links_between_pages_exist() -> None:
         for target, anchor in re.findall(r"\]\(([^)#\s]*)#([^)\s]+)\)", path.read_text()):
             page = (path.parent / target).resolve() if target else path
             assert anchor in anchors(page), f"{path.name}: {target}#{anchor}"
+
+
+def test_every_connection_type_has_its_section_in_the_connections_page() -> None:
+    page = _page("connections.md")
+    for conn_type in get_provider_info()["connection-types"]:
+        name, label = conn_type["connection-type"], conn_type["hook-name"]
+        assert re.search(rf"^## .+: `{name}`$", page, re.M), name
+        assert f"Connection type **{label}** (`{name}`)" in page, name
+    assert "type `edx` keep working" in page
