@@ -6,10 +6,8 @@ PY := $(VENV)/bin/python
 .PHONY: demo test test-e2e lint venv
 
 # The emulator (with its contract validator and pytest plugin) is its own distribution, the emulator/ folder: it is
-# installed in the same pip command as the provider, so that no index needs to hold it. Both editable installs
-# use setuptools' compat mode (a plain path in a .pth file): the emulator is a portion of the
-# airflow_provider_360learning package, which the default mode's import hooks do not merge.
-INSTALL := $(PY) -m pip install --quiet --config-settings editable_mode=compat
+# installed in the same pip command as the provider, so that no index needs to hold it.
+INSTALL := $(PY) -m pip install --quiet
 # The emulator's portion, type-checked from its own root (from the repository's root, mypy would see only the
 # provider's directory of the package).
 MYPY_EMULATOR := cd emulator/src && $(abspath $(VENV))/bin/mypy --config-file ../../pyproject.toml \

@@ -123,10 +123,12 @@ def test_provider_wheel_holds_no_test_tooling(wheels, tmp_path):
     # The wheel alone (its files, with the installed dependencies but without the editable installs of the
     # repository): the provider imports, the emulator and the contract validator do not.
     site = tmp_path / "site"
-    editable = {str(REPO), str(EMULATOR_PROJECT / "src")}  # the compat-mode .pth entries of `make test`
+    # Editable installs of the repository: paths in .pth files, or setuptools' import hooks (named __editable__...).
+    editable = {str(REPO), str(EMULATOR_PROJECT / "src")}
     probe = f"""
 import importlib.util, sys
-sys.path[:] = [{str(site)!r}] + [p for p in sys.path if p and p not in {editable!r}]
+sys.path[:] = [{str(site)!r}] + [p for p in sys.path if p and p not in {editable!r} and "__editable__" not in p]
+sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
 import {PACKAGE}
 assert {PACKAGE}.__file__.startswith({str(site)!r}), {PACKAGE}.__file__
 from {PACKAGE}.get_provider_info import get_provider_info
