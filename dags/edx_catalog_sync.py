@@ -28,7 +28,6 @@ from airflow_provider_360learning.edx.catalog_plan import plan_catalog
 from airflow_provider_360learning.edx.preflight import CATALOG_PROBES, preflight_from_params, sync_params
 from airflow_provider_360learning.edx.records import content_hash, read_jsonl, run_work_dir, write_jsonl
 from airflow_provider_360learning.edx.sync_state import COURSES_TABLE, open_state, succeeded
-from airflow_provider_360learning.hooks.edx import EdxHook
 from airflow_provider_360learning.operators.generated.bulk_actions import (
     ArchiveExternalCoursesOperator,
     ImportExternalCoursesOperator,
@@ -75,6 +74,8 @@ def edx_catalog_sync() -> None:
     @task
     def plan(target: dict[str, Any]) -> dict[str, Any]:
         """Map today's catalogs, diff them with the sync state, and write the upserts and archives as JSON Lines."""
+        from airflow_provider_360learning.hooks.edx import EdxHook
+
         context = get_current_context()
         params = context["params"]
         edx = EdxHook()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pandas as pd
 import pendulum
 from airflow.sdk import ObjectStoragePath, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
@@ -35,12 +34,8 @@ from airflow_provider_360learning.edx.sync_state import (
     open_state,
     succeeded,
 )
-from airflow_provider_360learning.hooks.edx import EdxHook
-from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 from airflow_provider_360learning.operators.generated.bulk_actions import ImportExternalStatisticsOperator
-from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_warehouse_path
 from airflow_provider_360learning.transfers.tabular import Column
-from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook
 
 UNMATCHED_TABLE = "learning360_edx_unmatched"
 UNMATCHED_COLUMNS = (Column("run_id", "run_id", "text", True), Column("kind", "kind", "text", True),
@@ -71,6 +66,9 @@ def edx_learner_stats_sync() -> None:
     @task
     def build(target: dict[str, Any]) -> dict[str, Any]:
         """One pass over the learner summary: match, map, and write the statistics to send as JSON Lines."""
+        from airflow_provider_360learning.hooks.edx import EdxHook
+        from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+
         context = get_current_context()
         params = context["params"]
         users = {str(u["mail"]).lower(): u["_id"] for u in ThreeSixtyLearningHook().iter_action("list_users")
@@ -125,6 +123,11 @@ def edx_learner_stats_sync() -> None:
     @task
     def report(built: dict[str, Any], imported: dict[str, Any], recorded: int) -> dict[str, Any]:
         """Unmatched learners and courses, rejected rows and refused statistics, readable in the task log."""
+        import pandas as pd
+
+        from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_warehouse_path
+        from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook
+
         context = get_current_context()
         counts, failed = built["counts"], int(imported.get("failed", 0))
         unmatched = json.loads(ObjectStoragePath(f"{built['folder']}/unmatched.json").read_text())

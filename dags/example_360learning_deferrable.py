@@ -16,7 +16,6 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 from airflow_provider_360learning.sensors.three_sixty_learning import BulkOperationSensor
 
 
@@ -35,6 +34,8 @@ def deferrable_demo() -> None:
     @task
     def submit(params: dict[str, Any] | None = None) -> str:
         """One bulk request; the operation id goes to XCom for the sensor (never a token or secret)."""
+        from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+
         hook = ThreeSixtyLearningHook()
         wanted = int((params or {}).get("learners") or 5)
         mails: list[str] = []
@@ -57,6 +58,8 @@ def deferrable_demo() -> None:
     @task
     def results(operation: str) -> dict[str, int]:
         """Per-object outcome of the finished operation, counted."""
+        from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+
         hook = ThreeSixtyLearningHook()
         counts: dict[str, int] = {}
         for row in hook.iter_action("get_bulk_operation_results", bulkOperationId=operation):

@@ -12,8 +12,6 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
-
 LIST_ACTIONS = ("list_users", "list_groups", "list_courses", "list_paths", "get_all_path_sessions")
 
 
@@ -30,6 +28,8 @@ def fetch_demo() -> None:
     @task
     def count_entities() -> dict[str, int]:
         """Stream every list action page by page and keep only counts."""
+        from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+
         hook = ThreeSixtyLearningHook()
         counts = {name: sum(1 for _ in hook.iter_action(name)) for name in LIST_ACTIONS}
         print("360Learning entities:", counts)
@@ -38,6 +38,8 @@ def fetch_demo() -> None:
     @task
     def completed_statistics(params: dict[str, Any] | None = None) -> dict[str, int]:
         """Course and path statistics completed since the ``completed_since`` param, by bracket filter."""
+        from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+
         hook = ThreeSixtyLearningHook()
         since = pendulum.parse((params or {}).get("completed_since") or "2025-07-01T00:00:00Z")
         course_stats = sum(1 for _ in hook.iter_action("list_courses_statistics", completedAt={"gte": since}))
@@ -49,6 +51,8 @@ def fetch_demo() -> None:
     @task
     def first_session_user_stats() -> dict[str, Any]:
         """User statistics of the first path session: progress buckets."""
+        from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+
         hook = ThreeSixtyLearningHook()
         session = next(hook.iter_action("get_all_path_sessions"), None)
         if session is None:

@@ -22,9 +22,8 @@ instead of one mapped task (and its token and requests) per session.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
@@ -33,6 +32,9 @@ from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import (
     ThreeSixtyLearningToSqlOperator,
     destination_hook,
 )
+
+if TYPE_CHECKING:  # pandas is imported by the reporting task, not when the DAG file is parsed
+    import pandas as pd
 
 WAREHOUSE_CONN_ID = "360learning_warehouse"
 TABLE_PREFIX = "learning360_"
@@ -101,6 +103,8 @@ REPORT_PREFIX = "report_360learning_"
 
 
 def _read(hook: Any, table: str, columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = hook.get_records(f"SELECT {', '.join(columns)} FROM {TABLE_PREFIX}{table}")
     return pd.DataFrame(rows, columns=columns)
 
@@ -114,6 +118,8 @@ def _status_type(value: Any) -> str | None:
 
 def _replace_table(hook: Any, name: str, frame: pd.DataFrame, types: dict[str, str]) -> int:
     """Drop and rebuild one small report table (portable SQL: PostgreSQL, SQLite, DuckDB)."""
+    import pandas as pd
+
     columns = ", ".join(f"{column} {types[column]}" for column in frame.columns)
     hook.run([f"DROP TABLE IF EXISTS {name}", f"CREATE TABLE {name} ({columns})"], autocommit=True)
     records = [tuple(None if pd.isna(v) else v for v in row) for row in frame.itertuples(index=False)]
@@ -123,6 +129,8 @@ def _replace_table(hook: Any, name: str, frame: pd.DataFrame, types: dict[str, s
 
 
 def build_reports(hook: Any, now: pendulum.DateTime) -> dict[str, int]:
+    import pandas as pd
+
     stats = _read(hook, "path_stats", ["path_id", "session_id", "user_id", "progress", "time_spent", "status", "completed_at", "due_date"])
     paths = _read(hook, "paths", ["id", "name"]).rename(columns={"id": "path_id", "name": "path_name"})
     sessions = _read(hook, "path_sessions", ["id", "group_id"]).rename(columns={"id": "session_id"})

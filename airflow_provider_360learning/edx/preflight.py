@@ -10,7 +10,7 @@ its first bulk submission, with the same kind of message.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk.exceptions import AirflowFailException
 
@@ -20,8 +20,10 @@ from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningError,
     ThreeSixtyLearningPermissionError,
 )
-from airflow_provider_360learning.hooks.edx import EdxHook
-from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+
+if TYPE_CHECKING:  # the hooks (JWT, HTTP) are imported when the task runs, not when a DAG file is parsed
+    from airflow_provider_360learning.hooks.edx import EdxHook
+    from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 
 T = TypeVar("T")
 
@@ -130,6 +132,9 @@ def sync_params(*, state: str, resync: str) -> dict[str, Any]:
 
 def preflight_from_params(params: Mapping[str, Any], probes: Mapping[str, str], *, catalogs: bool = False) -> dict[str, Any]:
     """:func:`preflight` with the default connections and the DAG's params."""
+    from airflow_provider_360learning.hooks.edx import EdxHook
+    from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+
     return preflight(EdxHook(), ThreeSixtyLearningHook(), integration_id=params["integration_id"],
                      external_platform=params["external_platform"], probes=probes,
                      catalogs=params["catalogs"] if catalogs else None)  # fmt: skip

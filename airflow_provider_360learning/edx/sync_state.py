@@ -27,12 +27,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
-
-from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_warehouse_path
 from airflow_provider_360learning.transfers.tabular import Column
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the SQL writer (pandas) is imported when a state is opened, not when a DAG file is parsed
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
 COURSES_TABLE = "_360learning_edx_courses"
@@ -57,6 +54,8 @@ class SyncState:
     """The synced objects of one scope (integration) in one table of a common.sql database."""
 
     def __init__(self, hook: DbApiHook, table: str, scope: str) -> None:
+        from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
+
         self.writer = SqlTableWriter(hook, table, key=("scope", "item_key"))
         self.scope = scope
 
@@ -98,6 +97,8 @@ class SyncState:
     def _write(self, batch: list[tuple[str, str, str, str]], run_id: str) -> int:
         if not batch:
             return 0
+        import pandas as pd
+
         return self.writer.upsert(pd.DataFrame(batch, columns=[c.name for c in COLUMNS]), run_id)
 
 
@@ -118,6 +119,7 @@ def succeeded(items: Iterable[Mapping[str, Any]], failed_inputs: Iterable[Any], 
 
 def open_state(warehouse_conn_id: str, table: str, scope: str) -> SyncState:
     """The sync state in the database of ``warehouse_conn_id``, or in the embedded default when it is not defined."""
+    from airflow_provider_360learning.transfers.sql_writer import embedded_warehouse_path
     from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook
 
     return SyncState(destination_hook(warehouse_conn_id, embedded_warehouse_path()), table, scope)

@@ -10,13 +10,16 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningError
-from airflow_provider_360learning.hooks.scim import ThreeSixtyLearningScimHook
-from airflow_provider_360learning.scim.apply import ScimApplier, read_current
 from airflow_provider_360learning.scim.diff import NAME_PATHS, plan, safety_verdict
 from airflow_provider_360learning.scim.source import DEFAULT_ATTRIBUTE_COLUMNS, Source, desired_state, read_table
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the hook and the applier (scim2-client, scim2-models) are imported when the task runs
     from airflow.sdk import Context
+
+    from airflow_provider_360learning.hooks.scim import ThreeSixtyLearningScimHook
+
+DEFAULT_SCIM_CONN_ID = "360learning_scim_default"
+"""``ThreeSixtyLearningScimHook.default_conn_name``, spelt out so that parsing a DAG does not import the hook."""
 
 LOGGED_PER_KIND = 20
 
@@ -65,7 +68,7 @@ class ThreeSixtyLearningScimProvisioningOperator(BaseOperator):
         memberships_source: Source = None,
         memberships_sql: str | None = None,
         source_conn_id: str | None = None,
-        scim_conn_id: str = ThreeSixtyLearningScimHook.default_conn_name,
+        scim_conn_id: str = DEFAULT_SCIM_CONN_ID,
         dry_run: bool | str = False,
         max_removal_percent: float | str = 10.0,
         allow_mass_removal: bool | str = False,
@@ -90,6 +93,8 @@ class ThreeSixtyLearningScimProvisioningOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> ThreeSixtyLearningScimHook:
+        from airflow_provider_360learning.hooks.scim import ThreeSixtyLearningScimHook
+
         return ThreeSixtyLearningScimHook(self.scim_conn_id, **self.hook_params)
 
     @property
@@ -97,6 +102,8 @@ class ThreeSixtyLearningScimProvisioningOperator(BaseOperator):
         return sorted({*NAME_PATHS.values(), *DEFAULT_ATTRIBUTE_COLUMNS.values(), *self.attribute_columns.values()})
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_360learning.scim.apply import ScimApplier, read_current
+
         started = time.monotonic()
         if _absent(self.users_source) and not self.users_sql:
             raise ValueError("give users_source (DataFrame, .csv or .parquet) or users_sql")

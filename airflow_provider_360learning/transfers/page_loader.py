@@ -28,10 +28,9 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_360learning.hooks.three_sixty_learning import decode_json
-from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
 from airflow_provider_360learning.transfers.tabular import (
     SCALAR_SOURCE,
     Column,
@@ -39,6 +38,9 @@ from airflow_provider_360learning.transfers.tabular import (
     page_to_frame,
     warehouse_name,
 )
+
+if TYPE_CHECKING:
+    from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
 
 log = logging.getLogger(__name__)
 

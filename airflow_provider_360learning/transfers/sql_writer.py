@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import importlib
 import io
 import json
 import logging
@@ -49,13 +50,27 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
-
 from airflow_provider_360learning.transfers.tabular import Column, Kind, Reject
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
     from airflow.providers.common.sql.hooks.sql import DbApiHook
+else:  # imported at first use: a DAG file importing this module (embedded_warehouse_path) stays light
+
+    class _ImportedOnUse:
+        """A module imported at its first attribute access, which then replaces this placeholder."""
+
+        def __init__(self, name: str, alias: str) -> None:
+            self._name, self._alias = name, alias
+
+        def __getattr__(self, attribute: str) -> Any:
+            module = importlib.import_module(self._name)
+            globals()[self._alias] = module
+            return getattr(module, attribute)
+
+    np = _ImportedOnUse("numpy", "np")
+    pd = _ImportedOnUse("pandas", "pd")
 
 log = logging.getLogger(__name__)
 

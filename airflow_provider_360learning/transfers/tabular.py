@@ -48,12 +48,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import msgspec
-import numpy as np
-import pandas as pd
 
 from airflow_provider_360learning.actions.registry import deref, resolve
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas and numpy are imported where frames are built: a DAG importing Column stays light
+    import pandas as pd
+
     from airflow_provider_360learning.actions.registry import Action
 
 Kind = Literal["text", "timestamp", "integer", "float", "boolean", "json"]
@@ -286,6 +286,9 @@ def _convert(column: Column, values: list[Any], problems: _Problems) -> Any:
     The common case, a column whose values all have the right type, costs one C-level pass
     (``set(map(type, values))``); per-value loops run only over columns that hold a misfit.
     """
+    import numpy as np
+    import pandas as pd
+
     kind = column.kind
     field = column.source or SCALAR_COLUMN
     types = set(map(type, values))
@@ -359,6 +362,9 @@ def page_to_frame(items: Sequence[Any], columns: Sequence[Column]) -> tuple[pd.D
     the dtypes of the module docstring; rejected rows are not in it. Values are checked column by
     column over the whole page, so the cost is a few passes per column rather than per-row logic.
     """
+    import numpy as np
+    import pandas as pd
+
     scalar_rows = len(columns) == 1 and columns[0].source == SCALAR_SOURCE
     rows: list[Any] = [{SCALAR_SOURCE: item} for item in items] if scalar_rows else list(items)
     problems = _Problems()
