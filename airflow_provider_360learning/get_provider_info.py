@@ -31,6 +31,18 @@ EDX_CONNECTION_TYPE = "360learning_edx"
 ``EdxHook`` reads the connection's fields, never its type (only the Airflow form needs the registered type)."""
 EDX_HOOK_MODULE = "airflow_provider_360learning.hooks.edx"
 EDX_HOOK_CLASS_NAME = f"{EDX_HOOK_MODULE}.EdxHook"
+LINKS_MODULE = "airflow_provider_360learning.links.three_sixty_learning"
+EXTRA_LINKS = [
+    f"{LINKS_MODULE}.{name}"
+    for name in (
+        "ThreeSixtyLearningUserLink",
+        "ThreeSixtyLearningGroupLink",
+        "ThreeSixtyLearningCourseLink",
+        "ThreeSixtyLearningPathLink",
+        "ThreeSixtyLearningPathSessionLink",
+    )
+]
+"""The operators' extra links to 360Learning pages (listed by name: the module is not imported here)."""
 EDX_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["schema", "port", "extra"],
     "relabeling": {"login": "Client ID", "password": "Client secret", "host": "Base URL"},
@@ -103,6 +115,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-module": "airflow_provider_360learning.transfers.three_sixty_learning_to_sql",
             }
         ],
+        "extra-links": list(EXTRA_LINKS),
         "connection-types": [
             {
                 "connection-type": CONNECTION_TYPE,

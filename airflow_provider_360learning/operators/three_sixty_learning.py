@@ -27,6 +27,7 @@ from airflow_provider_360learning.actions import ACTIONS, Action
 from airflow_provider_360learning.actions.requests import BODY_PARAMETER, ApiRequest, build_request
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningError, ThreeSixtyLearningParameterError
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+from airflow_provider_360learning.links.three_sixty_learning import OBJECT_LINKS, object_ids
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -94,12 +95,16 @@ class ThreeSixtyLearningOperator(BaseOperator):
         (XCom lives in the metadata database: it is no place for a whole export).
     :param three_sixty_learning_conn_id: the 360Learning connection (templated).
     :param hook_params: keyword overrides for :class:`ThreeSixtyLearningHook` (timeouts, retries...).
+
+    Extra links open the 360Learning pages of the user, group, course, path and path session the task
+    touched, where their ids are known (its parameters, or the ``_id`` of the object it created or read).
     """
 
     template_fields: Sequence[str] = ("action", "parameters", "output_path", "three_sixty_learning_conn_id")
     template_fields_renderers: ClassVar[dict[str, str]] = {"parameters": "json"}
     ui_color = "#2f5d8a"
     ui_fgcolor = "#ffffff"
+    operator_extra_links = tuple(link() for link in OBJECT_LINKS)
 
     action_name: ClassVar[str | None] = None
     """Set by the named operators: the action they run."""
@@ -123,6 +128,7 @@ class ThreeSixtyLearningOperator(BaseOperator):
         self.three_sixty_learning_conn_id = three_sixty_learning_conn_id
         self.hook_params = hook_params or {}
         self._stop = threading.Event()
+        self._result: Any = None
         if "{{" not in action:
             self._check_names(self.resolve_action())
 
@@ -148,7 +154,20 @@ class ThreeSixtyLearningOperator(BaseOperator):
                 action.name, unknown[0], f"is not a parameter of this action; allowed: {sorted(allowed)}"
             )
 
+    def link_ids(self) -> dict[str, str]:
+        """The ids of the 360Learning objects this task touched, for its extra links (none while unrendered)."""
+        try:
+            action = self.resolve_action()
+        except ThreeSixtyLearningError:
+            action = None
+        return object_ids(action, self.parameters, self._result)
+
     def execute(self, context: Context) -> Any:
+        result = self._run()
+        self._result = result if isinstance(result, Mapping) else None
+        return result
+
+    def _run(self) -> Any:
         action = self.resolve_action()
         if not isinstance(self.parameters, Mapping):
             raise ThreeSixtyLearningParameterError(action.name, "parameters", f"must render to a mapping, got {type(self.parameters).__name__}")

@@ -259,6 +259,28 @@ def test_the_edx_connection_type_is_namespaced(providers_manager, hook_import_sp
     assert EdxHook.conn_type == "360learning_edx" and EdxHook.default_conn_name == "edx_default"
 
 
+def test_extra_links_are_registered_and_importable(providers_manager):
+    """The operators' links to 360Learning pages are listed under ``extra-links`` and loaded by Airflow."""
+    import importlib
+
+    from airflow.sdk import BaseOperatorLink
+
+    from airflow_provider_360learning.operators.three_sixty_learning import ThreeSixtyLearningOperator
+
+    names = get_provider_info()["extra-links"]
+    assert [name.rsplit(".", 1)[1] for name in names] == [
+        "ThreeSixtyLearningUserLink", "ThreeSixtyLearningGroupLink", "ThreeSixtyLearningCourseLink",
+        "ThreeSixtyLearningPathLink", "ThreeSixtyLearningPathSessionLink",
+    ]  # fmt: skip
+    classes = []
+    for name in names:
+        module, _, class_name = name.rpartition(".")
+        classes.append(getattr(importlib.import_module(module), class_name))
+    assert all(issubclass(cls, BaseOperatorLink) for cls in classes)
+    assert [type(link) for link in ThreeSixtyLearningOperator.operator_extra_links] == classes
+    assert set(names) <= set(providers_manager.extra_links_class_names)
+
+
 def test_connection_type_entry():
     entry = our_connection_type(get_provider_info())
     assert entry["hook-class-name"] == HOOK_CLASS_NAME
