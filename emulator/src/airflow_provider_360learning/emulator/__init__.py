@@ -1,12 +1,18 @@
 """Local emulator of the 360Learning API v2, for tests, demos and benchmarks.
 
-Install the ``[emulator]`` extra (starlette, uvicorn) and run
-``python -m airflow_provider_360learning.emulator --help``, or in Python::
+It ships in its own distribution, ``airflow-provider-360learning-emulator`` (the ``[emulator]`` extra of the provider;
+from a clone, ``pip install -e ".[test]" -e ./emulator``). Run ``360learning-emulator --help`` (or
+``python -m airflow_provider_360learning.emulator --help``), or in Python::
 
     from airflow_provider_360learning.emulator import EmulatorServer
 
     with EmulatorServer(seed=7, scale=2) as server:
         ...  # server.url, server.state (overlay, tokens, counters, exchanges)
+
+Layout, without import cycles (``tests/unit/emulator/test_emulator_layout.py``): a shared core (``asgi``,
+``config``, ``rate_limit``, ``page_cache``, ``tenant``, ``state``); the 360Learning API (``learning`` over
+``routing``, ``bodies``, ``errors``, ``pagination``, ``events``, ``course_skills`` and ``handlers/``), the edX
+gateway (``edx/``) and the SCIM service (``scim/``) side by side on it; ``app`` mounts them.
 
 Routing, validation and pagination are generic over :data:`~airflow_provider_360learning.actions.ACTIONS`;
 data is generated lazily and deterministically from ``(seed, scale)``.

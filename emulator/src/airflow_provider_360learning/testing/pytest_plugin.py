@@ -1,7 +1,7 @@
 """pytest plugin: fixtures that run the local 360Learning API emulator.
 
-Registered as a ``pytest11`` entry point, so any project that installs the provider with the
-``[emulator]`` extra gets:
+Registered as a ``pytest11`` entry point by the emulator's distribution (airflow-provider-360learning-emulator,
+never by the provider's), so any project that installs the provider with the ``[emulator]`` extra gets:
 
 ``learning360_emulator``
     A running :class:`~airflow_provider_360learning.emulator.server.EmulatorServer` with
