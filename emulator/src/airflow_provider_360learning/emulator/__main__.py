@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -45,9 +46,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
+SCRIPT = "360learning-emulator"
+"""The console script of the emulator's distribution: the same command line as ``python -m`` this package."""
+
+
 def build_parser() -> argparse.ArgumentParser:
+    script = os.path.basename(sys.argv[0]) == SCRIPT
     parser = argparse.ArgumentParser(
-        prog="python -m airflow_provider_360learning.emulator",
+        prog=SCRIPT if script else "python -m airflow_provider_360learning.emulator",
         description=(
             "Local emulator of the 360Learning API v2 (OAuth2 client credentials, Link pagination, bracket "
             "filters) serving deterministic seeded data. The API is under /api/v2, the control interface "
