@@ -16,6 +16,7 @@ from __future__ import annotations
 import configparser
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -38,6 +39,21 @@ def _pyproject(path: Path) -> dict:
         return tomllib.load(f)
 
 
+SCRATCH = shutil.ignore_patterns("__pycache__", "*.egg-info", "build", "dist", ".mypy_cache")
+
+
+def _copy(project: Path, package_dirs: tuple[str, ...], destination: Path) -> Path:
+    """The project's top-level files and its package folders, copied: the build writes its scratch files (build/,
+    egg-info) there, not in the working tree, and workers of pytest-xdist never build in the same folder."""
+    destination.mkdir()
+    for path in project.iterdir():
+        if path.is_file() and not path.name.startswith("."):
+            shutil.copy2(path, destination / path.name)
+    for name in package_dirs:
+        shutil.copytree(project / name, destination / name, ignore=SCRATCH)
+    return destination
+
+
 def _build(project: Path, outdir: Path) -> Path:
     # --no-isolation: the test extra installs the build-system's requirements, so no index is needed.
     # The default sdist-then-wheel path: the wheel is built from what the sdist ships.
@@ -57,9 +73,10 @@ def _build(project: Path, outdir: Path) -> Path:
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     dist = tmp_path_factory.mktemp("dist")
+    sources = tmp_path_factory.mktemp("sources")
     return {
-        "provider": _build(REPO, dist / "provider"),
-        "emulator": _build(EMULATOR_PROJECT, dist / "emulator"),
+        "provider": _build(_copy(REPO, (PACKAGE,), sources / "provider"), dist / "provider"),
+        "emulator": _build(_copy(EMULATOR_PROJECT, ("src",), sources / "emulator"), dist / "emulator"),
     }
 
 
