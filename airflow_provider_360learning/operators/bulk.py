@@ -46,13 +46,14 @@ from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningRateLimitError,
     ThreeSixtyLearningWaitError,
 )
-from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 from airflow_provider_360learning.operators.three_sixty_learning import fixed_action
 from airflow_provider_360learning.triggers.conditions import check
 from airflow_provider_360learning.triggers.three_sixty_learning import ThreeSixtyLearningConditionTrigger
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the hook (HTTP provider) is imported when a task runs, not when a DAG file is parsed
     from airflow.sdk import Context
+
+    from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 
 STATE_KEY = "bulk_operation_ids"
 """Task state store key of ``{chunk index: operation id}``: renaming it breaks in-flight retries."""
@@ -100,7 +101,7 @@ class ThreeSixtyLearningBulkOperator(BaseOperator):
         bulk_slot_timeout: dt.timedelta = dt.timedelta(hours=1),
         failures_path: str | None = None,
         fail_on_object_errors: bool = True,
-        three_sixty_learning_conn_id: str = ThreeSixtyLearningHook.default_conn_name,
+        three_sixty_learning_conn_id: str = "360learning_default",  # ThreeSixtyLearningHook.default_conn_name
         hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -125,6 +126,8 @@ class ThreeSixtyLearningBulkOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> ThreeSixtyLearningHook:
+        from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+
         return ThreeSixtyLearningHook(self.three_sixty_learning_conn_id, **self.hook_params)
 
     def _chunk_size(self) -> int:

@@ -26,11 +26,12 @@ from airflow.sdk.log import mask_secret
 from airflow_provider_360learning.actions import ACTIONS, Action
 from airflow_provider_360learning.actions.requests import BODY_PARAMETER, ApiRequest, build_request
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningError, ThreeSixtyLearningParameterError
-from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 from airflow_provider_360learning.links.three_sixty_learning import OBJECT_LINKS, object_ids
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the hook (HTTP provider) is imported when a task runs, not when a DAG file is parsed
     from airflow.sdk import Context
+
+    from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 
 CREDENTIALS_CHECK = "generate_token"
 """The token endpoint as a task: it checks the connection's credentials and returns no token."""
@@ -116,7 +117,7 @@ class ThreeSixtyLearningOperator(BaseOperator):
         parameters: Mapping[str, Any] | None = None,
         output_path: str | None = None,
         max_xcom_items: int = DEFAULT_MAX_XCOM_ITEMS,
-        three_sixty_learning_conn_id: str = ThreeSixtyLearningHook.default_conn_name,
+        three_sixty_learning_conn_id: str = "360learning_default",  # ThreeSixtyLearningHook.default_conn_name
         hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -134,6 +135,8 @@ class ThreeSixtyLearningOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> ThreeSixtyLearningHook:
+        from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+
         return ThreeSixtyLearningHook(self.three_sixty_learning_conn_id, **self.hook_params)
 
     def resolve_action(self) -> Action:

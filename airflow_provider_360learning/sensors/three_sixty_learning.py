@@ -16,12 +16,13 @@ from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningParameterError, ThreeSixtyLearningWaitError
-from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 from airflow_provider_360learning.triggers.conditions import check
 from airflow_provider_360learning.triggers.three_sixty_learning import ThreeSixtyLearningConditionTrigger
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the hook (HTTP provider) is imported when a task runs, not when a DAG file is parsed
     from airflow.sdk import Context
+
+    from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 
 
 class ThreeSixtyLearningConditionSensor(BaseSensorOperator):
@@ -35,7 +36,7 @@ class ThreeSixtyLearningConditionSensor(BaseSensorOperator):
         self,
         *,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        three_sixty_learning_conn_id: str = ThreeSixtyLearningHook.default_conn_name,
+        three_sixty_learning_conn_id: str = "360learning_default",  # ThreeSixtyLearningHook.default_conn_name
         hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -46,6 +47,8 @@ class ThreeSixtyLearningConditionSensor(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> ThreeSixtyLearningHook:
+        from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+
         return ThreeSixtyLearningHook(self.three_sixty_learning_conn_id, **self.hook_params)
 
     def arguments(self) -> dict[str, Any]:

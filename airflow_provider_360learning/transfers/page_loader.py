@@ -30,7 +30,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_360learning.hooks.three_sixty_learning import decode_json
 from airflow_provider_360learning.transfers.tabular import (
     SCALAR_SOURCE,
     Column,
@@ -73,7 +72,7 @@ class PageLoader:
     :param batch_rows: rows per upsert transaction (a batch closes at the first page reaching it).
     :param max_pending_pages: pages the fetching thread may be ahead of the loader.
     :param logger: where quarantines and new columns are reported (the task's logger).
-    :param decode_page: page body (``bytes``) -> items, raising for a body that is not a page.
+    :param decode_page: page body (``bytes``) -> items, raising for a body that is not a page (default: JSON).
     """
 
     def __init__(
@@ -88,7 +87,7 @@ class PageLoader:
         batch_rows: int = DEFAULT_BATCH_ROWS,
         max_pending_pages: int = 4,
         logger: Any = None,
-        decode_page: Callable[[bytes], list[Any]] = decode_json,
+        decode_page: Callable[[bytes], list[Any]] | None = None,
     ) -> None:
         if batch_rows < 1:
             raise ValueError(f"batch_rows must be >= 1, got {batch_rows}")
@@ -101,7 +100,11 @@ class PageLoader:
         self.log = logger or log
         self.totals = LoadTotals(columns=list(columns))
         self._known = {c.name for c in columns}
-        self._decode_page = decode_page
+        if decode_page is None:  # the hook module (HTTP provider) is imported here, not when a DAG file is parsed
+            from airflow_provider_360learning.hooks.three_sixty_learning import decode_json
+
+            decode_page = decode_json
+        self._decode_page: Callable[[bytes], list[Any]] = decode_page
         self._typed: TypedPageDecoder | None = None
         self._typed_checked = False
         self._pages: queue.Queue[Any] = queue.Queue(maxsize=max_pending_pages)

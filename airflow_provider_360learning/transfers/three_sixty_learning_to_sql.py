@@ -25,13 +25,14 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_provider_360learning.actions import ACTIONS, Action
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningError, ThreeSixtyLearningParameterError
-from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook, decode_page
 from airflow_provider_360learning.transfers.page_loader import DEFAULT_BATCH_ROWS, PageLoader
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
 from airflow_provider_360learning.transfers.tabular import Column, columns_for
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the hook (HTTP provider) is imported when a task runs, not when a DAG file is parsed
     from airflow.sdk import Context
+
+    from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 
 log = logging.getLogger(__name__)
 Mode = Literal["incremental", "full"]
@@ -107,7 +108,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         embedded_default_path: str | None = None,
         metadata_table: str = "_360learning_loads",
         rejects_table: str = "_360learning_rejects",
-        three_sixty_learning_conn_id: str = ThreeSixtyLearningHook.default_conn_name,
+        three_sixty_learning_conn_id: str = "360learning_default",  # ThreeSixtyLearningHook.default_conn_name
         hook_params: dict[str, Any] | None = None,
         rows_per_transaction: int = DEFAULT_BATCH_ROWS,
         **kwargs: Any,
@@ -131,6 +132,8 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> ThreeSixtyLearningHook:
+        from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
+
         return ThreeSixtyLearningHook(self.three_sixty_learning_conn_id, **self.hook_params)
 
     @cached_property
@@ -150,6 +153,8 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         return action
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_360learning.hooks.three_sixty_learning import decode_page
+
         action = self._resolve_action()
         ti = context["ti"]
         run_id = context["run_id"]

@@ -14,7 +14,6 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningAsyncHook
 from airflow_provider_360learning.triggers.conditions import CONDITIONS, acheck
 
 
@@ -36,7 +35,7 @@ class ThreeSixtyLearningConditionTrigger(BaseTrigger):
         *,
         condition: str,
         arguments: dict[str, Any],
-        three_sixty_learning_conn_id: str = ThreeSixtyLearningAsyncHook.default_conn_name,
+        three_sixty_learning_conn_id: str = "360learning_default",  # ThreeSixtyLearningAsyncHook.default_conn_name
         poll_interval: float = 10.0,
         end_time: float | None = None,
         hook_params: dict[str, Any] | None = None,
@@ -71,6 +70,8 @@ class ThreeSixtyLearningConditionTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
+            from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningAsyncHook
+
             async with ThreeSixtyLearningAsyncHook(self.three_sixty_learning_conn_id, **self.hook_params) as hook:
                 while True:
                     verdict = await acheck(self.condition, self.arguments, hook.acall_action)

@@ -16,8 +16,6 @@ from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningAsyncHook
-
 MAX_EVENTS_PER_TRIGGER_EVENT = 100
 
 
@@ -36,7 +34,7 @@ class WebhookEventTrigger(BaseEventTrigger):
         *,
         subscription_id: str,
         since: str,
-        three_sixty_learning_conn_id: str = ThreeSixtyLearningAsyncHook.default_conn_name,
+        three_sixty_learning_conn_id: str = "360learning_default",  # ThreeSixtyLearningAsyncHook.default_conn_name
         poll_interval: float = 30.0,
         max_consecutive_failures: int = 5,
         hook_params: dict[str, Any] | None = None,
@@ -65,6 +63,8 @@ class WebhookEventTrigger(BaseEventTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         since, failures = _instant(self.since), 0
         seen: dict[str, dt.datetime] = {}  # ids yielded at or after ``since`` (``gte`` lists them again)
+        from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningAsyncHook
+
         async with ThreeSixtyLearningAsyncHook(self.three_sixty_learning_conn_id, **self.hook_params) as hook:
             while True:
                 try:
