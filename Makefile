@@ -31,6 +31,7 @@ test: $(PY)
 	$(INSTALL) -e ".[test]" -e ./emulator
 	bash scripts/ensure_services.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy airflow_provider_360learning
 	$(MYPY_EMULATOR)
 	$(PY) -m pytest -n auto --dist worksteal
@@ -44,5 +45,6 @@ test-e2e: $(PY)
 
 lint: $(PY)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy airflow_provider_360learning
 	$(MYPY_EMULATOR)

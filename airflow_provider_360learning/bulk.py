@@ -103,16 +103,26 @@ class BulkReport:
                 continue
             self.failed += 1
             if len(self.failures) < self.max_failures_kept:
-                self.failures.append({"operation": operation_id, "input": result.get("input"),
-                                      "reason": result.get("errorMessage", "no message")})  # fmt: skip
+                self.failures.append(
+                    {
+                        "operation": operation_id,
+                        "input": result.get("input"),
+                        "reason": result.get("errorMessage", "no message"),
+                    }
+                )
 
     @property
     def ok(self) -> bool:
         return not self.failed and not self.operation_errors
 
     def as_dict(self) -> dict[str, Any]:
-        return {"operations": self.operations, "succeeded": self.succeeded, "failed": self.failed,
-                "failures": self.failures, "operation_errors": self.operation_errors}  # fmt: skip
+        return {
+            "operations": self.operations,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "failures": self.failures,
+            "operation_errors": self.operation_errors,
+        }
 
     def describe_failures(self) -> str:
         lines = [f"operation {op} ended in error: {message}" for op, message in self.operation_errors.items()]

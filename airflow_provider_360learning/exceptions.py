@@ -117,10 +117,15 @@ class ThreeSixtyLearningAPIError(ThreeSixtyLearningError):
         self.path_params = dict(path_params or {})
         ids = ", ".join(f"{k}={v}" for k, v in self.path_params.items())
         head = self.head.format(action=action)
-        super().__init__(http_error_message(
-            f"{head} ({method} {path}) failed: HTTP {status}", code, message.rstrip(".") if message else None, hint,
-            ids=f" [{ids}]" if ids else "",
-        ))  # fmt: skip
+        super().__init__(
+            http_error_message(
+                f"{head} ({method} {path}) failed: HTTP {status}",
+                code,
+                message.rstrip(".") if message else None,
+                hint,
+                ids=f" [{ids}]" if ids else "",
+            )
+        )
 
 
 class ThreeSixtyLearningInvalidResponseError(ThreeSixtyLearningAPIError):

@@ -55,7 +55,6 @@ EDX_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
 """Form of the ``360learning_edx`` connection (also returned by ``EdxHook.get_ui_field_behaviour``)."""
 
 
-
 def _modules(package: str) -> list[str]:
     """The modules of a subpackage and of its own subpackages (``operators.generated``), listed, not imported
     (only the packages are): providers-manager discovery stays cheap."""

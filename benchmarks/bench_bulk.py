@@ -37,10 +37,15 @@ def main() -> None:
     args = parser.parse_args()
 
     with emulator(1, "--bulk-seconds-per-state", str(args.seconds_per_state)) as url:
-        os.environ["AIRFLOW_CONN_360LEARNING_DEFAULT"] = json.dumps({
-            "conn_type": "360learning", "host": url, "login": CLIENT_ID, "password": CLIENT_SECRET,
-            "extra": {"requests_per_second": 0},
-        })  # fmt: skip
+        os.environ["AIRFLOW_CONN_360LEARNING_DEFAULT"] = json.dumps(
+            {
+                "conn_type": "360learning",
+                "host": url,
+                "login": CLIENT_ID,
+                "password": CLIENT_SECRET,
+                "extra": {"requests_per_second": 0},
+            }
+        )
         from airflow.sdk.exceptions import TaskDeferred
 
         from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
@@ -48,10 +53,20 @@ def main() -> None:
 
         integration = next(ThreeSixtyLearningHook().iter_action("get_integrations"))["_id"]
         before = httpx.get(f"{url}/_emulator/stats", timeout=5).json()
-        items = [{"defaultLang": "en", "externalId": f"EDX-{i}", "launchUrl": f"https://learn.example.com/{i}",
-                  "name": f"Course {i}", "sources": [{"name": "edX"}], "subjects": ["Data"]} for i in range(args.courses)]  # fmt: skip
-        op = ImportExternalCoursesOperator(task_id="courses", integrationId=integration, items=items, deferrable=True,
-                                           poll_interval=args.poll_interval)  # fmt: skip
+        items = [
+            {
+                "defaultLang": "en",
+                "externalId": f"EDX-{i}",
+                "launchUrl": f"https://learn.example.com/{i}",
+                "name": f"Course {i}",
+                "sources": [{"name": "edX"}],
+                "subjects": ["Data"],
+            }
+            for i in range(args.courses)
+        ]
+        op = ImportExternalCoursesOperator(
+            task_id="courses", integrationId=integration, items=items, deferrable=True, poll_interval=args.poll_interval
+        )
         started = time.perf_counter()
         try:
             op.execute({})  # type: ignore[arg-type]
@@ -74,14 +89,26 @@ def main() -> None:
     requests = {k: v for k, v in requests.items() if v}
     chunks = math.ceil(args.courses / 10_000)
     slot = (submitted - started) + (finished - resumed)
-    print(json.dumps({
-        "courses": args.courses, "succeeded": report["succeeded"], "failed": report["failed"],
-        "requests": requests, "token_requests": after["token_requests"] - before.get("token_requests", 0),
-        "submissions": requests.get("import_external_courses", 0), "minimum_submissions": chunks,
-        "worker_slot_seconds": {"until_deferred": round(submitted - started, 2),
-                                "after_resume": round(finished - resumed, 2), "total": round(slot, 2)},
-        "wait_in_trigger_seconds": round(resumed - submitted, 2),
-    }, indent=2))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "courses": args.courses,
+                "succeeded": report["succeeded"],
+                "failed": report["failed"],
+                "requests": requests,
+                "token_requests": after["token_requests"] - before.get("token_requests", 0),
+                "submissions": requests.get("import_external_courses", 0),
+                "minimum_submissions": chunks,
+                "worker_slot_seconds": {
+                    "until_deferred": round(submitted - started, 2),
+                    "after_resume": round(finished - resumed, 2),
+                    "total": round(slot, 2),
+                },
+                "wait_in_trigger_seconds": round(resumed - submitted, 2),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

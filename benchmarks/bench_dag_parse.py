@@ -35,8 +35,14 @@ def main() -> None:
     for path in sorted((args.repo / "dags").glob("*.py")):
         runs = []
         for _ in range(args.runs):
-            result = subprocess.run([sys.executable, "-c", PARSE, str(path)], cwd=args.repo, env=env,
-                                    capture_output=True, text=True, check=True)  # fmt: skip
+            result = subprocess.run(
+                [sys.executable, "-c", PARSE, str(path)],
+                cwd=args.repo,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
         times = sorted(run["seconds"] for run in runs)
         last = runs[-1]

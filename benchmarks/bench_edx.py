@@ -65,19 +65,44 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
-        **os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_360LEARNING_DEFAULT": json.dumps({"conn_type": "360learning", "login": "emulator-client-id",
-                                                        "password": "emulator-client-secret", "host": base,
-                                                        "extra": {"requests_per_second": 0}}),
-        "AIRFLOW_CONN_EDX_DEFAULT": json.dumps({"conn_type": "360learning_edx", "login": "emulator-edx-client-id",
-                                                "password": "emulator-edx-client-secret", "host": base,
-                                                "extra": {"requests_per_second": 0}}),
-    }  # fmt: skip
+        "AIRFLOW_CONN_360LEARNING_DEFAULT": json.dumps(
+            {
+                "conn_type": "360learning",
+                "login": "emulator-client-id",
+                "password": "emulator-client-secret",
+                "host": base,
+                "extra": {"requests_per_second": 0},
+            }
+        ),
+        "AIRFLOW_CONN_EDX_DEFAULT": json.dumps(
+            {
+                "conn_type": "360learning_edx",
+                "login": "emulator-edx-client-id",
+                "password": "emulator-edx-client-secret",
+                "host": base,
+                "extra": {"requests_per_second": 0},
+            }
+        ),
+    }
     emulator = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_360learning.emulator", "--port", str(port), "--scale", str(args.scale),
-         "--bulk-seconds-per-state", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_360learning.emulator",
+            "--port",
+            str(port),
+            "--scale",
+            str(args.scale),
+            "--bulk-seconds-per-state",
+            "0",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -86,24 +111,30 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
-        results: dict[str, Any] = {"scale": args.scale, "edx": {k: info[k] for k in ("catalogs", "learner_summary_count")
-                                                                 if k in info}}  # fmt: skip
+        results: dict[str, Any] = {
+            "scale": args.scale,
+            "edx": {k: info[k] for k in ("catalogs", "learner_summary_count") if k in info},
+        }
         for dag_id in DAGS:
             for run in ("first", "second"):
                 before = counters(base)
                 started = time.perf_counter()
-                done = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", dag_id], env=env,
-                                      capture_output=True, text=True)  # fmt: skip
+                done = subprocess.run(
+                    [sys.executable, "-m", "airflow", "dags", "test", dag_id], env=env, capture_output=True, text=True
+                )
                 seconds = round(time.perf_counter() - started, 1)
                 after = counters(base)
                 learning, edx = after[0] - before[0], after[1] - before[1]
                 results[f"{dag_id} ({run} run)"] = {
-                    "ok": done.returncode == 0 and "state=success" in done.stdout + done.stderr, "seconds": seconds,
-                    "360learning_requests": dict(sorted(learning.items())), "360learning_total": sum(learning.values()),
+                    "ok": done.returncode == 0 and "state=success" in done.stdout + done.stderr,
+                    "seconds": seconds,
+                    "360learning_requests": dict(sorted(learning.items())),
+                    "360learning_total": sum(learning.values()),
                     "360learning_token_requests": after[2] - before[2],
-                    "edx_requests": dict(sorted(edx.items())), "edx_total": sum(edx.values()),
+                    "edx_requests": dict(sorted(edx.items())),
+                    "edx_total": sum(edx.values()),
                     "edx_token_requests": after[3] - before[3],
-                }  # fmt: skip
+                }
                 results[f"{dag_id} ({run} run)"]["task_seconds"] = task_seconds(home, dag_id)
                 if done.returncode:
                     (home / f"{dag_id}-{run}.log").write_text(done.stdout + done.stderr)

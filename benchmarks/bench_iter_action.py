@@ -42,9 +42,22 @@ def emulator(scale: int, *flags: str) -> Iterator[str]:
     """An emulator in its own process (extra CLI ``flags`` appended); yields its URL once it answers."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_360learning.emulator", "--port", str(port), "--scale", str(scale),
-         "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, *flags],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_360learning.emulator",
+            "--port",
+            str(port),
+            "--scale",
+            str(scale),
+            "--client-id",
+            CLIENT_ID,
+            "--client-secret",
+            CLIENT_SECRET,
+            *flags,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -61,8 +74,10 @@ def emulator(scale: int, *flags: str) -> Iterator[str]:
 
 
 def _token(client: httpx.Client, url: str) -> str:
-    answer = client.post(f"{url}/api/v2/oauth2/token", json={
-        "grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+    answer = client.post(
+        f"{url}/api/v2/oauth2/token",
+        json={"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+    )
     answer.raise_for_status()
     return answer.json()["access_token"]
 
@@ -105,7 +120,8 @@ def bare_loop(url: str, path: str, limit: int, decode: bool = True) -> tuple[int
 
 def hook_loop(url: str, path_id: str, session_id: str, limit: int) -> tuple[int, float]:
     os.environ["AIRFLOW_CONN_360LEARNING_BENCH"] = json.dumps(
-        {"conn_type": "360learning", "login": CLIENT_ID, "password": CLIENT_SECRET, "host": url})
+        {"conn_type": "360learning", "login": CLIENT_ID, "password": CLIENT_SECRET, "host": url}
+    )
     from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 
     hook = ThreeSixtyLearningHook("360learning_bench", requests_per_second=0)

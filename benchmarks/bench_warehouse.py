@@ -238,7 +238,11 @@ def wait_for_quiet() -> float:
 
 
 def run_worker(
-    spec: dict[str, Any], emu: Emulator | None, python: str = sys.executable, timeout: float = 3600, label: str = "",
+    spec: dict[str, Any],
+    emu: Emulator | None,
+    python: str = sys.executable,
+    timeout: float = 3600,
+    label: str = "",
     before: Any = None,
 ) -> dict[str, Any]:
     """Run ``spec`` in a fresh process, again (up to ``QUIET["attempts"]`` times) while other work on the
@@ -263,7 +267,9 @@ def run_worker(
     return kept
 
 
-def _run_worker_once(spec: dict[str, Any], emu: Emulator | None, python: str, timeout: float, label: str) -> dict[str, Any]:
+def _run_worker_once(
+    spec: dict[str, Any], emu: Emulator | None, python: str, timeout: float, label: str
+) -> dict[str, Any]:
     idle_before = wait_for_quiet()
     if emu is not None:
         emu.reset()
@@ -273,7 +279,11 @@ def _run_worker_once(spec: dict[str, Any], emu: Emulator | None, python: str, ti
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
     proc = subprocess.run(
         [python, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
-        capture_output=True, text=True, timeout=timeout, env=env, cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=str(ROOT),
     )
     wall = time.perf_counter() - started
     after_children = os.times()
@@ -298,7 +308,9 @@ def _run_worker_once(spec: dict[str, Any], emu: Emulator | None, python: str, ti
     result.update(ok=True, cpu=cpu, label=label)
     if emu is not None:
         result["emulator_stats"] = {
-            k: v for k, v in emu.stats().items() if k in ("requests_total", "token_requests", "rate_limited", "statuses")
+            k: v
+            for k, v in emu.stats().items()
+            if k in ("requests_total", "token_requests", "rate_limited", "statuses")
         }
     return result
 
@@ -323,14 +335,25 @@ def worker_bare(spec: dict[str, Any]) -> dict[str, Any]:
 def _airflow_connections(spec: dict[str, Any]) -> None:
     from bench_iter_action import CLIENT_ID, CLIENT_SECRET
 
-    os.environ["AIRFLOW_CONN_360LEARNING_DEFAULT"] = json.dumps({
-        "conn_type": "360learning", "login": CLIENT_ID, "password": CLIENT_SECRET, "host": spec["url"],
-        "extra": {"requests_per_second": spec.get("requests_per_second", 0)},
-    })  # fmt: skip
+    os.environ["AIRFLOW_CONN_360LEARNING_DEFAULT"] = json.dumps(
+        {
+            "conn_type": "360learning",
+            "login": CLIENT_ID,
+            "password": CLIENT_SECRET,
+            "host": spec["url"],
+            "extra": {"requests_per_second": spec.get("requests_per_second", 0)},
+        }
+    )
     if spec["destination"] == "postgres":
-        os.environ["AIRFLOW_CONN_360LEARNING_WAREHOUSE"] = json.dumps({
-            "conn_type": "postgres", "host": "127.0.0.1", "port": 5432, "login": "postgres", "schema": spec["database"],
-        })  # fmt: skip
+        os.environ["AIRFLOW_CONN_360LEARNING_WAREHOUSE"] = json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": "127.0.0.1",
+                "port": 5432,
+                "login": "postgres",
+                "schema": spec["database"],
+            }
+        )
     else:  # the embedded default: the warehouse connection is not defined
         os.environ.pop("AIRFLOW_CONN_360LEARNING_WAREHOUSE", None)
 
@@ -342,8 +365,12 @@ def worker_operator(spec: dict[str, Any]) -> dict[str, Any]:
     from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import ThreeSixtyLearningToSqlOperator
 
     operator = ThreeSixtyLearningToSqlOperator(
-        task_id="load_course_stats", action=ACTION, table=TABLE, destination_conn_id="360learning_warehouse",
-        mode="full", embedded_default_path=spec.get("sqlite_path"),
+        task_id="load_course_stats",
+        action=ACTION,
+        table=TABLE,
+        destination_conn_id="360learning_warehouse",
+        mode="full",
+        embedded_default_path=spec.get("sqlite_path"),
     )
     context: Any = {"ti": SimpleNamespace(try_number=1), "run_id": "bench__warehouse"}
     started = time.perf_counter()
@@ -353,8 +380,13 @@ def worker_operator(spec: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:
         summary, error = {}, f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - started
-    return {"rows": summary.get("rows", 0), "seconds": seconds, "summary": summary, "task_error": error,
-            "vm_hwm_kb": _vm_hwm_kb()}  # fmt: skip
+    return {
+        "rows": summary.get("rows", 0),
+        "seconds": seconds,
+        "summary": summary,
+        "task_error": error,
+        "vm_hwm_kb": _vm_hwm_kb(),
+    }
 
 
 def worker_load(spec: dict[str, Any]) -> dict[str, Any]:
@@ -397,11 +429,24 @@ def worker_load(spec: dict[str, Any]) -> dict[str, Any]:
     batch = spec["batch_pages"]
     variants: list[tuple[str, list[Any], Any]] = [("page", frames, None)]
     if batch > 1:
-        variants.append((f"batch{batch}", [pd.concat(frames[i : i + batch], ignore_index=True)
-                                            for i in range(0, len(frames), batch)], None))  # fmt: skip
+        variants.append(
+            (
+                f"batch{batch}",
+                [pd.concat(frames[i : i + batch], ignore_index=True) for i in range(0, len(frames), batch)],
+                None,
+            )
+        )
     if spec["destination"] == "postgres":
-        variants.append((f"typed_batch{batch}", [[row for page in typed_pages[i : i + batch] for row in page]
-                                                  for i in range(0, len(typed_pages), batch)], decoder))  # fmt: skip
+        variants.append(
+            (
+                f"typed_batch{batch}",
+                [
+                    [row for page in typed_pages[i : i + batch] for row in page]
+                    for i in range(0, len(typed_pages), batch)
+                ],
+                decoder,
+            )
+        )
     timings: dict[str, float] = {}
     for name, chunks, typed in variants:
         table = f"{TABLE}_load_{name}"
@@ -419,8 +464,13 @@ def worker_load(spec: dict[str, Any]) -> dict[str, Any]:
                 assert written == rows, (written, rows)
             if spec["destination"] == "postgres":
                 writer.hook.run(f'DROP TABLE IF EXISTS "{table}"')
-    return {"rows": rows, "typing_seconds": typing_seconds, "decoding_seconds": decoding_seconds,
-            "upsert_seconds": timings, "vm_hwm_kb": _vm_hwm_kb()}  # fmt: skip
+    return {
+        "rows": rows,
+        "typing_seconds": typing_seconds,
+        "decoding_seconds": decoding_seconds,
+        "upsert_seconds": timings,
+        "vm_hwm_kb": _vm_hwm_kb(),
+    }
 
 
 def worker_dlt(spec: dict[str, Any]) -> dict[str, Any]:
@@ -436,25 +486,39 @@ def worker_dlt(spec: dict[str, Any]) -> dict[str, Any]:
         """dlt's OAuth2 client-credentials flow; 360Learning's token endpoint takes a JSON body, not a form."""
 
         def build_access_token_request(self) -> dict[str, Any]:
-            return {"json": {"grant_type": "client_credentials", "client_id": self.client_id,
-                             "client_secret": self.client_secret}}  # fmt: skip
+            return {
+                "json": {
+                    "grant_type": "client_credentials",
+                    "client_id": self.client_id,
+                    "client_secret": self.client_secret,
+                }
+            }
 
     url = spec["url"]
-    source = rest_api_source({
-        "client": {
-            "base_url": f"{url}/api/v2/",
-            "headers": {"360-api-version": "v2.0"},
-            "auth": JsonClientCredentials(access_token_url=f"{url}/api/v2/oauth2/token",
-                                          client_id=spec["client_id"], client_secret=spec["client_secret"]),
-            "paginator": {"type": "header_link"},
-        },
-        "resource_defaults": {"primary_key": "_id", "write_disposition": spec["write_disposition"]},
-        "resources": [{"name": TABLE, "endpoint": {"path": API_PATH.removeprefix("/api/v2/"), "data_selector": "$"}}],
-    })  # fmt: skip
+    source = rest_api_source(
+        {
+            "client": {
+                "base_url": f"{url}/api/v2/",
+                "headers": {"360-api-version": "v2.0"},
+                "auth": JsonClientCredentials(
+                    access_token_url=f"{url}/api/v2/oauth2/token",
+                    client_id=spec["client_id"],
+                    client_secret=spec["client_secret"],
+                ),
+                "paginator": {"type": "header_link"},
+            },
+            "resource_defaults": {"primary_key": "_id", "write_disposition": spec["write_disposition"]},
+            "resources": [
+                {"name": TABLE, "endpoint": {"path": API_PATH.removeprefix("/api/v2/"), "data_selector": "$"}}
+            ],
+        }
+    )
     if spec.get("max_pages"):
         source.resources[TABLE].add_limit(spec["max_pages"])
     pipeline = dlt.pipeline(
-        pipeline_name=f"bench_{spec['mode']}", pipelines_dir=spec["pipelines_dir"], dataset_name=spec["dataset"],
+        pipeline_name=f"bench_{spec['mode']}",
+        pipelines_dir=spec["pipelines_dir"],
+        dataset_name=spec["dataset"],
         destination=dlt.destinations.postgres(f"postgresql://postgres:trust@127.0.0.1:5432/{spec['database']}"),
     )
     kwargs = {} if spec["mode"] == "default" else {"loader_file_format": spec["mode"]}
@@ -514,8 +578,14 @@ def run_operator(
         if destination == "postgres":
             pg_reset(args.database, tables=(TABLE, *SERVICE_TABLES))
 
-    spec = {"kind": "operator", "url": emu.url, "destination": destination, "database": args.database,
-            "sqlite_path": str(sqlite_path), **extra}  # fmt: skip
+    spec = {
+        "kind": "operator",
+        "url": emu.url,
+        "destination": destination,
+        "database": args.database,
+        "sqlite_path": str(sqlite_path),
+        **extra,
+    }
     result = _check(run_worker(spec, emu, label=label, before=clean), expected)
     clean()
     _show(result)
@@ -550,11 +620,22 @@ def phase_side_by_side(args: argparse.Namespace, emu: Emulator, workdir: Path, r
                         shutil.rmtree(pipelines_dir, ignore_errors=True)
 
                     max_pages = math.ceil(args.dlt_rows / PAGE_SIZE) if args.dlt_rows < args.rows else None
-                    spec = {"kind": "dlt", "url": emu.url, "mode": mode, "database": args.database, "dataset": dataset,
-                            "pipelines_dir": str(pipelines_dir), "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-                            "write_disposition": args.dlt_write_disposition, "max_pages": max_pages}  # fmt: skip
-                    r = _check(run_worker(spec, emu, python=str(args.dlt_python), label=f"dlt {mode}", before=clean),
-                               min(args.rows, args.dlt_rows))  # fmt: skip
+                    spec = {
+                        "kind": "dlt",
+                        "url": emu.url,
+                        "mode": mode,
+                        "database": args.database,
+                        "dataset": dataset,
+                        "pipelines_dir": str(pipelines_dir),
+                        "client_id": CLIENT_ID,
+                        "client_secret": CLIENT_SECRET,
+                        "write_disposition": args.dlt_write_disposition,
+                        "max_pages": max_pages,
+                    }
+                    r = _check(
+                        run_worker(spec, emu, python=str(args.dlt_python), label=f"dlt {mode}", before=clean),
+                        min(args.rows, args.dlt_rows),
+                    )
                     runs.setdefault(f"dlt_{mode}", []).append(r)
                     _show(r)
                     if r.get("ok"):
@@ -573,14 +654,23 @@ def phase_load(args: argparse.Namespace, emu: Emulator, workdir: Path, results: 
             for leftover in workdir.glob(f"{sqlite_path.name}*"):
                 leftover.unlink()
 
-        spec = {"kind": "load", "url": emu.url, "destination": destination, "database": args.database,
-                "sqlite_path": str(sqlite_path), "batch_pages": args.batch_pages}  # fmt: skip
+        spec = {
+            "kind": "load",
+            "url": emu.url,
+            "destination": destination,
+            "database": args.database,
+            "sqlite_path": str(sqlite_path),
+            "batch_pages": args.batch_pages,
+        }
         r = _check(run_worker(spec, emu, label=f"load -> {destination}", before=clean), args.rows)
         results.setdefault("load", {})[destination] = r
         if r.get("ok"):
-            print(f"  {destination}: typing (page_to_frame) {r['rows'] / r['typing_seconds']:,.0f} rows/s; typed "
-                  f"decoding {r['rows'] / r['decoding_seconds']:,.0f} rows/s; upsert "
-                  + ", ".join(f"{k} {r['rows'] / v:,.0f} rows/s" for k, v in r["upsert_seconds"].items()), flush=True)
+            print(
+                f"  {destination}: typing (page_to_frame) {r['rows'] / r['typing_seconds']:,.0f} rows/s; typed "
+                f"decoding {r['rows'] / r['decoding_seconds']:,.0f} rows/s; upsert "
+                + ", ".join(f"{k} {r['rows'] / v:,.0f} rows/s" for k, v in r["upsert_seconds"].items()),
+                flush=True,
+            )
         clean()
 
 
@@ -593,7 +683,8 @@ def phase_rss(args: argparse.Namespace, emu: Emulator, workdir: Path, results: d
                 runs = [r for r in results["runs"]["0ms"].get(f"operator_{destination}", []) if r.get("ok")]
                 if runs:
                     results.setdefault("rss", {}).setdefault(destination, {})[str(rows)] = max(
-                        runs, key=lambda r: r["vm_hwm_kb"])
+                        runs, key=lambda r: r["vm_hwm_kb"]
+                    )
             continue
         with started_emulator(rows) if rows != args.rows else _same(emu) as e:
             e.configure(latency_ms=0, rate_limit=0)
@@ -609,8 +700,10 @@ def _same(emu: Emulator) -> Iterator[Emulator]:
 
 
 def phase_ratelimit(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
-    print(f"rate limit: emulator --rate-limit {args.rate_limit}, connection requests_per_second {args.rate_limit}",
-          flush=True)  # fmt: skip
+    print(
+        f"rate limit: emulator --rate-limit {args.rate_limit}, connection requests_per_second {args.rate_limit}",
+        flush=True,
+    )
     with started_emulator(args.rate_rows) as emu:
         emu.configure(latency_ms=0, rate_limit=args.rate_limit)
         for destination in args.destinations:
@@ -650,12 +743,18 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
             value = _median(runs[name])
             print(f"  {name:<22} {value:>9,.0f} rows/s  = {_fmt_ratio(value / bare)} of the bare loop", end="")
             if name.startswith("operator_"):
-                requests = [r["emulator_stats"]["requests_total"] + r["emulator_stats"]["token_requests"]
-                            for r in runs[name] if r.get("ok")]  # fmt: skip
+                requests = [
+                    r["emulator_stats"]["requests_total"] + r["emulator_stats"]["token_requests"]
+                    for r in runs[name]
+                    if r.get("ok")
+                ]
                 rss = [r["vm_hwm_kb"] / 1024 for r in runs[name] if r.get("ok")]
                 if requests:
-                    print(f"; requests {max(requests)} / minimum {minimum + 1} = {max(requests) / (minimum + 1):.3f}"
-                          f"; peak RSS {max(rss):.0f} MB", end="")  # fmt: skip
+                    print(
+                        f"; requests {max(requests)} / minimum {minimum + 1} = {max(requests) / (minimum + 1):.3f}"
+                        f"; peak RSS {max(rss):.0f} MB",
+                        end="",
+                    )
             print()
         op = _median(runs.get("operator_postgres", []))
         for mode in args.dlt_modes:
@@ -664,18 +763,24 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
                 print(f"  operator -> postgres / dlt {mode}: {op / dlt:.1f}x")
     for destination, r in results.get("load", {}).items():
         if r.get("ok"):
-            print(f"load step -> {destination}: " + ", ".join(
-                f"{k} {r['rows'] / v:,.0f} rows/s" for k, v in r["upsert_seconds"].items()))  # fmt: skip
+            print(
+                f"load step -> {destination}: "
+                + ", ".join(f"{k} {r['rows'] / v:,.0f} rows/s" for k, v in r["upsert_seconds"].items())
+            )
     for destination, by_rows in results.get("rss", {}).items():
-        print(f"peak RSS -> {destination}: " + ", ".join(
-            f"{int(k):,} rows {r['vm_hwm_kb'] / 1024:.1f} MB" for k, r in by_rows.items() if r.get("ok")))  # fmt: skip
+        print(
+            f"peak RSS -> {destination}: "
+            + ", ".join(f"{int(k):,} rows {r['vm_hwm_kb'] / 1024:.1f} MB" for k, r in by_rows.items() if r.get("ok"))
+        )
     for destination, r in results.get("ratelimit", {}).items():
         if r.get("ok"):
             stats = r["emulator_stats"]
             achieved = stats["requests_total"] / r["seconds"]
-            print(f"rate limit -> {destination}: {stats['requests_total']} requests in {r['seconds']:.1f} s = "
-                  f"{achieved:.2f}/s = {achieved / args.rate_limit:.1%} of {args.rate_limit}/s; 429s "
-                  f"{stats['rate_limited']}; task {'failed: ' + r['task_error'] if r.get('task_error') else 'succeeded'}")
+            print(
+                f"rate limit -> {destination}: {stats['requests_total']} requests in {r['seconds']:.1f} s = "
+                f"{achieved:.2f}/s = {achieved / args.rate_limit:.1%} of {args.rate_limit}/s; 429s "
+                f"{stats['rate_limited']}; task {'failed: ' + r['task_error'] if r.get('task_error') else 'succeeded'}"
+            )
 
 
 def environment() -> dict[str, Any]:
@@ -691,8 +796,12 @@ def environment() -> dict[str, Any]:
     with open("/proc/meminfo") as f:
         mem_kb = int(f.readline().split()[1])
     packages = ("apache-airflow", "pandas", "numpy", "psycopg", "httpx", "requests")
-    sources = ("transfers/three_sixty_learning_to_sql.py", "transfers/sql_writer.py", "utils/tabular.py",
-               "hooks/three_sixty_learning.py")  # fmt: skip
+    sources = (
+        "transfers/three_sixty_learning_to_sql.py",
+        "transfers/sql_writer.py",
+        "utils/tabular.py",
+        "hooks/three_sixty_learning.py",
+    )
     package = ROOT / "airflow_provider_360learning"
     return {
         "python": platform.python_version(),
@@ -722,7 +831,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="interleaved runs of bare and operator per latency")
     parser.add_argument("--destinations", type=lambda s: s.split(","), default=["postgres", "embedded"])
     parser.add_argument("--database", default="bench_warehouse", help="PostgreSQL database (created if missing)")
-    parser.add_argument("--batch-pages", type=int, default=10, help="load phase: pages per upsert in the batched variant")
+    parser.add_argument(
+        "--batch-pages", type=int, default=10, help="load phase: pages per upsert in the batched variant"
+    )
     parser.add_argument("--dlt-python", type=Path, default=DEFAULT_DLT_PYTHON)
     parser.add_argument("--dlt-modes", type=lambda s: s.split(","), default=["default", "parquet"])
     parser.add_argument("--dlt-rows", type=int, default=1_000_000, help="fewer than --rows: dlt loads that many")

@@ -57,11 +57,20 @@ def _external_id(item: Any) -> str:
     doc_md=__doc__,
     params={
         **sync_params(state="the sync state", resync="upsert every course, changed or not"),
-        "catalogs": Param([], type="array", items={"type": "string"},
-                          description="edX catalogs to publish (UUIDs or titles); empty: every catalog of the customer"),
+        "catalogs": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            description="edX catalogs to publish (UUIDs or titles); empty: every catalog of the customer",
+        ),
         "default_lang": Param("en", type="string", description="language of a course whose language edX does not give"),
-        "max_archive_percent": Param(10.0, type="number", minimum=0, maximum=100,
-                                     description="largest share of the synced courses one run may archive"),
+        "max_archive_percent": Param(
+            10.0,
+            type="number",
+            minimum=0,
+            maximum=100,
+            description="largest share of the synced courses one run may archive",
+        ),
         "allow_mass_archive": Param(False, type="boolean", description="override the archive limit"),
     },
 )
@@ -94,20 +103,27 @@ def edx_catalog_sync() -> None:
             print(f"Skipped {rejected.id} ({rejected.source}): {rejected.reason}")
         write_jsonl(f"{folder}/rejected.jsonl", (r.as_dict() for r in result.rejected))
         return {
-            "folder": folder, "counts": result.counts(),
-            "upserts_path": f"{folder}/upserts.jsonl", "upserts": write_jsonl(f"{folder}/upserts.jsonl", result.upserts),
-            "archives_path": f"{folder}/archives.jsonl", "archives": write_jsonl(f"{folder}/archives.jsonl", result.archives),
+            "folder": folder,
+            "counts": result.counts(),
+            "upserts_path": f"{folder}/upserts.jsonl",
+            "upserts": write_jsonl(f"{folder}/upserts.jsonl", result.upserts),
+            "archives_path": f"{folder}/archives.jsonl",
+            "archives": write_jsonl(f"{folder}/archives.jsonl", result.archives),
             "rejected": [r.as_dict() for r in result.rejected[:REPORTED]],
-        }  # fmt: skip
+        }
 
     import_courses = ImportExternalCoursesOperator(
-        task_id="import_courses", items_path="{{ ti.xcom_pull(task_ids='plan')['upserts_path'] }}",
-        failures_path="{{ ti.xcom_pull(task_ids='plan')['folder'] }}/upsert_failures.jsonl", **BULK_ARGS,
-    )  # fmt: skip
+        task_id="import_courses",
+        items_path="{{ ti.xcom_pull(task_ids='plan')['upserts_path'] }}",
+        failures_path="{{ ti.xcom_pull(task_ids='plan')['folder'] }}/upsert_failures.jsonl",
+        **BULK_ARGS,
+    )
     archive_courses = ArchiveExternalCoursesOperator(
-        task_id="archive_courses", items_path="{{ ti.xcom_pull(task_ids='plan')['archives_path'] }}",
-        failures_path="{{ ti.xcom_pull(task_ids='plan')['folder'] }}/archive_failures.jsonl", **BULK_ARGS,
-    )  # fmt: skip
+        task_id="archive_courses",
+        items_path="{{ ti.xcom_pull(task_ids='plan')['archives_path'] }}",
+        failures_path="{{ ti.xcom_pull(task_ids='plan')['folder'] }}/archive_failures.jsonl",
+        **BULK_ARGS,
+    )
 
     @task(outlets=[EXTERNAL_COURSES])
     def record(target: dict[str, Any], planned: dict[str, Any]) -> dict[str, int]:
@@ -118,17 +134,29 @@ def edx_catalog_sync() -> None:
         try:
             synced = state.load()
             failed = (f.get("input") for f in read_jsonl(f"{folder}/upsert_failures.jsonl"))
-            upserted = state.save(((key, content_hash(item), "active") for key, item in
-                                   succeeded(read_jsonl(planned["upserts_path"]), failed, _external_id)), context["run_id"])  # fmt: skip
+            upserted = state.save(
+                (
+                    (key, content_hash(item), "active")
+                    for key, item in succeeded(read_jsonl(planned["upserts_path"]), failed, _external_id)
+                ),
+                context["run_id"],
+            )
             failed = (f.get("input") for f in read_jsonl(f"{folder}/archive_failures.jsonl"))
-            archived = state.save(((key, synced[key].content_hash if key in synced else "", "archived") for key, _ in
-                                   succeeded(read_jsonl(planned["archives_path"]), failed, _external_id)), context["run_id"])  # fmt: skip
+            archived = state.save(
+                (
+                    (key, synced[key].content_hash if key in synced else "", "archived")
+                    for key, _ in succeeded(read_jsonl(planned["archives_path"]), failed, _external_id)
+                ),
+                context["run_id"],
+            )
         finally:
             state.close()
         return {"upserted": upserted, "archived": archived}
 
     @task
-    def report(planned: dict[str, Any], imported: dict[str, Any], archived: dict[str, Any], recorded: dict[str, int]) -> dict[str, Any]:
+    def report(
+        planned: dict[str, Any], imported: dict[str, Any], archived: dict[str, Any], recorded: dict[str, int]
+    ) -> dict[str, Any]:
         """What the run did, readable in the task log; fails when 360Learning refused any object."""
         counts = planned["counts"]
         failures = [*imported.get("failures", []), *archived.get("failures", [])]
@@ -144,13 +172,20 @@ def edx_catalog_sync() -> None:
             f"  objects 360Learning refused: {failed}",
             *(f"    {f['reason']}: {json.dumps(f['input'], ensure_ascii=False)[:200]}" for f in failures[:REPORTED]),
             f"  files: {planned['folder']}",
-        ]  # fmt: skip
+        ]
         print("\n".join(lines))
-        summary = {"counts": counts, "recorded": recorded, "failed": failed, "rejected": planned["rejected"],
-                   "failures": failures[:REPORTED]}  # fmt: skip
+        summary = {
+            "counts": counts,
+            "recorded": recorded,
+            "failed": failed,
+            "rejected": planned["rejected"],
+            "failures": failures[:REPORTED],
+        }
         if failed:
-            raise AirflowFailException(f"360Learning refused {failed} object(s) (the others stand and were recorded; "
-                                       f"the next run sends these again):\n" + "\n".join(lines))  # fmt: skip
+            raise AirflowFailException(
+                f"360Learning refused {failed} object(s) (the others stand and were recorded; "
+                f"the next run sends these again):\n" + "\n".join(lines)
+            )
         return summary
 
     target = preflight_checks.override(task_id="preflight")()

@@ -5,7 +5,7 @@ and stops the run with a message naming the problem. ``build`` reads the learner
 without consent, rejects unreadable rows with their id and the reason, aggregates the rest per (learner,
 course), matches learners to 360Learning users by email ignoring case (one listing of the users: about
 one request per 500 users, whatever the number of learners) and courses to the external ids the catalog
-sync imported, and maps each pair to a statistic (mapping: ``airflow_provider_360learning/edx/statistics.py`` and the README).
+sync imported, and maps each pair to a statistic (mapping: ``airflow_provider_360learning/edx/statistics.py`` and docs/edx-sync.md).
 Dates come from edX's enrollment, activity and completion dates, never from the run's clock, and
 ``forceNew`` is never set, so re-running the same day updates the same attempts. Statistics identical to
 what an earlier run imported are not sent again. ``import_statistics`` sends them through the Bulk API
@@ -38,8 +38,12 @@ from airflow_provider_360learning.operators.generated.bulk_actions import Import
 from airflow_provider_360learning.transfers.tabular import Column
 
 UNMATCHED_TABLE = "learning360_edx_unmatched"
-UNMATCHED_COLUMNS = (Column("run_id", "run_id", "text", True), Column("kind", "kind", "text", True),
-                     Column("value", "value", "text", True), Column("edx_rows", "edx_rows", "integer"))  # fmt: skip
+UNMATCHED_COLUMNS = (
+    Column("run_id", "run_id", "text", True),
+    Column("kind", "kind", "text", True),
+    Column("value", "value", "text", True),
+    Column("edx_rows", "edx_rows", "integer"),
+)
 REPORTED = 100
 
 
@@ -71,8 +75,11 @@ def edx_learner_stats_sync() -> None:
 
         context = get_current_context()
         params = context["params"]
-        users = {str(u["mail"]).lower(): u["_id"] for u in ThreeSixtyLearningHook().iter_action("list_users")
-                 if u.get("mail") and u.get("status") != "deleted"}  # fmt: skip
+        users = {
+            str(u["mail"]).lower(): u["_id"]
+            for u in ThreeSixtyLearningHook().iter_action("list_users")
+            if u.get("mail") and u.get("status") != "deleted"
+        }
         courses_state = _state(COURSES_TABLE, target["integration_id"])
         statistics_state = _state(STATISTICS_TABLE, target["integration_id"])
         try:
@@ -83,31 +90,45 @@ def edx_learner_stats_sync() -> None:
             statistics_state.close()
         rows = EdxHook().iter_learner_summary(target["enterprise_customer_uuid"])
         result = plan_statistics(rows, users, known)
-        to_send = [s for s in result.statistics.values()
-                   if needs_sending(statistic_key(s), content_hash(s), sent, full_resync=params["full_resync"])]  # fmt: skip
+        to_send = [
+            s
+            for s in result.statistics.values()
+            if needs_sending(statistic_key(s), content_hash(s), sent, full_resync=params["full_resync"])
+        ]
         folder = run_work_dir(params["work_dir"], context["dag"].dag_id, context["run_id"])
-        unmatched = {"learners": dict(result.unmatched_learners.most_common()),
-                     "courses": dict(result.unmatched_courses.most_common())}  # fmt: skip
+        unmatched = {
+            "learners": dict(result.unmatched_learners.most_common()),
+            "courses": dict(result.unmatched_courses.most_common()),
+        }
         ObjectStoragePath(f"{folder}/unmatched.json").write_text(json.dumps(unmatched, ensure_ascii=False, indent=1))
         write_jsonl(f"{folder}/rejected.jsonl", (r.as_dict() for r in result.rejected))
         return {
-            "folder": folder, "statistics_path": f"{folder}/statistics.jsonl",
-            "counts": {"rows": result.rows, "without_consent": result.without_consent, "rejected": len(result.rejected),
-                       "unmatched_learners": len(result.unmatched_learners),
-                       "unmatched_courses": len(result.unmatched_courses), "statistics": len(result.statistics),
-                       "unchanged": len(result.statistics) - len(to_send), "courses_checked": known is not None,
-                       "to_send": write_jsonl(f"{folder}/statistics.jsonl", to_send)},
+            "folder": folder,
+            "statistics_path": f"{folder}/statistics.jsonl",
+            "counts": {
+                "rows": result.rows,
+                "without_consent": result.without_consent,
+                "rejected": len(result.rejected),
+                "unmatched_learners": len(result.unmatched_learners),
+                "unmatched_courses": len(result.unmatched_courses),
+                "statistics": len(result.statistics),
+                "unchanged": len(result.statistics) - len(to_send),
+                "courses_checked": known is not None,
+                "to_send": write_jsonl(f"{folder}/statistics.jsonl", to_send),
+            },
             "unmatched_learners": dict(result.unmatched_learners.most_common(REPORTED)),
             "unmatched_courses": dict(result.unmatched_courses.most_common(REPORTED)),
             "rejected": [r.as_dict() for r in result.rejected[:REPORTED]],
-        }  # fmt: skip
+        }
 
     import_statistics = ImportExternalStatisticsOperator(
-        task_id="import_statistics", integrationId="{{ ti.xcom_pull(task_ids='preflight')['integration_id'] }}",
+        task_id="import_statistics",
+        integrationId="{{ ti.xcom_pull(task_ids='preflight')['integration_id'] }}",
         items_path="{{ ti.xcom_pull(task_ids='build')['statistics_path'] }}",
         failures_path="{{ ti.xcom_pull(task_ids='build')['folder'] }}/failures.jsonl",
-        fail_on_object_errors=False, poll_interval=5,
-    )  # fmt: skip
+        fail_on_object_errors=False,
+        poll_interval=5,
+    )
 
     @task
     def record(target: dict[str, Any], built: dict[str, Any]) -> int:
@@ -116,7 +137,9 @@ def edx_learner_stats_sync() -> None:
         try:
             failed = (f.get("input") for f in read_jsonl(f"{built['folder']}/failures.jsonl"))
             accepted = succeeded(read_jsonl(built["statistics_path"]), failed, statistic_key)
-            return state.save(((key, content_hash(item), "active") for key, item in accepted), get_current_context()["run_id"])
+            return state.save(
+                ((key, content_hash(item), "active") for key, item in accepted), get_current_context()["run_id"]
+            )
         finally:
             state.close()
 
@@ -144,23 +167,41 @@ def edx_learner_stats_sync() -> None:
             f"  rejected rows: {counts['rejected']}",
             *(f"    {r['id']}: {r['reason']}" for r in built["rejected"]),
             f"  statistics 360Learning refused: {failed}",
-            *(f"    {f['reason']}: {json.dumps(f['input'], ensure_ascii=False)[:200]}" for f in imported.get("failures", [])),
+            *(
+                f"    {f['reason']}: {json.dumps(f['input'], ensure_ascii=False)[:200]}"
+                for f in imported.get("failures", [])
+            ),
             f"  files: {built['folder']}",
-        ]  # fmt: skip
+        ]
         print("\n".join(lines))
-        rows = [(context["run_id"], kind, value, n) for kind in ("learners", "courses") for value, n in unmatched[kind].items()]
-        writer = SqlTableWriter(destination_hook(context["params"]["warehouse_conn_id"], embedded_warehouse_path()),
-                                UNMATCHED_TABLE, key=("run_id", "kind", "value"))  # fmt: skip
+        rows = [
+            (context["run_id"], kind, value, n)
+            for kind in ("learners", "courses")
+            for value, n in unmatched[kind].items()
+        ]
+        writer = SqlTableWriter(
+            destination_hook(context["params"]["warehouse_conn_id"], embedded_warehouse_path()),
+            UNMATCHED_TABLE,
+            key=("run_id", "kind", "value"),
+        )
         try:
             writer.ensure_table(UNMATCHED_COLUMNS)
             writer.upsert(pd.DataFrame(rows, columns=[c.name for c in UNMATCHED_COLUMNS]), context["run_id"])
         finally:
             writer.close()
         if failed:
-            raise AirflowFailException(f"360Learning refused {failed} statistic(s) (the others stand and were recorded; "
-                                       "the next run sends these again):\n" + "\n".join(lines))  # fmt: skip
-        return {"counts": counts, "recorded": recorded, "failed": failed, "unmatched_learners": built["unmatched_learners"],
-                "unmatched_courses": built["unmatched_courses"], "rejected": built["rejected"]}  # fmt: skip
+            raise AirflowFailException(
+                f"360Learning refused {failed} statistic(s) (the others stand and were recorded; "
+                "the next run sends these again):\n" + "\n".join(lines)
+            )
+        return {
+            "counts": counts,
+            "recorded": recorded,
+            "failed": failed,
+            "unmatched_learners": built["unmatched_learners"],
+            "unmatched_courses": built["unmatched_courses"],
+            "rejected": built["rejected"],
+        }
 
     target = preflight_checks.override(task_id="preflight")()
     built = build(target)

@@ -1,6 +1,6 @@
 """Daily read of a 360Learning tenant with the hook: counts what each core list action returns.
 
-A first taste of the provider: it runs against the real API or, with the README's demo command,
+A first taste of the provider: it runs against the real API or, with the README's demo command (make demo),
 against the local emulator (connection ``360learning_default``). Nothing is written anywhere.
 """
 
@@ -61,7 +61,9 @@ def fetch_demo() -> None:
         for stat in hook.iter_action(
             "list_path_session_user_stats", pathId=session["pathId"], sessionId=session["_id"]
         ):
-            buckets["completed" if stat["progress"] == 100 else "in progress" if stat["progress"] else "not started"] += 1
+            buckets[
+                "completed" if stat["progress"] == 100 else "in progress" if stat["progress"] else "not started"
+            ] += 1
         print(f"Path session {session['_id']}: {dict(buckets)}")
         return {"session": session["_id"], **buckets}
 

@@ -26,11 +26,34 @@ from airflow_provider_360learning.scim.diff import safety_verdict
 
 SAMPLE_EXPORT = str(Path(__file__).parent / "data" / "hr_employees.csv")
 REPORT_TABLE = "learning360_scim_provisioning_runs"
-REPORT_COLUMNS = ("run_id", "finished_at", "dry_run", "created", "updated", "reactivated", "deactivated", "deleted",
-                  "groups_created", "members_added", "members_removed", "rejected", "errors", "requests", "details")  # fmt: skip
+REPORT_COLUMNS = (
+    "run_id",
+    "finished_at",
+    "dry_run",
+    "created",
+    "updated",
+    "reactivated",
+    "deactivated",
+    "deleted",
+    "groups_created",
+    "members_added",
+    "members_removed",
+    "rejected",
+    "errors",
+    "requests",
+    "details",
+)
 
-APPLIED_COUNTS = ("created", "updated", "reactivated", "deactivated", "deleted", "groups_created", "members_added",
-                  "members_removed")  # fmt: skip
+APPLIED_COUNTS = (
+    "created",
+    "updated",
+    "reactivated",
+    "deactivated",
+    "deleted",
+    "groups_created",
+    "members_added",
+    "members_removed",
+)
 
 OPERATOR_ARGS: dict[str, Any] = {
     "users_source": "{{ params.users_source }}",
@@ -54,8 +77,13 @@ OPERATOR_ARGS: dict[str, Any] = {
         "memberships_source": Param("", type="string", description="optional group,email file"),
         "scim_conn_id": Param("360learning_scim_default", type="string"),
         "dry_run": Param(False, type="boolean", description="plan and report, write nothing"),
-        "max_removal_percent": Param(10.0, type="number", minimum=0, maximum=100,
-                                     description="largest share of active users one run may deactivate"),
+        "max_removal_percent": Param(
+            10.0,
+            type="number",
+            minimum=0,
+            maximum=100,
+            description="largest share of active users one run may deactivate",
+        ),
         "allow_mass_removal": Param(False, type="boolean", description="override the safety limit"),
         "warehouse_conn_id": Param("", type="string", description="SQL connection for the report table (optional)"),
     },
@@ -88,12 +116,14 @@ def scim_provisioning() -> None:
             "rejected": counts["rejected"],
             "errors": len(result["errors"]),
             "requests": int(result.get("requests", 0)),
-            "details": json.dumps({
-                "errors": result["errors"],
-                "rejected": result["plan"]["rejected"],
-                "member_adds": result["plan"]["member_adds"],
-                "member_removes": result["plan"]["member_removes"],
-            }),
+            "details": json.dumps(
+                {
+                    "errors": result["errors"],
+                    "rejected": result["plan"]["rejected"],
+                    "member_adds": result["plan"]["member_adds"],
+                    "member_removes": result["plan"]["member_removes"],
+                }
+            ),
         }
         print("SCIM provisioning report:", json.dumps({k: v for k, v in summary.items() if k != "details"}))
         conn_id = context["params"]["warehouse_conn_id"]
@@ -101,10 +131,13 @@ def scim_provisioning() -> None:
             from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook
 
             hook = destination_hook(conn_id)
-            columns = ", ".join(f"{c} {'TEXT' if c in ('run_id', 'finished_at', 'details') else 'INTEGER'}"
-                                for c in REPORT_COLUMNS)  # fmt: skip
+            columns = ", ".join(
+                f"{c} {'TEXT' if c in ('run_id', 'finished_at', 'details') else 'INTEGER'}" for c in REPORT_COLUMNS
+            )
             hook.run(f"CREATE TABLE IF NOT EXISTS {REPORT_TABLE} ({columns})")
-            hook.insert_rows(REPORT_TABLE, [tuple(summary[c] for c in REPORT_COLUMNS)], target_fields=list(REPORT_COLUMNS))
+            hook.insert_rows(
+                REPORT_TABLE, [tuple(summary[c] for c in REPORT_COLUMNS)], target_fields=list(REPORT_COLUMNS)
+            )
         return summary
 
     checked = check_safety_limit(plan.output)

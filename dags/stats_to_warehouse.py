@@ -76,7 +76,10 @@ MODE_TEMPLATE = (
         "warehouse_conn_id": Param(WAREHOUSE_CONN_ID, type="string", description="SQL connection of the warehouse"),
         "full_refresh": Param(False, type="boolean", description="reload every table in full"),
         "full_refresh_weekday": Param(
-            FULL_REFRESH_WEEKDAY, type="integer", minimum=-1, maximum=6,
+            FULL_REFRESH_WEEKDAY,
+            type="integer",
+            minimum=-1,
+            maximum=6,
             description="weekday (0 = Monday) of the periodic full refresh; -1 for none",
         ),
     },
@@ -131,7 +134,11 @@ def _replace_table(hook: Any, name: str, frame: pd.DataFrame, types: dict[str, s
 def build_reports(hook: Any, now: pendulum.DateTime) -> dict[str, int]:
     import pandas as pd
 
-    stats = _read(hook, "path_stats", ["path_id", "session_id", "user_id", "progress", "time_spent", "status", "completed_at", "due_date"])
+    stats = _read(
+        hook,
+        "path_stats",
+        ["path_id", "session_id", "user_id", "progress", "time_spent", "status", "completed_at", "due_date"],
+    )
     paths = _read(hook, "paths", ["id", "name"]).rename(columns={"id": "path_id", "name": "path_name"})
     sessions = _read(hook, "path_sessions", ["id", "group_id"]).rename(columns={"id": "session_id"})
     groups = _read(hook, "groups", ["id", "name"]).rename(columns={"id": "group_id", "name": "group_name"})
@@ -141,37 +148,83 @@ def build_reports(hook: Any, now: pendulum.DateTime) -> dict[str, int]:
     stats["hours"] = pd.to_numeric(stats["time_spent"]).fillna(0) / 3_600_000
     stats["status_type"] = stats["status"].map(_status_type)
     due = pd.to_datetime(stats["due_date"], utc=True, errors="coerce")
-    stats["overdue"] = (stats["status_type"] == "late") | (~stats["completed"] & due.notna() & (due < pd.Timestamp(now)))
+    stats["overdue"] = (stats["status_type"] == "late") | (
+        ~stats["completed"] & due.notna() & (due < pd.Timestamp(now))
+    )
 
     def completion(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-        out = frame.groupby(keys, dropna=False).agg(
-            enrolled=("user_id", "count"), completed=("completed", "sum"), hours_spent=("hours", "sum")
-        ).reset_index()
+        out = (
+            frame.groupby(keys, dropna=False)
+            .agg(enrolled=("user_id", "count"), completed=("completed", "sum"), hours_spent=("hours", "sum"))
+            .reset_index()
+        )
         out["completion_rate"] = (out["completed"] / out["enrolled"]).round(4)
         out["hours_spent"] = out["hours_spent"].round(2)
         return out
 
     per_path = completion(stats.merge(paths, on="path_id", how="left"), ["path_id", "path_name"])
-    per_group = completion(stats.merge(sessions, on="session_id", how="left").merge(groups, on="group_id", how="left"), ["group_id", "group_name"])
+    per_group = completion(
+        stats.merge(sessions, on="session_id", how="left").merge(groups, on="group_id", how="left"),
+        ["group_id", "group_name"],
+    )
     overdue = stats[stats["overdue"]].merge(users, on="user_id", how="left").merge(paths, on="path_id", how="left")
-    overdue = overdue[["user_id", "mail", "first_name", "last_name", "path_id", "path_name", "session_id", "progress", "due_date"]]
+    overdue = overdue[
+        ["user_id", "mail", "first_name", "last_name", "path_id", "path_name", "session_id", "progress", "due_date"]
+    ]
     time_spent = stats.groupby("user_id").agg(hours_spent=("hours", "sum"), paths=("path_id", "nunique")).reset_index()
     time_spent = time_spent.merge(users, on="user_id", how="left")[["user_id", "mail", "hours_spent", "paths"]]
     time_spent["hours_spent"] = time_spent["hours_spent"].round(2)
 
     text, number, integer = "TEXT", "DOUBLE PRECISION", "BIGINT"
     counts = {
-        "path_completion": _replace_table(hook, f"{REPORT_PREFIX}path_completion", per_path, {
-            "path_id": text, "path_name": text, "enrolled": integer, "completed": integer,
-            "hours_spent": number, "completion_rate": number}),
-        "group_completion": _replace_table(hook, f"{REPORT_PREFIX}group_completion", per_group, {
-            "group_id": text, "group_name": text, "enrolled": integer, "completed": integer,
-            "hours_spent": number, "completion_rate": number}),
-        "overdue_learners": _replace_table(hook, f"{REPORT_PREFIX}overdue_learners", overdue.astype(object), {
-            "user_id": text, "mail": text, "first_name": text, "last_name": text, "path_id": text,
-            "path_name": text, "session_id": text, "progress": integer, "due_date": text}),
-        "time_spent": _replace_table(hook, f"{REPORT_PREFIX}time_spent", time_spent, {
-            "user_id": text, "mail": text, "hours_spent": number, "paths": integer}),
+        "path_completion": _replace_table(
+            hook,
+            f"{REPORT_PREFIX}path_completion",
+            per_path,
+            {
+                "path_id": text,
+                "path_name": text,
+                "enrolled": integer,
+                "completed": integer,
+                "hours_spent": number,
+                "completion_rate": number,
+            },
+        ),
+        "group_completion": _replace_table(
+            hook,
+            f"{REPORT_PREFIX}group_completion",
+            per_group,
+            {
+                "group_id": text,
+                "group_name": text,
+                "enrolled": integer,
+                "completed": integer,
+                "hours_spent": number,
+                "completion_rate": number,
+            },
+        ),
+        "overdue_learners": _replace_table(
+            hook,
+            f"{REPORT_PREFIX}overdue_learners",
+            overdue.astype(object),
+            {
+                "user_id": text,
+                "mail": text,
+                "first_name": text,
+                "last_name": text,
+                "path_id": text,
+                "path_name": text,
+                "session_id": text,
+                "progress": integer,
+                "due_date": text,
+            },
+        ),
+        "time_spent": _replace_table(
+            hook,
+            f"{REPORT_PREFIX}time_spent",
+            time_spent,
+            {"user_id": text, "mail": text, "hours_spent": number, "paths": integer},
+        ),
     }
     return counts
 

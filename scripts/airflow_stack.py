@@ -127,15 +127,22 @@ class AirflowApi:
 
     def token(self) -> str:
         if self._token is None:
-            reply = self.session.post(f"{self.base_url}/auth/token", json={"username": self.username, "password": self.password}, timeout=30)
+            reply = self.session.post(
+                f"{self.base_url}/auth/token", json={"username": self.username, "password": self.password}, timeout=30
+            )
             reply.raise_for_status()
             self._token = reply.json()["access_token"]
         return self._token
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         for attempt in (1, 2):
-            reply = self.session.request(method, f"{self.base_url}/api/v2{path}", timeout=60,
-                                         headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)  # fmt: skip
+            reply = self.session.request(
+                method,
+                f"{self.base_url}/api/v2{path}",
+                timeout=60,
+                headers={"Authorization": f"Bearer {self.token()}"},
+                **kwargs,
+            )
             if reply.status_code == 401 and attempt == 1:
                 self._token = None
                 continue
@@ -256,38 +263,69 @@ class AirflowStack:
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports["worker_logs"]),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(ports["trigger_logs"]),
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(self.state.get("schedules", True)),
-            "AIRFLOW_CONN_360LEARNING_DEFAULT": json.dumps({
-                "conn_type": "360learning", "login": s["client_id"], "password": s["client_secret"], "host": emulator,
-                # every worker shares the company's budget through the stack's Redis
-                "extra": {"region": "eu",
-                          "rate_limit_backend": f"redis://{REDIS_HOST}:{REDIS_PORT}/{self.redis_db}"}}),
-            "AIRFLOW_CONN_360LEARNING_SCIM_DEFAULT": json.dumps({
-                "conn_type": "360learning_scim", "host": f"{emulator}/scim/v2", "password": s["scim_token"]}),
-            "AIRFLOW_CONN_EDX_DEFAULT": json.dumps({
-                "conn_type": "360learning_edx", "login": s["edx_client_id"], "password": s["edx_client_secret"], "host": emulator}),
-            "AIRFLOW_CONN_360LEARNING_WAREHOUSE": json.dumps({
-                "conn_type": "postgres", "host": PG_HOST, "port": PG_PORT, "login": PG_USER, "schema": self.warehouse_db}),
-        }  # fmt: skip
+            "AIRFLOW_CONN_360LEARNING_DEFAULT": json.dumps(
+                {
+                    "conn_type": "360learning",
+                    "login": s["client_id"],
+                    "password": s["client_secret"],
+                    "host": emulator,
+                    # every worker shares the company's budget through the stack's Redis
+                    "extra": {
+                        "region": "eu",
+                        "rate_limit_backend": f"redis://{REDIS_HOST}:{REDIS_PORT}/{self.redis_db}",
+                    },
+                }
+            ),
+            "AIRFLOW_CONN_360LEARNING_SCIM_DEFAULT": json.dumps(
+                {"conn_type": "360learning_scim", "host": f"{emulator}/scim/v2", "password": s["scim_token"]}
+            ),
+            "AIRFLOW_CONN_EDX_DEFAULT": json.dumps(
+                {
+                    "conn_type": "360learning_edx",
+                    "login": s["edx_client_id"],
+                    "password": s["edx_client_secret"],
+                    "host": emulator,
+                }
+            ),
+            "AIRFLOW_CONN_360LEARNING_WAREHOUSE": json.dumps(
+                {
+                    "conn_type": "postgres",
+                    "host": PG_HOST,
+                    "port": PG_PORT,
+                    "login": PG_USER,
+                    "schema": self.warehouse_db,
+                }
+            ),
+        }
         if self.state.get("fast_failover"):
             # A worker lost mid-task is noticed in seconds, not minutes (tests: chaos run). A task the lost
             # worker had taken from the broker but not started stays "queued" (Celery acks late: Redis gives
             # the message back only after its visibility timeout, a day): the scheduler requeues it after
             # task_queued_timeout, 60 s here instead of 600.
-            env.update({
-                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
-                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
-                "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
-                "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "60",
-                "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "5",
-            })  # fmt: skip
+            env.update(
+                {
+                    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+                    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
+                    "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
+                    "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "60",
+                    "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "5",
+                }
+            )
         return env
 
     # -- processes ---------------------------------------------------------------------------------
     def _spawn(self, key: str, cmd: list[str]) -> int:
         self.logs.mkdir(parents=True, exist_ok=True)
         with open(self.logs / f"{key}.log", "ab") as log:
-            proc = subprocess.Popen(cmd, env=self.env(), cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+            proc = subprocess.Popen(
+                cmd,
+                env=self.env(),
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.state.setdefault("pids", {})[key] = proc.pid
         self._save_state()
         return proc.pid
@@ -296,20 +334,49 @@ class AirflowStack:
         """A one-shot ``airflow`` command (migrate, reserialize); its output goes to the run's logs."""
         self.logs.mkdir(parents=True, exist_ok=True)
         with open(self.logs / "setup.log", "ab") as log:
-            subprocess.run([sys.executable, "-m", "airflow", *args], env=self.env(), cwd=REPO, stdout=log,
-                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=True, timeout=600)  # fmt: skip
+            subprocess.run(
+                [sys.executable, "-m", "airflow", *args],
+                env=self.env(),
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                check=True,
+                timeout=600,
+            )
 
     def start_emulator(self, extra_args: list[str] | None = None) -> None:
         s = self.state["secrets"]
         args = self.state["emulator_args"] if extra_args is None else extra_args
         self.state["emulator_args"] = list(args)
-        self._spawn("emulator", [
-            sys.executable, "-m", "airflow_provider_360learning.emulator", "--host", "127.0.0.1",
-            "--port", str(self.state["ports"]["emulator"]), "--client-id", s["client_id"], "--client-secret",
-            s["client_secret"], "--scim-token", s["scim_token"], "--edx-client-id", s["edx_client_id"],
-            "--edx-client-secret", s["edx_client_secret"], "--bulk-seconds-per-state", "3", *args,
-        ])  # fmt: skip
-        self._wait(lambda: requests.get(f"{self.emulator_url}/_emulator/info", timeout=2).ok, "emulator", 60, "emulator")
+        self._spawn(
+            "emulator",
+            [
+                sys.executable,
+                "-m",
+                "airflow_provider_360learning.emulator",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.state["ports"]["emulator"]),
+                "--client-id",
+                s["client_id"],
+                "--client-secret",
+                s["client_secret"],
+                "--scim-token",
+                s["scim_token"],
+                "--edx-client-id",
+                s["edx_client_id"],
+                "--edx-client-secret",
+                s["edx_client_secret"],
+                "--bulk-seconds-per-state",
+                "3",
+                *args,
+            ],
+        )
+        self._wait(
+            lambda: requests.get(f"{self.emulator_url}/_emulator/info", timeout=2).ok, "emulator", 60, "emulator"
+        )
 
     def stop_emulator(self) -> None:
         self._stop_pid("emulator")
@@ -324,9 +391,22 @@ class AirflowStack:
         key = f"worker-{index}"
         log = self.logs / f"{key}.log"
         offset = log.stat().st_size if log.exists() else 0
-        self._spawn(key, [sys.executable, "-m", "airflow", "celery", "worker", "--celery-hostname",
-                          f"{key}@%h", "--concurrency", str(self.worker_concurrency), "--without-gossip",
-                          "--without-mingle"])  # fmt: skip
+        self._spawn(
+            key,
+            [
+                sys.executable,
+                "-m",
+                "airflow",
+                "celery",
+                "worker",
+                "--celery-hostname",
+                f"{key}@%h",
+                "--concurrency",
+                str(self.worker_concurrency),
+                "--without-gossip",
+                "--without-mingle",
+            ],
+        )
         self._wait(lambda: b" ready." in log.read_bytes()[offset:], key, 120, key)
 
     def kill_worker(self, index: int) -> int:
@@ -389,16 +469,27 @@ class AirflowStack:
             shutil.rmtree(self.run_dir)
         self.home.mkdir(parents=True)
         self.state = {
-            "name": self.name, "schedules": self.schedules, "fast_failover": self.fast_failover,
-            "redis_db": self.redis_db, "workers": self.workers, "emulator_args": list(self.emulator_args),
+            "name": self.name,
+            "schedules": self.schedules,
+            "fast_failover": self.fast_failover,
+            "redis_db": self.redis_db,
+            "workers": self.workers,
+            "emulator_args": list(self.emulator_args),
             "ports": {k: free_port() for k in ("api", "emulator", "worker_logs", "trigger_logs")},
-            "password": secrets.token_urlsafe(12), "fernet_key": Fernet.generate_key().decode(),
-            "jwt_secret": secrets.token_urlsafe(32), "api_secret": secrets.token_urlsafe(32),
-            "secrets": {"client_id": "stack-client-id", "client_secret": f"stack-secret-{secrets.token_hex(12)}",
-                        "scim_token": f"stack-scim-{secrets.token_hex(12)}", "edx_client_id": "stack-edx-client-id",
-                        "edx_client_secret": f"stack-edx-secret-{secrets.token_hex(12)}"},
-            "databases": [self.name, self.warehouse_db], "pids": {},
-        }  # fmt: skip
+            "password": secrets.token_urlsafe(12),
+            "fernet_key": Fernet.generate_key().decode(),
+            "jwt_secret": secrets.token_urlsafe(32),
+            "api_secret": secrets.token_urlsafe(32),
+            "secrets": {
+                "client_id": "stack-client-id",
+                "client_secret": f"stack-secret-{secrets.token_hex(12)}",
+                "scim_token": f"stack-scim-{secrets.token_hex(12)}",
+                "edx_client_id": "stack-edx-client-id",
+                "edx_client_secret": f"stack-edx-secret-{secrets.token_hex(12)}",
+            },
+            "databases": [self.name, self.warehouse_db],
+            "pids": {},
+        }
         self._save_state()
         try:
             self._create_databases()
@@ -411,7 +502,12 @@ class AirflowStack:
             self.start_emulator()
             for component in COMPONENTS:
                 self._spawn(component, [sys.executable, "-m", "airflow", component])
-            self._wait(lambda: requests.get(f"{self.api_url}/api/v2/monitor/health", timeout=2).ok, "api-server", 180, "api-server")
+            self._wait(
+                lambda: requests.get(f"{self.api_url}/api/v2/monitor/health", timeout=2).ok,
+                "api-server",
+                180,
+                "api-server",
+            )
             for index in range(1, self.workers + 1):
                 self.start_worker(index)
             self._wait(self._healthy, "scheduler, triggerer and dag-processor", 180)
@@ -422,7 +518,10 @@ class AirflowStack:
 
     def _healthy(self) -> bool:
         health = requests.get(f"{self.api_url}/api/v2/monitor/health", timeout=5).json()
-        return all(health.get(part, {}).get("status") == "healthy" for part in ("metadatabase", "scheduler", "triggerer", "dag_processor"))
+        return all(
+            health.get(part, {}).get("status") == "healthy"
+            for part in ("metadatabase", "scheduler", "triggerer", "dag_processor")
+        )
 
     def stop(self) -> None:
         """End every process group this stack started (by pid), drop its databases, empty its Redis db."""
@@ -502,20 +601,37 @@ class AirflowStack:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=("start", "stop", "status"))
-    parser.add_argument("--name", default="airflow_stack", help="stack name: run dir .stack/NAME, databases NAME and NAME_warehouse")
+    parser.add_argument(
+        "--name", default="airflow_stack", help="stack name: run dir .stack/NAME, databases NAME and NAME_warehouse"
+    )
     parser.add_argument("--workers", type=int, default=1, help="Celery workers to start")
     parser.add_argument("--concurrency", type=int, default=4, help="task slots per Celery worker")
     parser.add_argument("--redis-db", type=int, default=13, help="Redis database number of the Celery broker")
-    parser.add_argument("--no-schedules", action="store_true", help="run triggered DAG runs only ([scheduler] use_job_schedule off)")
-    parser.add_argument("--fast-failover", action="store_true", help="notice a lost worker within ~20 s (heartbeat timeout)")
-    parser.add_argument("--emulator-arg", action="append", default=[], help="extra emulator flag, e.g. --emulator-arg=--fault-rate=0.1")
+    parser.add_argument(
+        "--no-schedules", action="store_true", help="run triggered DAG runs only ([scheduler] use_job_schedule off)"
+    )
+    parser.add_argument(
+        "--fast-failover", action="store_true", help="notice a lost worker within ~20 s (heartbeat timeout)"
+    )
+    parser.add_argument(
+        "--emulator-arg", action="append", default=[], help="extra emulator flag, e.g. --emulator-arg=--fault-rate=0.1"
+    )
     parser.add_argument("--keep", action="store_true", help="stop: keep the run directory (logs)")
     args = parser.parse_args(argv)
-    stack = AirflowStack(name=args.name, workers=args.workers, worker_concurrency=args.concurrency, redis_db=args.redis_db,
-                         schedules=not args.no_schedules, fast_failover=args.fast_failover,
-                         emulator_args=args.emulator_arg, keep_run_dir=args.keep)  # fmt: skip
+    stack = AirflowStack(
+        name=args.name,
+        workers=args.workers,
+        worker_concurrency=args.concurrency,
+        redis_db=args.redis_db,
+        schedules=not args.no_schedules,
+        fast_failover=args.fast_failover,
+        emulator_args=args.emulator_arg,
+        keep_run_dir=args.keep,
+    )
     if args.command == "start":
         stack.start()
         print(f"Airflow UI and REST API: {stack.api_url}  (user {ADMIN_USER!r}, password {stack.password!r})")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
 import textwrap
 from collections import defaultdict
@@ -99,8 +100,10 @@ def _items_doc(action: Action) -> str:
     item = deref(doc, deref(doc, schema["properties"]["input"]).get("items", {}))
     required = item.get("required", [])
     needs = f" (required fields: {', '.join(required)})" if required else ""
-    return (f":param items: the {item.get('title') or 'input'} objects{needs}, cut into requests of at most "
-            f"{input_limit(action.name):,}; or ``items_path``, a JSON Lines file of them")
+    return (
+        f":param items: the {item.get('title') or 'input'} objects{needs}, cut into requests of at most "
+        f"{input_limit(action.name):,}; or ``items_path``, a JSON Lines file of them"
+    )
 
 
 def render_class(action: Action) -> str:
@@ -109,8 +112,11 @@ def render_class(action: Action) -> str:
     lines = [summary if summary.endswith(".") else summary + ".", ""]
     has_body = action.has_body and not is_bulk_submission(action)
     if action.name == CREDENTIALS_CHECK:
-        lines += ["Checks the connection's credentials: the client id and secret come from the connection, and the",
-                  "task returns the token's lifetime, never the token.", ""]  # fmt: skip
+        lines += [
+            "Checks the connection's credentials: the client id and secret come from the connection, and the",
+            "task returns the token's lifetime, never the token.",
+            "",
+        ]
         has_body = False
     where = f"``{action.method} {action.path}``"
     if action.scope:
@@ -197,12 +203,28 @@ def render_module(family: str, actions: Iterable[Action]) -> str:
     return "\n".join(header) + "\n\n\n" + body + "\n"
 
 
+def formatted(text: str, path: Path) -> str:
+    """``text`` as ``ruff format`` writes it with the project's settings (generated code is formatted too)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(path), "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PACKAGE.parents[1],
+    )
+    return result.stdout
+
+
 def modules() -> dict[str, str]:
     families: dict[str, list[Action]] = defaultdict(list)
     for action in ACTIONS.values():
         if action.api in APIS:
             families[operator_module_name(action)].append(action)
-    return {f"{name}.py": render_module(name, actions) for name, actions in sorted(families.items())}
+    return {
+        f"{name}.py": formatted(render_module(name, actions), PACKAGE / f"{name}.py")
+        for name, actions in sorted(families.items())
+    }
 
 
 def main() -> int:

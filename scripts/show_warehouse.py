@@ -13,7 +13,10 @@ from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import (
 )
 
 hook = ThreeSixtyLearningToSqlOperator(
-    task_id="show", action="list_users", table="-", destination_conn_id=WAREHOUSE_CONN_ID,
+    task_id="show",
+    action="list_users",
+    table="-",
+    destination_conn_id=WAREHOUSE_CONN_ID,
     embedded_default_path=embedded_warehouse_path(),
 ).destination_hook
 print(f"\nWarehouse: {embedded_warehouse_path()} (connection {WAREHOUSE_CONN_ID!r} not defined: embedded default)")

@@ -30,8 +30,15 @@ CONN_ENV = "AIRFLOW_CONN_360LEARNING_DEFAULT"
 _ISSUED_TOKENS: set[str] = set()
 
 
-def connection_json(url: str | None, *, client_id: str = TEST_CLIENT_ID, secret: str = TEST_CLIENT_SECRET, **extra: Any) -> str:
-    conn: dict[str, Any] = {"conn_type": "360learning", "login": client_id, "password": secret, "extra": {"region": "eu", **extra}}
+def connection_json(
+    url: str | None, *, client_id: str = TEST_CLIENT_ID, secret: str = TEST_CLIENT_SECRET, **extra: Any
+) -> str:
+    conn: dict[str, Any] = {
+        "conn_type": "360learning",
+        "login": client_id,
+        "password": secret,
+        "extra": {"region": "eu", **extra},
+    }
     if url:
         conn["host"] = url
     return json.dumps(conn)
@@ -60,7 +67,11 @@ def contract_errors(state: Any, *, requests_must_validate: bool) -> list[str]:
         if exchange.fault or exchange.status == 429 or _undocumented_by_design(exchange):
             continue
         for error in validator.response_errors(
-            exchange.method, exchange.url, exchange.status, dict(exchange.response_headers), exchange.response_body or None
+            exchange.method,
+            exchange.url,
+            exchange.status,
+            dict(exchange.response_headers),
+            exchange.response_body or None,
         ):
             problems.append(f"response {exchange.status} to {exchange.method} {exchange.url}: {error}")
     return problems
@@ -124,7 +135,9 @@ def emulator_factory(learning360_emulator_factory: Callable[..., Any]) -> Iterat
     servers: list[Any] = []
 
     def start(**changes: Any) -> Any:
-        server = learning360_emulator_factory(**{"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET, **changes})
+        server = learning360_emulator_factory(
+            **{"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET, **changes}
+        )
         servers.append(server)
         return server
 

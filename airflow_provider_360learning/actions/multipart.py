@@ -78,7 +78,10 @@ def encode(action: Action, body: Mapping[str, Any]) -> tuple[bytes, str]:
         schema = properties.get(name, {})
         if isinstance(value, FilePart):
             fields.append((name, (value.filename, value.content, value.content_type)))
-        elif schema.get("type") == "array" and deref(action.document.contents, schema.get("items", {})).get("type") != "object":
+        elif (
+            schema.get("type") == "array"
+            and deref(action.document.contents, schema.get("items", {})).get("type") != "object"
+        ):
             fields.extend((name, _text(item)) for item in value)
         elif isinstance(value, (dict, list)):
             fields.append((name, (None, json.dumps(value).encode(), "application/json")))

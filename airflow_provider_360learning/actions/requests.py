@@ -61,7 +61,9 @@ def resolve_action(name: str | Action) -> Action:
     try:
         return ACTIONS[name]
     except KeyError:
-        raise ThreeSixtyLearningParameterError(name, None, "is not a 360Learning action; see ACTIONS for valid names") from None
+        raise ThreeSixtyLearningParameterError(
+            name, None, "is not a 360Learning action; see ACTIONS for valid names"
+        ) from None
 
 
 def render_datetime(value: Any, *, operator: str, action: str, parameter: str) -> str:
@@ -81,7 +83,9 @@ def render_datetime(value: Any, *, operator: str, action: str, parameter: str) -
         value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     if not isinstance(value, dt.datetime):
         raise ThreeSixtyLearningParameterError(
-            action, f"{parameter}[{operator}]", f"expects a datetime, date or ISO 8601 string, got {type(value).__name__}"
+            action,
+            f"{parameter}[{operator}]",
+            f"expects a datetime, date or ISO 8601 string, got {type(value).__name__}",
         )
     if value.tzinfo is None or value.utcoffset() is None:
         raise ThreeSixtyLearningParameterError(
@@ -156,7 +160,9 @@ def _check(action: Action, name: str, pointer: str, instance: Any) -> None:
     if name == BODY_PARAMETER:
         undeclared = undeclared_properties(action.api, pointer, instance)
         if undeclared:
-            raise ThreeSixtyLearningParameterError(action.name, f"{BODY_PARAMETER}.{undeclared[0]}", "is not a field of this request body")
+            raise ThreeSixtyLearningParameterError(
+                action.name, f"{BODY_PARAMETER}.{undeclared[0]}", "is not a field of this request body"
+            )
     problem = first_error(action.api, pointer, instance)
     if problem:
         raise ThreeSixtyLearningParameterError(action.name, name, f"is invalid: {problem}")
@@ -173,7 +179,9 @@ def build_request(name: str | Action, params: Mapping[str, Any]) -> ApiRequest:
     unknown = [key for key in params if key not in declared and key != BODY_PARAMETER]
     if unknown:
         allowed = sorted(declared) + ([BODY_PARAMETER] if action.has_body else [])
-        raise ThreeSixtyLearningParameterError(action.name, unknown[0], f"is not a parameter of this action; allowed: {allowed}")
+        raise ThreeSixtyLearningParameterError(
+            action.name, unknown[0], f"is not a parameter of this action; allowed: {allowed}"
+        )
 
     path = action.path
     path_params: dict[str, str] = {}
@@ -215,16 +223,25 @@ def build_request(name: str | Action, params: Mapping[str, Any]) -> ApiRequest:
         raise ThreeSixtyLearningParameterError(action.name, BODY_PARAMETER, "is required by this action")
     if body is not None:
         if not action.has_body:
-            raise ThreeSixtyLearningParameterError(action.name, BODY_PARAMETER, "is not accepted: this action takes no request body")
+            raise ThreeSixtyLearningParameterError(
+                action.name, BODY_PARAMETER, "is not accepted: this action takes no request body"
+            )
         if action.body_schema_pointer is None:
             raise ThreeSixtyLearningParameterError(
-                action.name, BODY_PARAMETER, f"must be sent as {list(action.body_content_types)}, which this hook does not send"
+                action.name,
+                BODY_PARAMETER,
+                f"must be sent as {list(action.body_content_types)}, which this hook does not send",
             )
         if action.body_is_form:
             form_body = _form_body(action, body)
             _check(action, BODY_PARAMETER, action.body_schema_pointer, multipart.for_validation(action, form_body))
-            return ApiRequest(action=action, path=path, query=tuple(query), path_params=path_params,
-                              form=multipart.encode(action, form_body))  # fmt: skip
+            return ApiRequest(
+                action=action,
+                path=path,
+                query=tuple(query),
+                path_params=path_params,
+                form=multipart.encode(action, form_body),
+            )
         body = _json_body(action, body)
         _check(action, BODY_PARAMETER, action.body_schema_pointer, body)
     return ApiRequest(action=action, path=path, query=tuple(query), json_body=body, path_params=path_params)
@@ -265,7 +282,9 @@ def _file_part(action: Action, name: str, value: Any) -> multipart.FilePart:
             local = Path(text)
             return multipart.FilePart.named(local.read_bytes(), local.name)
         except (OSError, ValueError) as exc:
-            raise ThreeSixtyLearningParameterError(action.name, where, f"names a file that cannot be read: {text} ({exc})") from None
+            raise ThreeSixtyLearningParameterError(
+                action.name, where, f"names a file that cannot be read: {text} ({exc})"
+            ) from None
     raise ThreeSixtyLearningParameterError(
         action.name, where, f"must be bytes, a file object, a local path or a storage URL, got {type(value).__name__}"
     )
@@ -311,7 +330,10 @@ def bulk_operation_id(request: ApiRequest, status: int, location: str | None) ->
     if status != 202 or match is None:
         action = request.action
         raise ThreeSixtyLearningAPIError(
-            action=action.name, method=action.method, path=action.path, status=status,
+            action=action.name,
+            method=action.method,
+            path=action.path,
+            status=status,
             message=f"expected 202 with a Location of the bulk operation, got Location {(location or '')[:200]!r}",
         )
     return match.group(1).lower()

@@ -31,7 +31,9 @@ def registry() -> Registry:
     resources = []
     for api in DOCUMENTS:
         document = load_document(api)
-        resources.append((document.uri, Resource.from_contents(dict(document.contents), default_specification=DRAFT202012)))
+        resources.append(
+            (document.uri, Resource.from_contents(dict(document.contents), default_specification=DRAFT202012))
+        )
     return Registry().with_resources(resources)
 
 

@@ -40,9 +40,18 @@ class CatalogPlan:
     synced_active: int = 0
 
     def counts(self) -> dict[str, int]:
-        return {"records": self.records, "courses": self.courses, "in_several_catalogs": self.duplicates,
-                "new": self.new, "changed": self.changed, "unchanged": self.unchanged, "rejected": len(self.rejected),
-                "upserts": len(self.upserts), "archives": len(self.archives), "synced_before": self.synced_active}  # fmt: skip
+        return {
+            "records": self.records,
+            "courses": self.courses,
+            "in_several_catalogs": self.duplicates,
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "rejected": len(self.rejected),
+            "upserts": len(self.upserts),
+            "archives": len(self.archives),
+            "synced_before": self.synced_active,
+        }
 
     def archive_verdict(self, max_archive_percent: float) -> str | None:
         """Why the plan archives too much, or ``None``."""
@@ -50,13 +59,19 @@ class CatalogPlan:
         if len(self.archives) <= allowed:
             return None
         first = ", ".join(a["externalId"] for a in self.archives[:10])
-        return (f"Refusing to archive {len(self.archives)} of {self.synced_active} synced courses (limit "
-                f"{max_archive_percent:g}%, at least {ARCHIVE_FLOOR}): they are missing from today's edX catalogs "
-                f"(first: {first}). If edX really removed them, run again with allow_mass_archive")  # fmt: skip
+        return (
+            f"Refusing to archive {len(self.archives)} of {self.synced_active} synced courses (limit "
+            f"{max_archive_percent:g}%, at least {ARCHIVE_FLOOR}): they are missing from today's edX catalogs "
+            f"(first: {first}). If edX really removed them, run again with allow_mass_archive"
+        )
 
 
 def plan_catalog(
-    records: Iterable[tuple[str, Any]], synced: dict[str, Synced], *, default_lang: str = "en", full_resync: bool = False
+    records: Iterable[tuple[str, Any]],
+    synced: dict[str, Synced],
+    *,
+    default_lang: str = "en",
+    full_resync: bool = False,
 ) -> CatalogPlan:
     """``records``: ``(catalog title, raw course)`` of every selected catalog; ``synced``: the sync state."""
     plan = CatalogPlan(synced_active=sum(1 for s in synced.values() if s.status == "active"))

@@ -36,16 +36,61 @@ DEFAULT_SOURCE = "edX"
 LEVELS = {"introductory": "beginner", "beginner": "beginner", "intermediate": "intermediate", "advanced": "advanced"}
 MAX_DURATION_MINUTES = 100_000
 LANGUAGE_NAMES = {
-    "english": "en", "spanish": "es", "french": "fr", "german": "de", "italian": "it", "portuguese": "pt",
-    "dutch": "nl", "russian": "ru", "ukrainian": "uk", "polish": "pl", "czech": "cs", "slovak": "sk",
-    "hungarian": "hu", "romanian": "ro", "bulgarian": "bg", "greek": "el", "turkish": "tr", "swedish": "sv",
-    "danish": "da", "finnish": "fi", "norwegian": "no", "croatian": "hr", "serbian": "sr", "slovenian": "sl",
-    "lithuanian": "lt", "latvian": "lv", "estonian": "et", "catalan": "ca", "welsh": "cy", "arabic": "ar",
-    "hebrew": "he_IL", "hindi": "hi", "bengali": "bn", "urdu": "ur", "tamil": "ta", "telugu": "te",
-    "marathi": "mr", "gujarati": "gu", "punjabi": "pa", "chinese": "zh", "mandarin": "zh", "cantonese": "zh_HANT",
-    "japanese": "ja", "korean": "ko", "thai": "th", "vietnamese": "vi", "indonesian": "id", "malay": "ms",
-    "swahili": "sw_KE", "armenian": "hy", "kazakh": "kk", "mongolian": "mn_MN", "uzbek": "uz", "bosnian": "bs",
-}  # fmt: skip
+    "english": "en",
+    "spanish": "es",
+    "french": "fr",
+    "german": "de",
+    "italian": "it",
+    "portuguese": "pt",
+    "dutch": "nl",
+    "russian": "ru",
+    "ukrainian": "uk",
+    "polish": "pl",
+    "czech": "cs",
+    "slovak": "sk",
+    "hungarian": "hu",
+    "romanian": "ro",
+    "bulgarian": "bg",
+    "greek": "el",
+    "turkish": "tr",
+    "swedish": "sv",
+    "danish": "da",
+    "finnish": "fi",
+    "norwegian": "no",
+    "croatian": "hr",
+    "serbian": "sr",
+    "slovenian": "sl",
+    "lithuanian": "lt",
+    "latvian": "lv",
+    "estonian": "et",
+    "catalan": "ca",
+    "welsh": "cy",
+    "arabic": "ar",
+    "hebrew": "he_IL",
+    "hindi": "hi",
+    "bengali": "bn",
+    "urdu": "ur",
+    "tamil": "ta",
+    "telugu": "te",
+    "marathi": "mr",
+    "gujarati": "gu",
+    "punjabi": "pa",
+    "chinese": "zh",
+    "mandarin": "zh",
+    "cantonese": "zh_HANT",
+    "japanese": "ja",
+    "korean": "ko",
+    "thai": "th",
+    "vietnamese": "vi",
+    "indonesian": "id",
+    "malay": "ms",
+    "swahili": "sw_KE",
+    "armenian": "hy",
+    "kazakh": "kk",
+    "mongolian": "mn_MN",
+    "uzbek": "uz",
+    "bosnian": "bs",
+}
 """edX language names (course-discovery's ``languages``) to the spec's language codes."""
 
 
@@ -66,7 +111,9 @@ def language_code(value: Any) -> str | None:
     match = re.fullmatch(r"([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2,4}))?", text)
     if match:
         lang, region = match[1].lower(), match[2]
-        candidates = [f"{lang}_{region.upper()}", f"{lang}_{region.lower()}", f"{lang}_{region.title()}"] if region else []
+        candidates = (
+            [f"{lang}_{region.upper()}", f"{lang}_{region.lower()}", f"{lang}_{region.title()}"] if region else []
+        )
         found = next((c for c in [*candidates, lang] if c in codes), None)
         if found:
             return found
@@ -175,11 +222,17 @@ def external_course(record: Any, *, default_lang: str = "en") -> dict[str, Any]:
     languages = record.get("languages")
     first_language = languages[0] if isinstance(languages, list) and languages else None
     lang = language_code(first_language) or language_code(run.get("content_language")) or default_lang
-    subjects = [subject for s in record.get("subjects") or () if isinstance(s, Mapping) and (subject := _text(s.get("name")))]
+    subjects = [
+        subject for s in record.get("subjects") or () if isinstance(s, Mapping) and (subject := _text(s.get("name")))
+    ]
     item: dict[str, Any] = {
-        "externalId": key, "name": name, "launchUrl": launch, "defaultLang": lang,
-        "sources": _sources(record), "subjects": list(dict.fromkeys(subjects)),
-    }  # fmt: skip
+        "externalId": key,
+        "name": name,
+        "launchUrl": launch,
+        "defaultLang": lang,
+        "sources": _sources(record),
+        "subjects": list(dict.fromkeys(subjects)),
+    }
     description = html_to_text(record.get("short_description")) or html_to_text(record.get("full_description"))
     if description:
         item["description"] = description

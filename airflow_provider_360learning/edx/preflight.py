@@ -84,9 +84,11 @@ def probe_scopes(hook: ThreeSixtyLearningHook, probes: Mapping[str, str]) -> Non
 
 def select_catalogs(hook: EdxHook, enterprise: str, wanted: Iterable[str]) -> list[dict[str, str]]:
     """The enterprise's catalogs named in ``wanted`` (UUIDs or titles); all of them when ``wanted`` is empty."""
-    available = [{"uuid": str(c.get("uuid")), "title": str(c.get("title"))}
-                 for c in _edx(hook, lambda: list(hook.iter_catalogs()))
-                 if isinstance(c, Mapping) and c.get("enterprise_customer") == enterprise]  # fmt: skip
+    available = [
+        {"uuid": str(c.get("uuid")), "title": str(c.get("title"))}
+        for c in _edx(hook, lambda: list(hook.iter_catalogs()))
+        if isinstance(c, Mapping) and c.get("enterprise_customer") == enterprise
+    ]
     names = [w.strip() for w in wanted if isinstance(w, str) and w.strip()]
     if not names:
         return available
@@ -94,23 +96,32 @@ def select_catalogs(hook: EdxHook, enterprise: str, wanted: Iterable[str]) -> li
     unknown = [n for n in names if not any(n in (c["uuid"], c["title"]) for c in available)]
     if unknown:
         listed = "; ".join(f"{c['title']} ({c['uuid']})" for c in available) or "none"
-        raise AirflowFailException(f"edX connection {hook.edx_conn_id!r}: no catalog {unknown} in enterprise customer "
-                                   f"{enterprise}; its catalogs: {listed}")  # fmt: skip
+        raise AirflowFailException(
+            f"edX connection {hook.edx_conn_id!r}: no catalog {unknown} in enterprise customer "
+            f"{enterprise}; its catalogs: {listed}"
+        )
     return chosen
 
 
 def preflight(
-    edx: EdxHook, learning360: ThreeSixtyLearningHook, *, integration_id: str, external_platform: str,
-    probes: Mapping[str, str], catalogs: Iterable[str] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    edx: EdxHook,
+    learning360: ThreeSixtyLearningHook,
+    *,
+    integration_id: str,
+    external_platform: str,
+    probes: Mapping[str, str],
+    catalogs: Iterable[str] | None = None,
+) -> dict[str, Any]:
     """Check both sides; what the later tasks need: the integration, its group, the enterprise, the catalogs."""
     enterprise = check_edx(edx)
     integration = find_integration(learning360, integration_id, external_platform)
     probe_scopes(learning360, probes)
     result: dict[str, Any] = {
-        "integration_id": integration["_id"], "group_id": integration["groupId"],
-        "external_platform": integration["externalPlatform"], "enterprise_customer_uuid": enterprise,
-    }  # fmt: skip
+        "integration_id": integration["_id"],
+        "group_id": integration["groupId"],
+        "external_platform": integration["externalPlatform"],
+        "enterprise_customer_uuid": enterprise,
+    }
     if catalogs is not None:
         result["catalogs"] = select_catalogs(edx, enterprise, catalogs)
     return result
@@ -123,18 +134,26 @@ def sync_params(*, state: str, resync: str) -> dict[str, Any]:
     return {
         "integration_id": Param("", type="string", description="the 360Learning integration; empty: found by platform"),
         "external_platform": Param("edX", type="string", description="externalPlatform of the integration to find"),
-        "warehouse_conn_id": Param("360learning_warehouse", type="string",
-                                   description=f"SQL connection of {state}; undefined: embedded SQLite"),
+        "warehouse_conn_id": Param(
+            "360learning_warehouse", type="string", description=f"SQL connection of {state}; undefined: embedded SQLite"
+        ),
         "work_dir": Param("", type="string", description="folder or object-storage URL of the run's files"),
         "full_resync": Param(False, type="boolean", description=resync),
-    }  # fmt: skip
+    }
 
 
-def preflight_from_params(params: Mapping[str, Any], probes: Mapping[str, str], *, catalogs: bool = False) -> dict[str, Any]:
+def preflight_from_params(
+    params: Mapping[str, Any], probes: Mapping[str, str], *, catalogs: bool = False
+) -> dict[str, Any]:
     """:func:`preflight` with the default connections and the DAG's params."""
     from airflow_provider_360learning.hooks.edx import EdxHook
     from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 
-    return preflight(EdxHook(), ThreeSixtyLearningHook(), integration_id=params["integration_id"],
-                     external_platform=params["external_platform"], probes=probes,
-                     catalogs=params["catalogs"] if catalogs else None)  # fmt: skip
+    return preflight(
+        EdxHook(),
+        ThreeSixtyLearningHook(),
+        integration_id=params["integration_id"],
+        external_platform=params["external_platform"],
+        probes=probes,
+        catalogs=params["catalogs"] if catalogs else None,
+    )

@@ -78,7 +78,9 @@ def run_work_dir(base: str, dag_id: str, run_id: str) -> str:
 
     from airflow.sdk import ObjectStoragePath
 
-    root = base.rstrip("/") if base else str(Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow") / "edx_sync")
+    root = (
+        base.rstrip("/") if base else str(Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow") / "edx_sync")
+    )
     folder = f"{root}/{dag_id}/{re.sub(r'[^A-Za-z0-9_.-]+', '_', run_id)}"
     ObjectStoragePath(folder).mkdir(parents=True, exist_ok=True)
     return folder

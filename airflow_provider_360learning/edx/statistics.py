@@ -55,7 +55,12 @@ def _number(row: Mapping[str, Any], name: str, high: float | None = None) -> flo
     value = row.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (high is not None and value > high):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or value < 0
+        or (high is not None and value > high)
+    ):
         _bad(name, value, f"a number{f' within 0..{high:g}' if high is not None else ' >= 0'}")
     return float(value)
 
@@ -152,11 +157,17 @@ def read_row(row: Any) -> dict[str, Any] | None:
     if passed is not None and not isinstance(passed, bool):
         _bad("has_passed", passed, "true or false")
     return {
-        "email": email.strip().lower(), "course_key": key.strip(), "enrolled": _date(row, "enrollment_date", required=True),
-        "last_activity": _date(row, "last_activity_date"), "passed_on": _date(row, "passed_date"),
-        "has_passed": passed, "status": status, "progress": _number(row, "course_progress", 1.0),
-        "grade": _number(row, "current_grade", 1.0), "hours": _number(row, "total_learning_time_hours"),
-    }  # fmt: skip
+        "email": email.strip().lower(),
+        "course_key": key.strip(),
+        "enrolled": _date(row, "enrollment_date", required=True),
+        "last_activity": _date(row, "last_activity_date"),
+        "passed_on": _date(row, "passed_date"),
+        "has_passed": passed,
+        "status": status,
+        "progress": _number(row, "course_progress", 1.0),
+        "grade": _number(row, "current_grade", 1.0),
+        "hours": _number(row, "total_learning_time_hours"),
+    }
 
 
 def row_id(row: Any, number: int) -> str:
@@ -198,7 +209,8 @@ def plan_statistics(
         group = groups.get((fields["email"], fields["course_key"]))
         if group is None:
             group = groups[(fields["email"], fields["course_key"])] = LearnerCourse(
-                fields["email"], fields["course_key"], fields["enrolled"])
+                fields["email"], fields["course_key"], fields["enrolled"]
+            )
         group.add(fields)
     for (email, key), group in groups.items():
         user_id = users.get(email)

@@ -108,7 +108,9 @@ def needs_sending(key: str, digest: str, synced: dict[str, Synced], *, full_resy
     return full_resync or previous is None or previous.status != "active" or previous.content_hash != digest
 
 
-def succeeded(items: Iterable[Mapping[str, Any]], failed_inputs: Iterable[Any], key_of: Callable[[Mapping[str, Any]], str]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def succeeded(
+    items: Iterable[Mapping[str, Any]], failed_inputs: Iterable[Any], key_of: Callable[[Mapping[str, Any]], str]
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """``(key, item)`` of the sent items that 360Learning did not report as failed (``failures_path`` inputs)."""
     failed = {key_of(i) for i in failed_inputs if isinstance(i, Mapping)}
     for item in items:

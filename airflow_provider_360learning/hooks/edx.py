@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 import jwt
@@ -20,7 +20,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_360learning.client import transport
 from airflow_provider_360learning.client.client import ApiClient, Call
-from airflow_provider_360learning.client.hook import ClientHookMixin, given_settings
+from airflow_provider_360learning.client.hook import ClientHookMixin, EdxSettings, given_settings
 from airflow_provider_360learning.client.pagination import walk_pages
 from airflow_provider_360learning.client.services import (
     EDX_DEFAULT_BASE_URL,
@@ -159,41 +159,10 @@ class EdxHook(ClientHookMixin, BaseHook):
     conn_type = "360learning_edx"
     hook_name = "edX"
 
-    def __init__(
-        self,
-        edx_conn_id: str = default_conn_name,
-        *,
-        enterprise_customer_uuid: str | None = None,
-        timeout: float | None = None,
-        connect_timeout: float | None = None,
-        total_timeout: float | None = None,
-        max_response_mb: float | None = None,
-        max_retries: int | None = None,
-        max_retry_wait: float | None = None,
-        backoff_initial: float | None = None,
-        backoff_max: float | None = None,
-        requests_per_second: float | None = None,
-        writes_per_second: float | None = None,
-        rate_limit_key: str | None = None,
-        rate_limit_backend: str | None = None,
-    ) -> None:
+    def __init__(self, edx_conn_id: str = default_conn_name, **settings: Unpack[EdxSettings]) -> None:
         super().__init__()
         self.edx_conn_id = edx_conn_id
-        self.settings_overrides = given_settings(
-            enterprise_customer_uuid=enterprise_customer_uuid,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            total_timeout=total_timeout,
-            max_response_mb=max_response_mb,
-            max_retries=max_retries,
-            max_retry_wait=max_retry_wait,
-            backoff_initial=backoff_initial,
-            backoff_max=backoff_max,
-            requests_per_second=requests_per_second,
-            writes_per_second=writes_per_second,
-            rate_limit_key=rate_limit_key,
-            rate_limit_backend=rate_limit_backend,
-        )
+        self.settings_overrides = given_settings(type(self).__name__, EdxSettings, settings)
         self._enterprise: str | None = None
 
     @classmethod

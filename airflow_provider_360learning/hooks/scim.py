@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 from urllib.parse import urlencode, urlsplit
 
 from airflow.sdk import BaseHook
@@ -25,7 +25,7 @@ from scim2_models import (
 
 from airflow_provider_360learning.client import transport
 from airflow_provider_360learning.client.client import ApiClient, Call
-from airflow_provider_360learning.client.hook import ClientHookMixin, given_settings
+from airflow_provider_360learning.client.hook import ClientHookMixin, ScimSettings, given_settings
 from airflow_provider_360learning.client.pagination import Progress
 from airflow_provider_360learning.client.services import ScimService, scim_settings
 from airflow_provider_360learning.client.transport import Response
@@ -101,41 +101,10 @@ class ThreeSixtyLearningScimHook(ClientHookMixin, BaseHook):
     conn_type = "360learning_scim"
     hook_name = "360Learning SCIM"
 
-    def __init__(
-        self,
-        scim_conn_id: str = default_conn_name,
-        *,
-        page_size: int | None = None,
-        timeout: float | None = None,
-        connect_timeout: float | None = None,
-        total_timeout: float | None = None,
-        max_response_mb: float | None = None,
-        max_retries: int | None = None,
-        max_retry_wait: float | None = None,
-        backoff_initial: float | None = None,
-        backoff_max: float | None = None,
-        requests_per_second: float | None = None,
-        writes_per_second: float | None = None,
-        rate_limit_key: str | None = None,
-        rate_limit_backend: str | None = None,
-    ) -> None:
+    def __init__(self, scim_conn_id: str = default_conn_name, **settings: Unpack[ScimSettings]) -> None:
         super().__init__()
         self.scim_conn_id = scim_conn_id
-        self.settings_overrides = given_settings(
-            page_size=page_size,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            total_timeout=total_timeout,
-            max_response_mb=max_response_mb,
-            max_retries=max_retries,
-            max_retry_wait=max_retry_wait,
-            backoff_initial=backoff_initial,
-            backoff_max=backoff_max,
-            requests_per_second=requests_per_second,
-            writes_per_second=writes_per_second,
-            rate_limit_key=rate_limit_key,
-            rate_limit_backend=rate_limit_backend,
-        )
+        self.settings_overrides = given_settings(type(self).__name__, ScimSettings, settings)
         self._client: CoreScimClient | None = None
 
     @classmethod

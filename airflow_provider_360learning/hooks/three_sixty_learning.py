@@ -10,7 +10,7 @@ requests are built and checked by :func:`~airflow_provider_360learning.actions.r
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Unpack
 
 import msgspec
 from airflow.providers.http.hooks.http import HttpAsyncHook, HttpHook, SessionConfig
@@ -25,7 +25,7 @@ from airflow_provider_360learning.actions.requests import (
 )
 from airflow_provider_360learning.client import transport
 from airflow_provider_360learning.client.client import ApiClient, Call
-from airflow_provider_360learning.client.hook import ClientHookMixin, given_settings
+from airflow_provider_360learning.client.hook import ClientHookMixin, ThreeSixtyLearningSettings, given_settings
 from airflow_provider_360learning.client.pagination import walk_pages
 from airflow_provider_360learning.client.services import (
     REGION_HOSTS,
@@ -163,40 +163,11 @@ class ThreeSixtyLearningHook(ClientHookMixin, HttpHook):
     hook_name = "360Learning"
 
     def __init__(
-        self,
-        three_sixty_learning_conn_id: str = default_conn_name,
-        *,
-        region: str | None = None,
-        timeout: float | None = None,
-        connect_timeout: float | None = None,
-        total_timeout: float | None = None,
-        max_response_mb: float | None = None,
-        max_retries: int | None = None,
-        max_retry_wait: float | None = None,
-        backoff_initial: float | None = None,
-        backoff_max: float | None = None,
-        requests_per_second: float | None = None,
-        writes_per_second: float | None = None,
-        rate_limit_key: str | None = None,
-        rate_limit_backend: str | None = None,
+        self, three_sixty_learning_conn_id: str = default_conn_name, **settings: Unpack[ThreeSixtyLearningSettings]
     ) -> None:
         super().__init__(method="GET", http_conn_id=three_sixty_learning_conn_id)
         self.three_sixty_learning_conn_id = three_sixty_learning_conn_id
-        self.settings_overrides = given_settings(
-            region=region,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            total_timeout=total_timeout,
-            max_response_mb=max_response_mb,
-            max_retries=max_retries,
-            max_retry_wait=max_retry_wait,
-            backoff_initial=backoff_initial,
-            backoff_max=backoff_max,
-            requests_per_second=requests_per_second,
-            writes_per_second=writes_per_second,
-            rate_limit_key=rate_limit_key,
-            rate_limit_backend=rate_limit_backend,
-        )
+        self.settings_overrides = given_settings(type(self).__name__, ThreeSixtyLearningSettings, settings)
 
     service = SERVICE
     settings_from = staticmethod(three_sixty_learning_settings)
@@ -310,40 +281,11 @@ class ThreeSixtyLearningAsyncHook(HttpAsyncHook):
     hook_name = "360Learning (async)"
 
     def __init__(
-        self,
-        three_sixty_learning_conn_id: str = default_conn_name,
-        *,
-        region: str | None = None,
-        timeout: float | None = None,
-        connect_timeout: float | None = None,
-        total_timeout: float | None = None,
-        max_response_mb: float | None = None,
-        max_retries: int | None = None,
-        max_retry_wait: float | None = None,
-        backoff_initial: float | None = None,
-        backoff_max: float | None = None,
-        requests_per_second: float | None = None,
-        writes_per_second: float | None = None,
-        rate_limit_key: str | None = None,
-        rate_limit_backend: str | None = None,
+        self, three_sixty_learning_conn_id: str = default_conn_name, **settings: Unpack[ThreeSixtyLearningSettings]
     ) -> None:
         super().__init__(method="GET", http_conn_id=three_sixty_learning_conn_id)
         self.three_sixty_learning_conn_id = three_sixty_learning_conn_id
-        self.settings_overrides = given_settings(
-            region=region,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            total_timeout=total_timeout,
-            max_response_mb=max_response_mb,
-            max_retries=max_retries,
-            max_retry_wait=max_retry_wait,
-            backoff_initial=backoff_initial,
-            backoff_max=backoff_max,
-            requests_per_second=requests_per_second,
-            writes_per_second=writes_per_second,
-            rate_limit_key=rate_limit_key,
-            rate_limit_backend=rate_limit_backend,
-        )
+        self.settings_overrides = given_settings(type(self).__name__, ThreeSixtyLearningSettings, settings)
         self._client: ApiClient | None = None
         self._entered = False
 

@@ -78,7 +78,12 @@ class ThreeSixtyLearningBulkOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = (
-        "action", "items", "items_path", "parameters", "failures_path", "three_sixty_learning_conn_id",
+        "action",
+        "items",
+        "items_path",
+        "parameters",
+        "failures_path",
+        "three_sixty_learning_conn_id",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"items": "json", "parameters": "json"}
     ui_color = "#1f4b78"
@@ -247,17 +252,23 @@ class ThreeSixtyLearningBulkOperator(BaseOperator):
                 resume = {"submitted": dict(submitted), "slot_deadline": deadline}
                 self.defer(
                     trigger=ThreeSixtyLearningConditionTrigger(
-                        condition="bulk_slots_free", arguments={**arguments, "resume": resume},
+                        condition="bulk_slots_free",
+                        arguments={**arguments, "resume": resume},
                         three_sixty_learning_conn_id=self.three_sixty_learning_conn_id,
-                        poll_interval=self.poll_interval, end_time=deadline, hook_params=self.hook_params,
+                        poll_interval=self.poll_interval,
+                        end_time=deadline,
+                        hook_params=self.hook_params,
                     ),
                     method_name="execute_after_slot_wait",
                     kwargs=resume,
-                )  # fmt: skip
+                )
             self.log.info(
                 "%d bulk operations unfinished %s (at most %d at once): next check in %.0f s",
-                len(unfinished), unfinished, MAX_UNFINISHED_OPERATIONS, self.poll_interval,
-            )  # fmt: skip
+                len(unfinished),
+                unfinished,
+                MAX_UNFINISHED_OPERATIONS,
+                self.poll_interval,
+            )
             self._stop.wait(max(0.0, min(self.poll_interval, deadline - time.time())))
 
     # --- waiting -------------------------------------------------------------------------------------------
@@ -321,13 +332,26 @@ class ThreeSixtyLearningBulkOperator(BaseOperator):
                 if failures_file is not None:
                     for result in results:
                         if result.get("status") != "success":
-                            failures_file.write(json.dumps({"operation": operation_id, "input": result.get("input"),
-                                                            "reason": result.get("errorMessage")}) + "\n")  # fmt: skip
+                            failures_file.write(
+                                json.dumps(
+                                    {
+                                        "operation": operation_id,
+                                        "input": result.get("input"),
+                                        "reason": result.get("errorMessage"),
+                                    }
+                                )
+                                + "\n"
+                            )
         finally:
             if failures_file is not None:
                 failures_file.close()
-        self.log.info("%s: %d object(s) succeeded, %d failed, operations %s", self.action, report.succeeded,
-                      report.failed, report.operations)  # fmt: skip
+        self.log.info(
+            "%s: %d object(s) succeeded, %d failed, operations %s",
+            self.action,
+            report.succeeded,
+            report.failed,
+            report.operations,
+        )
         if not report.ok:
             self.log.error("Failed objects (the others were applied):\n%s", report.describe_failures())
             if self.fail_on_object_errors or report.operation_errors:

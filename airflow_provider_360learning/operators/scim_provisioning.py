@@ -56,9 +56,16 @@ class ThreeSixtyLearningScimProvisioningOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = (
-        "users_source", "users_sql", "memberships_source", "memberships_sql", "source_conn_id", "scim_conn_id",
-        "plan_only", "max_removal_percent", "allow_mass_removal",
-    )  # fmt: skip
+        "users_source",
+        "users_sql",
+        "memberships_source",
+        "memberships_sql",
+        "source_conn_id",
+        "scim_conn_id",
+        "plan_only",
+        "max_removal_percent",
+        "allow_mass_removal",
+    )
 
     def __init__(
         self,
@@ -110,15 +117,18 @@ class ThreeSixtyLearningScimProvisioningOperator(BaseOperator):
         users = read_table(self.users_source, sql=self.users_sql or None, conn_id=self.source_conn_id)
         memberships = None
         if not _absent(self.memberships_source) or self.memberships_sql:
-            memberships = read_table(self.memberships_source, sql=self.memberships_sql or None, conn_id=self.source_conn_id)
+            memberships = read_table(
+                self.memberships_source, sql=self.memberships_sql or None, conn_id=self.source_conn_id
+            )
         desired = desired_state(users, memberships, attribute_columns=self.attribute_columns)
         for rejected in desired.rejected:
             self.log.warning("Skipped %s row %s (%s): %s", rejected.kind, rejected.row, rejected.email, rejected.reason)
         hook = self.hook
         try:
             current_users, current_groups = read_current(hook, desired, self.managed_paths)
-            the_plan = plan(desired, current_users, current_groups, managed_paths=self.managed_paths,
-                            hard_delete=self.hard_delete)  # fmt: skip
+            the_plan = plan(
+                desired, current_users, current_groups, managed_paths=self.managed_paths, hard_delete=self.hard_delete
+            )
             planned = the_plan.as_dict()
             self._log_plan(planned)
             report: dict[str, Any] = {"dry_run": _true(self.plan_only), "plan": planned, "applied": None, "errors": []}

@@ -143,7 +143,9 @@ class ThreeSixtyLearningOperator(BaseOperator):
         try:
             return ACTIONS[self.action]
         except KeyError:
-            raise ThreeSixtyLearningParameterError(self.action, None, "is not a 360Learning action; see the README's actions table") from None
+            raise ThreeSixtyLearningParameterError(
+                self.action, None, "is not a 360Learning action; see the actions table in docs/operators.md"
+            ) from None
 
     def _check_names(self, action: Action) -> None:
         """Unknown parameter names fail when the DAG is parsed (values are checked at run time, once rendered)."""
@@ -173,7 +175,9 @@ class ThreeSixtyLearningOperator(BaseOperator):
     def _run(self) -> Any:
         action = self.resolve_action()
         if not isinstance(self.parameters, Mapping):
-            raise ThreeSixtyLearningParameterError(action.name, "parameters", f"must render to a mapping, got {type(self.parameters).__name__}")
+            raise ThreeSixtyLearningParameterError(
+                action.name, "parameters", f"must render to a mapping, got {type(self.parameters).__name__}"
+            )
         params = dict(self.parameters)
         if action.name == CREDENTIALS_CHECK:
             return self._check_credentials(params)
@@ -181,7 +185,9 @@ class ThreeSixtyLearningOperator(BaseOperator):
         if action.returns_list:
             return self._list(action, request)
         if _returns_file(action) and not self.output_path:
-            raise ThreeSixtyLearningParameterError(action.name, "output_path", "is required: this action returns a file, which XCom cannot hold")
+            raise ThreeSixtyLearningParameterError(
+                action.name, "output_path", "is required: this action returns a file, which XCom cannot hold"
+            )
         self.log.info("Calling %s", action.describe())
         result = self.hook.call_action(request)
         self.log.info("%s done: %s", request.method, _summary(result))
@@ -203,19 +209,24 @@ class ThreeSixtyLearningOperator(BaseOperator):
             self.log.info("Credential field(s) %s written to %s", sorted(secrets), self.output_path)
             redacted["path"] = str(self._target())
         else:
-            self.log.warning("Credential field(s) %s masked; set output_path to keep them (e.g. in a secrets store)", sorted(secrets))
+            self.log.warning(
+                "Credential field(s) %s masked; set output_path to keep them (e.g. in a secrets store)", sorted(secrets)
+            )
         return redacted
 
     def _check_credentials(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``generate_token`` as a task: prove the connection's credentials work; the token never reaches XCom."""
         if params:
             raise ThreeSixtyLearningParameterError(
-                CREDENTIALS_CHECK, sorted(params)[0],
+                CREDENTIALS_CHECK,
+                sorted(params)[0],
                 "is not accepted: the credentials come from the connection (a secret in a task argument would be rendered in the UI)",
             )
         token = self.hook.get_token()
         expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=token.lifetime)
-        self.log.info("The credentials of %r work: a token valid %.0f s", self.three_sixty_learning_conn_id, token.lifetime)
+        self.log.info(
+            "The credentials of %r work: a token valid %.0f s", self.three_sixty_learning_conn_id, token.lifetime
+        )
         return {"token_type": "Bearer", "expires_in": token.lifetime, "expires_at": expires_at.isoformat()}
 
     def _list(self, action: Action, request: ApiRequest) -> Any:
@@ -228,7 +239,8 @@ class ThreeSixtyLearningOperator(BaseOperator):
             items.extend(page)
             if len(items) > self.max_xcom_items:
                 raise ThreeSixtyLearningParameterError(
-                    action.name, "output_path",
+                    action.name,
+                    "output_path",
                     f"is needed: the result has more than max_xcom_items={self.max_xcom_items} items, too many for XCom; "
                     "set output_path (a file or object-storage URL) to stream them as JSON Lines",
                 )

@@ -49,8 +49,15 @@ class ApplyResult:
 
     def error(self, operation: str, subject: str, exc: ThreeSixtyLearningScimError) -> None:
         log.warning("SCIM %s %s failed: %s", operation, subject, exc)
-        self.errors.append({"operation": operation, "subject": subject, "status": exc.status,
-                            "scim_type": exc.scim_type, "detail": exc.detail})  # fmt: skip
+        self.errors.append(
+            {
+                "operation": operation,
+                "subject": subject,
+                "status": exc.status,
+                "scim_type": exc.scim_type,
+                "detail": exc.detail,
+            }
+        )
 
     def counts(self) -> dict[str, int]:
         return {
@@ -83,7 +90,9 @@ def _dumped_value(dumped: Mapping[str, Any], path: str) -> Any:
 
 def user_email(resource: Resource[Any]) -> str | None:
     emails = getattr(resource, "emails", None) or []
-    chosen = next((e.value for e in emails if e.primary and e.value), None) or next((e.value for e in emails if e.value), None)
+    chosen = next((e.value for e in emails if e.primary and e.value), None) or next(
+        (e.value for e in emails if e.value), None
+    )
     return chosen or getattr(resource, "user_name", None)
 
 
@@ -93,7 +102,9 @@ def current_user(resource: Resource[Any], paths: Iterable[str]) -> CurrentUser |
         return None
     dumped = resource.model_dump()
     values = {p: (None if (v := _dumped_value(dumped, p)) is None else str(v)) for p in paths}
-    return CurrentUser(id=resource.id, email=str(email), active=getattr(resource, "active", None) is not False, values=values)
+    return CurrentUser(
+        id=resource.id, email=str(email), active=getattr(resource, "active", None) is not False, values=values
+    )
 
 
 def read_current(
@@ -105,8 +116,14 @@ def read_current(
     groups: dict[str, CurrentGroup | None] = {}
     for name in sorted(desired.groups):
         found = hook.find_one(hook.group_model, f'displayName eq "{_quoted(name)}"')
-        groups[name] = None if found is None or not found.id else CurrentGroup(
-            id=found.id, name=name, member_ids=frozenset(m.value for m in getattr(found, "members", None) or [] if m.value)
+        groups[name] = (
+            None
+            if found is None or not found.id
+            else CurrentGroup(
+                id=found.id,
+                name=name,
+                member_ids=frozenset(m.value for m in getattr(found, "members", None) or [] if m.value),
+            )
         )
     return users, groups
 
@@ -138,14 +155,22 @@ def _operation(model: Any, op: PatchOperation.Op, path: str, value: Any = None) 
 
 
 def _replace_ops(hook: ThreeSixtyLearningScimHook, changes: Mapping[str, list[Any]]) -> list[PatchOperation[Any]]:
-    return [_operation(hook.user_model, PatchOperation.Op.replace_, path, new) for path, (_, new) in sorted(changes.items())]
+    return [
+        _operation(hook.user_model, PatchOperation.Op.replace_, path, new) for path, (_, new) in sorted(changes.items())
+    ]
 
 
 class ScimApplier:
     """Applies one plan; ``ids`` maps folded emails to user ids (current users, then created ones)."""
 
-    def __init__(self, hook: ThreeSixtyLearningScimHook, desired: DesiredState, users: Iterable[CurrentUser],
-                 groups: Mapping[str, CurrentGroup | None], paths: Iterable[str]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        hook: ThreeSixtyLearningScimHook,
+        desired: DesiredState,
+        users: Iterable[CurrentUser],
+        groups: Mapping[str, CurrentGroup | None],
+        paths: Iterable[str],
+    ) -> None:
         self.hook = hook
         self.desired = desired
         self.paths = list(paths)
@@ -161,8 +186,13 @@ class ScimApplier:
         for name in plan.create_groups:
             self._guard("create group", name, lambda name=name: self._create_group(name))
         for name in sorted({*plan.member_adds, *plan.member_removes}):
-            self._guard("change group members", name, lambda name=name: self._change_members(
-                name, plan.member_adds.get(name, []), plan.member_removes.get(name, [])))  # fmt: skip
+            self._guard(
+                "change group members",
+                name,
+                lambda name=name: self._change_members(
+                    name, plan.member_adds.get(name, []), plan.member_removes.get(name, [])
+                ),
+            )
         for change in plan.deactivate_users:
             self._guard("deactivate user", change.email, lambda change=change: self._deactivate(change.id))
         for change in plan.delete_users:
@@ -189,8 +219,9 @@ class ScimApplier:
             assert current is not None
             self.ids[fold(user.email)] = found.id
             target = desired_values(user, self.paths)
-            changes: dict[str, list[Any]] = {p: [current.values.get(p), v] for p, v in target.items()
-                                             if v is not None and current.values.get(p) != v}  # fmt: skip
+            changes: dict[str, list[Any]] = {
+                p: [current.values.get(p), v] for p, v in target.items() if v is not None and current.values.get(p) != v
+            }
             if not current.active:
                 changes["active"] = [False, True]
             if changes:
@@ -238,8 +269,9 @@ class ScimApplier:
             operations: list[PatchOperation[Any]] = []
             if chunk_adds:
                 operations.append(_operation(model, PatchOperation.Op.add, "members", chunk_adds))
-            operations.extend(_operation(model, PatchOperation.Op.remove, f'members[value eq "{_quoted(i)}"]')
-                              for i in chunk_removes)  # fmt: skip
+            operations.extend(
+                _operation(model, PatchOperation.Op.remove, f'members[value eq "{_quoted(i)}"]') for i in chunk_removes
+            )
             self.hook.patch(model, group.id, operations)
             self.result.members_added += len(chunk_adds)
             self.result.members_removed += len(chunk_removes)

@@ -2,7 +2,7 @@
 
 Pure data in, pure data out, so a dry run, the safety check and the apply step all see the same plan.
 
-Rules (360Learning's SCIM semantics, README "SCIM provisioning"):
+Rules (360Learning's SCIM semantics, docs/scim-provisioning.md):
 
 - a user is matched by email (case-insensitive), never by name or id;
 - a user missing from the source is deactivated (``active=false``), deleted only with ``hard_delete``;
@@ -66,8 +66,14 @@ class Plan:
 
     @property
     def empty(self) -> bool:
-        return not (self.create_users or self.update_users or self.removals or self.create_groups
-                    or self.member_adds or self.member_removes)  # fmt: skip
+        return not (
+            self.create_users
+            or self.update_users
+            or self.removals
+            or self.create_groups
+            or self.member_adds
+            or self.member_removes
+        )
 
     def counts(self) -> dict[str, int]:
         return {
@@ -129,8 +135,9 @@ def plan(
             continue
         target = desired_values(wanted, paths)
         # An empty source cell clears nothing: HR exports often leave optional columns blank.
-        changes: dict[str, list[Any]] = {p: [current.values.get(p), v] for p, v in target.items()
-                                         if v is not None and current.values.get(p) != v}  # fmt: skip
+        changes: dict[str, list[Any]] = {
+            p: [current.values.get(p), v] for p, v in target.items() if v is not None and current.values.get(p) != v
+        }
         if not wanted.active and current.active:
             result.deactivate_users.append(UserChange(current.id, current.email, {"active": [True, False]}))
         elif wanted.active and not current.active:
@@ -150,7 +157,9 @@ def plan(
         if group is None:
             result.create_groups.append(name)
         # A user the run will not create (inactive in the source and absent) cannot be added.
-        adds = sorted(desired.users[k].email for k in wanted_members - present if k in by_email or desired.users[k].active)
+        adds = sorted(
+            desired.users[k].email for k in wanted_members - present if k in by_email or desired.users[k].active
+        )
         # Remove only members the source lists as users (and not protected): hand-added members stay.
         removes = sorted(by_email[k].email for k in present - wanted_members if k in desired.users)
         if adds:

@@ -34,8 +34,14 @@ DEFAULT_ATTRIBUTE_COLUMNS: dict[str, str] = {
 ``attribute_columns``). 360Learning does not publish its custom-field extension URN; the enterprise
 extension is the documented target of organization and similar fields."""
 
-_ALIASES = {"first_name": "given_name", "firstname": "given_name", "last_name": "family_name",
-            "lastname": "family_name", "mail": "email", "e_mail": "email"}  # fmt: skip
+_ALIASES = {
+    "first_name": "given_name",
+    "firstname": "given_name",
+    "last_name": "family_name",
+    "lastname": "family_name",
+    "mail": "email",
+    "e_mail": "email",
+}
 _TRUE = {"true", "1", "yes", "y", "t", "active"}
 _FALSE = {"false", "0", "no", "n", "f", "inactive"}
 
@@ -157,8 +163,14 @@ def desired_state(
         key = fold(email)
         if len(rows[key]) > 1:
             others = ", ".join(str(r) for r in rows[key])
-            state.rejected.append(Rejected("user", index, email, f"duplicate email (rows {others}): which row is right "
-                                           "cannot be known, every copy is skipped"))  # fmt: skip
+            state.rejected.append(
+                Rejected(
+                    "user",
+                    index,
+                    email,
+                    f"duplicate email (rows {others}): which row is right cannot be known, every copy is skipped",
+                )
+            )
             state.protected.add(key)
             continue
         raw_active = _text(record.get("active"))
@@ -198,8 +210,11 @@ def _add_memberships(state: DesiredState, frame: pd.DataFrame) -> None:
             continue  # a group listed with no member: the group is still created
         key = fold(email)
         if key not in state.users:
-            reason = ("the member's own row was rejected" if key in state.protected
-                      else "unknown member: not a valid user of the source")  # fmt: skip
+            reason = (
+                "the member's own row was rejected"
+                if key in state.protected
+                else "unknown member: not a valid user of the source"
+            )
             state.rejected.append(Rejected("membership", index, email, reason, group))
             continue
         members.add(key)

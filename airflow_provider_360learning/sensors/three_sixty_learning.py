@@ -70,8 +70,10 @@ class ThreeSixtyLearningConditionSensor(BaseSensorOperator):
             return first.xcom_value
         self.defer(
             trigger=ThreeSixtyLearningConditionTrigger(
-                condition=self.condition, arguments=self.arguments(),
-                three_sixty_learning_conn_id=self.three_sixty_learning_conn_id, poll_interval=self.poke_interval,
+                condition=self.condition,
+                arguments=self.arguments(),
+                three_sixty_learning_conn_id=self.three_sixty_learning_conn_id,
+                poll_interval=self.poke_interval,
                 end_time=(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.timeout)).timestamp(),
                 hook_params=self.hook_params,
             ),
@@ -134,8 +136,12 @@ class PathSessionCompletionSensor(ThreeSixtyLearningConditionSensor):
         self.completed_statuses = list(completed_statuses)
 
     def arguments(self) -> dict[str, Any]:
-        return {"path_id": self.path_id, "session_id": self.session_id, "threshold": self.threshold,
-                "completed_statuses": self.completed_statuses}  # fmt: skip
+        return {
+            "path_id": self.path_id,
+            "session_id": self.session_id,
+            "threshold": self.threshold,
+            "completed_statuses": self.completed_statuses,
+        }
 
 
 class NewStatisticsSensor(ThreeSixtyLearningConditionSensor):
@@ -161,7 +167,9 @@ class NewStatisticsSensor(ThreeSixtyLearningConditionSensor):
     ) -> None:
         super().__init__(**kwargs)
         if action not in self.ACTIONS:
-            raise ThreeSixtyLearningParameterError(action, None, f"has no completedAt filter to watch; use one of {self.ACTIONS}")
+            raise ThreeSixtyLearningParameterError(
+                action, None, f"has no completedAt filter to watch; use one of {self.ACTIONS}"
+            )
         self.since = since
         self.action = action
         self.parameters = parameters or {}
@@ -190,5 +198,9 @@ class WebhookEventSensor(ThreeSixtyLearningConditionSensor):
 
     def arguments(self) -> dict[str, Any]:
         since = self.since.isoformat() if isinstance(self.since, dt.datetime) else str(self.since)
-        return {"action": "get_events", "field": "createdAt", "since": since,
-                "parameters": {"subscriptionId": self.subscription_id}}  # fmt: skip
+        return {
+            "action": "get_events",
+            "field": "createdAt",
+            "since": since,
+            "parameters": {"subscriptionId": self.subscription_id},
+        }

@@ -549,8 +549,11 @@ class SqlTableWriter:
         if not module.startswith("psycopg") or module.startswith("psycopg2"):
             return
         wanted = {c.name: c.kind for c in columns}
-        expected = {**{n: BINARY_COPY_TYPES[k][1] for n, k in wanted.items()},
-                    LOAD_ID_COLUMN: "text", LOADED_AT_COLUMN: "timestamp with time zone"}  # fmt: skip
+        expected = {
+            **{n: BINARY_COPY_TYPES[k][1] for n, k in wanted.items()},
+            LOAD_ID_COLUMN: "text",
+            LOADED_AT_COLUMN: "timestamp with time zone",
+        }
         actual = self.table_columns()
         if any(actual.get(name) != data_type for name, data_type in expected.items()):
             log.info("%s has columns of other types than the writer's: text COPY for every batch", self.table_sql)
@@ -576,7 +579,9 @@ class SqlTableWriter:
             return 0
         names = [c.name for c in columns]
         positions = [names.index(k) for k in self.key]
-        key_of = (lambda row: row[positions[0]]) if len(positions) == 1 else (lambda row: tuple(row[p] for p in positions))
+        key_of = (
+            (lambda row: row[positions[0]]) if len(positions) == 1 else (lambda row: tuple(row[p] for p in positions))
+        )
         latest = {key_of(row): row for row in rows}  # the last row of a key wins
         ordered = [latest[k] for k in sorted(latest)]
         loaded_at = dt.datetime.now(dt.UTC)
@@ -612,7 +617,9 @@ class SqlTableWriter:
             cursor.copy_expert(f"COPY {target} FROM STDIN", io.StringIO(_copy_text(frame, kinds, constants)))
         else:  # another PostgreSQL driver: rows through executemany
             marks = ", ".join(["%s"] * (len(kinds) + 2))
-            cursor.executemany(f"INSERT INTO {target} VALUES ({marks})", _rows(frame, kinds, "native", load_id, loaded_at))
+            cursor.executemany(
+                f"INSERT INTO {target} VALUES ({marks})", _rows(frame, kinds, "native", load_id, loaded_at)
+            )
 
     def _postgres_staging(self, cursor: Any, names: Sequence[str]) -> str:
         """The session's staging table for these columns: the target's exact types, emptied at each commit.

@@ -443,7 +443,10 @@ class TypedPageDecoder:
             else:
                 fields.append((f"f{i}", strict if column.kind == "json" else strict | None, None))
         row_type = msgspec.defstruct(
-            "Row", fields, rename={f"f{i}": c.source for i, c in enumerate(self.columns)}, forbid_unknown_fields=True,
+            "Row",
+            fields,
+            rename={f"f{i}": c.source for i, c in enumerate(self.columns)},
+            forbid_unknown_fields=True,
         )
         self._required_json = [i for i, c in enumerate(required) if c.kind == "json"]
         self._decoder = msgspec.json.Decoder(list[row_type])  # type: ignore[valid-type]
@@ -462,7 +465,9 @@ class TypedPageDecoder:
                 return None
         return rows
 
-    def newest(self, rows: Sequence[tuple[Any, ...]], field: str | None, current: dt.datetime | None) -> dt.datetime | None:
+    def newest(
+        self, rows: Sequence[tuple[Any, ...]], field: str | None, current: dt.datetime | None
+    ) -> dt.datetime | None:
         """Like :func:`newest_value` for decoded rows: the later of ``current`` and the rows' largest ``field``."""
         index = next((i for i, c in enumerate(self.columns) if c.source == field), None)
         if index is None:

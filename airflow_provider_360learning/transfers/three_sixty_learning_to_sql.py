@@ -89,7 +89,12 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = (
-        "action", "table", "destination_conn_id", "action_params", "mode", "three_sixty_learning_conn_id",
+        "action",
+        "table",
+        "destination_conn_id",
+        "action_params",
+        "mode",
+        "three_sixty_learning_conn_id",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"action_params": "json"}
     ui_color = "#2f5d8a"
@@ -149,7 +154,9 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         if not action.returns_list:
             raise ThreeSixtyLearningParameterError(action.name, None, "is not a list action; nothing to load")
         if self.mode not in ("incremental", "full"):
-            raise ThreeSixtyLearningParameterError(action.name, "mode", f"must be 'incremental' or 'full', got {self.mode!r}")
+            raise ThreeSixtyLearningParameterError(
+                action.name, "mode", f"must be 'incremental' or 'full', got {self.mode!r}"
+            )
         return action
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -164,8 +171,11 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         mode: Mode = "full" if self.mode == "full" or field is None else "incremental"
         columns = columns_for(action)
         writer = SqlTableWriter(
-            self.destination_hook, self.table, key=self.key_columns,
-            metadata_table=self.metadata_table, rejects_table=self.rejects_table,
+            self.destination_hook,
+            self.table,
+            key=self.key_columns,
+            metadata_table=self.metadata_table,
+            rejects_table=self.rejects_table,
         )
 
         # Every database call runs on one loader thread (some drivers bind a connection to its thread).
@@ -182,12 +192,21 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                         since = watermark - self.overlap
                         params[field] = {"gte": since}  # type: ignore[index]
                 self.log.info(
-                    "Loading %s into %s (%s%s)", action.describe(), self.table, mode,
+                    "Loading %s into %s (%s%s)",
+                    action.describe(),
+                    self.table,
+                    mode,
                     f" since {since.isoformat()}" if since else "",
                 )
                 pages = PageLoader(
-                    writer, columns, table=self.table, load_id=load_id, run_id=run_id,
-                    incremental_field=field, batch_rows=self.rows_per_transaction, logger=self.log,
+                    writer,
+                    columns,
+                    table=self.table,
+                    load_id=load_id,
+                    run_id=run_id,
+                    incremental_field=field,
+                    batch_rows=self.rows_per_transaction,
+                    logger=self.log,
                     decode_page=functools.partial(decode_page, action),
                 )
                 loading = loader.submit(pages.run)
@@ -211,14 +230,25 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                 watermark_out = newest if newest is not None else (since + self.overlap if since else None)
                 loader.submit(
                     writer.record_load,
-                    run_id=run_id, table=self.table, rows=totals.rows, rejected=totals.rejected,
-                    watermark=watermark_out, mode=mode, started_at=started_at, finished_at=dt.datetime.now(dt.UTC),
+                    run_id=run_id,
+                    table=self.table,
+                    rows=totals.rows,
+                    rejected=totals.rejected,
+                    watermark=watermark_out,
+                    mode=mode,
+                    started_at=started_at,
+                    finished_at=dt.datetime.now(dt.UTC),
                 ).result()
             finally:
                 loader.submit(writer.close).result()
         self.log.info(
             "%s: %d row(s) upserted from %d page(s), %d rejected, %d deleted; watermark %s",
-            self.table, totals.rows, totals.pages, totals.rejected, deleted, watermark_out,
+            self.table,
+            totals.rows,
+            totals.pages,
+            totals.rejected,
+            deleted,
+            watermark_out,
         )
         return {
             "table": self.table,

@@ -49,8 +49,11 @@ def _bulk_evaluate(args: Mapping[str, Any], answers: Sequence[Any]) -> Verdict:
     if running:
         return Verdict(False, payload)
     if args.get("fail_on_error", False):
-        errors = [f"{op_id}: {op.get('errorMessage', 'no message')}" for op_id, op in
-                  ((a["_id"], a) for a in answers) if op["status"] == "error"]  # fmt: skip
+        errors = [
+            f"{op_id}: {op.get('errorMessage', 'no message')}"
+            for op_id, op in ((a["_id"], a) for a in answers)
+            if op["status"] == "error"
+        ]
         if errors:
             return Verdict(True, payload, "bulk operation(s) ended in error: " + "; ".join(errors))
     return Verdict(True, payload)

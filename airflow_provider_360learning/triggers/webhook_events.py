@@ -68,17 +68,28 @@ class WebhookEventTrigger(BaseEventTrigger):
         async with ThreeSixtyLearningAsyncHook(self.three_sixty_learning_conn_id, **self.hook_params) as hook:
             while True:
                 try:
-                    fresh = [event async for event in hook.aiter_action(
-                        "get_events", subscriptionId=self.subscription_id, createdAt={"gte": since})
-                        if event["_id"] not in seen]  # fmt: skip
+                    fresh = [
+                        event
+                        async for event in hook.aiter_action(
+                            "get_events", subscriptionId=self.subscription_id, createdAt={"gte": since}
+                        )
+                        if event["_id"] not in seen
+                    ]
                     fresh.sort(key=lambda event: _instant(event["createdAt"]))
                     failures = 0
                 except Exception as exc:
                     failures += 1
-                    self.log.warning("Polling events of %s failed (%d in a row): %s", self.subscription_id, failures, exc)
+                    self.log.warning(
+                        "Polling events of %s failed (%d in a row): %s", self.subscription_id, failures, exc
+                    )
                     if failures >= self.max_consecutive_failures:
-                        yield TriggerEvent({"status": "error", "subscription_id": self.subscription_id,
-                                            "message": f"{type(exc).__name__}: {exc}"})  # fmt: skip
+                        yield TriggerEvent(
+                            {
+                                "status": "error",
+                                "subscription_id": self.subscription_id,
+                                "message": f"{type(exc).__name__}: {exc}",
+                            }
+                        )
                         return
                     fresh = []
                 for start in range(0, len(fresh), MAX_EVENTS_PER_TRIGGER_EVENT):
@@ -86,8 +97,15 @@ class WebhookEventTrigger(BaseEventTrigger):
                     seen.update((event["_id"], _instant(event["createdAt"])) for event in batch)
                     since = max(since, *seen.values())
                     seen = {key: at for key, at in seen.items() if at >= since}
-                    yield TriggerEvent({"status": "success", "subscription_id": self.subscription_id,
-                                        "events": batch, "count": len(batch), "since": since.isoformat()})  # fmt: skip
+                    yield TriggerEvent(
+                        {
+                            "status": "success",
+                            "subscription_id": self.subscription_id,
+                            "events": batch,
+                            "count": len(batch),
+                            "since": since.isoformat(),
+                        }
+                    )
                 await asyncio.sleep(self.poll_interval)
 
 

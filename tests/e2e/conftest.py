@@ -40,7 +40,11 @@ def stack() -> Iterator[Any]:
     # After stop: every process group it started is gone, and so are its databases.
     import psutil
 
-    left = [(p.pid, p.name()) for p in psutil.process_iter() if _pgid(p.pid) in started and p.status() != psutil.STATUS_ZOMBIE]
+    left = [
+        (p.pid, p.name())
+        for p in psutil.process_iter()
+        if _pgid(p.pid) in started and p.status() != psutil.STATUS_ZOMBIE
+    ]
     assert not left, f"stack left process groups behind: {left}"
     conn = airflow_stack._pg()
     try:

@@ -69,10 +69,16 @@ def discover_dags(api: Any) -> list[dict[str, Any]]:
 
 
 WAVES: tuple[frozenset[str], ...] = (
-    frozenset({"360learning_deferrable_demo", "360learning_edx_catalog_sync", "360learning_fetch_demo",
-               "360learning_scim_provisioning"}),
+    frozenset(
+        {
+            "360learning_deferrable_demo",
+            "360learning_edx_catalog_sync",
+            "360learning_fetch_demo",
+            "360learning_scim_provisioning",
+        }
+    ),
     frozenset({"360learning_edx_learner_stats_sync"}),
-)  # fmt: skip
+)
 """DAGs run together, wave after wave, as a deployment runs its daily DAGs side by side. The waves keep
 what one DAG writes and another reads in order (edX courses and SCIM users before the learner statistics
 that match them), and no two DAGs of a wave create objects of the same kind (the emulator numbers new
@@ -86,9 +92,7 @@ def _waves(dags: list[dict[str, Any]]) -> list[list[str]]:
     return [w for w in waves if w] + [[d] for d in ids if not any(d in wave for wave in WAVES)]
 
 
-def run_every_dag(
-    stack: Any, on_poll: Callable[[str, list[dict[str, Any]]], None] | None = None
-) -> RunAllReport:
+def run_every_dag(stack: Any, on_poll: Callable[[str, list[dict[str, Any]]], None] | None = None) -> RunAllReport:
     """Unpause and trigger each DAG (default params) through the REST API, wave by wave (:data:`WAVES`), and
     wait for every run of a wave before the next."""
     api = stack.api()
@@ -117,7 +121,9 @@ def run_every_dag(
                     runs[dag_id] = DagRunReport(dag_id, run_id, state, time.monotonic() - t0, tis, observed[dag_id])
                     del pending[dag_id]
             if pending:
-                assert time.monotonic() < deadline, f"{sorted(pending)} still running after {DAG_TIMEOUT:.0f} s: {observed}"
+                assert time.monotonic() < deadline, (
+                    f"{sorted(pending)} still running after {DAG_TIMEOUT:.0f} s: {observed}"
+                )
                 time.sleep(0.3)
     return RunAllReport(runs, time.monotonic() - started)
 
@@ -153,5 +159,3 @@ def empty_warehouse(stack: Any) -> None:
             cur.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     finally:
         conn.close()
-
-

@@ -33,14 +33,19 @@ def _load_stamp(value: str) -> bool:
     before the run (anchored on 2026-01-01), so today's date can only be a load time (e.g. the load log)."""
     today = time.strftime("%Y-%m-%d", time.gmtime())
     return any(prefix in value for prefix in RUN_ID_PREFIXES) or today in value
+
+
 LOAD_METADATA_COLUMNS = {"_loaded_at", "loaded_at", "synced_at", "_synced_at", "finished_at"}
 
 
 def is_load_metadata(table: str, column: str) -> bool:
     """A column that records when or by which run a row was loaded; and the edX sync state's content hash,
     a fingerprint of the course as mapped, which includes what the edX emulator derives from its start time."""
-    return column in LOAD_METADATA_COLUMNS or column.endswith("run_id") or (
-        table.startswith("_360learning_edx") and column == "content_hash")
+    return (
+        column in LOAD_METADATA_COLUMNS
+        or column.endswith("run_id")
+        or (table.startswith("_360learning_edx") and column == "content_hash")
+    )
 
 
 def comparable(snapshot: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
@@ -54,8 +59,11 @@ def comparable(snapshot: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tup
 
 
 def assert_every_run_succeeded(report: RunAllReport) -> None:
-    failed = {d: (r.state, {t: s for t, s in r.observed.items() if s[-1] != "success"}) for d, r in report.runs.items()
-              if r.state != "success"}  # fmt: skip
+    failed = {
+        d: (r.state, {t: s for t, s in r.observed.items() if s[-1] != "success"})
+        for d, r in report.runs.items()
+        if r.state != "success"
+    }
     assert not failed, f"DAG runs not successful: {failed}"
     for run in report.runs.values():
         assert all(ti["state"] in ("success", "skipped") for ti in run.task_instances), (run.dag_id, run.observed)
@@ -95,8 +103,11 @@ def test_clean_run_every_dag_succeeds_on_celery(stack: Any, clean_run: RunAllRep
     for table in ("users", "groups", "courses", "course_stats", "paths", "path_sessions", "path_stats"):
         assert len(warehouse[f"learning360_{table}"]) > 1, f"learning360_{table} is empty"
     assert any(t.startswith("report_360learning_") for t in warehouse), sorted(warehouse)
-    print("clean run:", {d: f"{r.state} {r.seconds:.0f}s" for d, r in clean_run.runs.items()},
-          f"total {clean_run.seconds:.0f}s, rows {sum(len(v) - 1 for v in warehouse.values())}")  # fmt: skip
+    print(
+        "clean run:",
+        {d: f"{r.state} {r.seconds:.0f}s" for d, r in clean_run.runs.items()},
+        f"total {clean_run.seconds:.0f}s, rows {sum(len(v) - 1 for v in warehouse.values())}",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -138,14 +149,20 @@ def test_chaos_run_ends_like_the_clean_run(stack: Any, clean_run: RunAllReport, 
     assert sorted(chaos) == sorted(clean)
     for table in clean:
         assert chaos[table] == clean[table], f"warehouse table {table} differs after the chaos run"
-    retried = sorted(f"{r.dag_id}.{ti['task_id']}#{ti['try_number']}" for r in report.runs.values()
-                     for ti in r.task_instances if ti["try_number"] > 1)  # fmt: skip
+    retried = sorted(
+        f"{r.dag_id}.{ti['task_id']}#{ti['try_number']}"
+        for r in report.runs.values()
+        for ti in r.task_instances
+        if ti["try_number"] > 1
+    )
     rows = sum(len(v) - 1 for v in clean.values())
-    print(f"chaos run: faults injected {stats['faults_total']} {stats['faults']} of {stats['requests_total']} API "
-          f"requests, 401s {stats['statuses'].get('401', 0)}, tokens issued {stats['tokens_issued']}; worker-1 "
-          f"SIGKILLed ({killed['processes']} processes) during {'.'.join(KILL_TARGET)} try {killed['try_number']}, "
-          f"restarted in {killed['restarted_after']:.0f}s; task retries {len(retried)} {retried}; warehouse: "
-          f"{len(clean)} tables, {rows} rows compared, equal; total {report.seconds:.0f}s")  # fmt: skip
+    print(
+        f"chaos run: faults injected {stats['faults_total']} {stats['faults']} of {stats['requests_total']} API "
+        f"requests, 401s {stats['statuses'].get('401', 0)}, tokens issued {stats['tokens_issued']}; worker-1 "
+        f"SIGKILLed ({killed['processes']} processes) during {'.'.join(KILL_TARGET)} try {killed['try_number']}, "
+        f"restarted in {killed['restarted_after']:.0f}s; task retries {len(retried)} {retried}; warehouse: "
+        f"{len(clean)} tables, {rows} rows compared, equal; total {report.seconds:.0f}s"
+    )
 
 
 def test_no_secret_or_token_in_logs_xcoms_or_rendered_fields(
@@ -177,7 +194,9 @@ def test_no_secret_or_token_in_logs_xcoms_or_rendered_fields(
                 cur.execute(sql)
                 rows = cur.fetchall()
                 counts[what] = len(rows)
-                found.extend(f"{what} {name}: {s[:6]}..." for name, value in rows for s in secrets if value and s in value)
+                found.extend(
+                    f"{what} {name}: {s[:6]}..." for name, value in rows for s in secrets if value and s in value
+                )
     finally:
         conn.close()
     assert counts["xcom"] > 0 and counts["rendered fields"] > 0 and scanned_files > 10, (counts, scanned_files)

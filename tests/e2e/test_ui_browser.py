@@ -19,9 +19,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     # Headless in a sandboxless container, and no calls home: this machine's network is closed.
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 GRID_DAG = "360learning_deferrable_demo"
 
 
@@ -80,9 +87,18 @@ def test_connection_form_and_dag_grid_in_chromium(stack: Any, clean_run: RunAllR
     run = clean_run.runs[GRID_DAG]
     seen = capture_ui(stack, out_dir, GRID_DAG, run.run_id)
     form = seen["form_text"]
-    for label in ("Client ID", "Client secret", "Base URL (optional, overrides region)", "Region", "Read timeout (s)",
-                  "Total deadline per request (s)", "Response size cap (MB)", "Max retries", "Read budget (GET/s)",
-                  "Rate-limit backend"):  # fmt: skip
+    for label in (
+        "Client ID",
+        "Client secret",
+        "Base URL (optional, overrides region)",
+        "Region",
+        "Read timeout (s)",
+        "Total deadline per request (s)",
+        "Response size cap (MB)",
+        "Max retries",
+        "Read budget (GET/s)",
+        "Rate-limit backend",
+    ):
         assert label in form, f"{label!r} not in the 360learning connection form: {form}"
     assert seen["password_type"] == "password"  # the secret is masked
     assert seen["saved"], "the connection form with its default extras could not be saved"

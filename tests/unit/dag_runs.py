@@ -38,7 +38,9 @@ def serialize(dag: Any) -> None:
     with create_session() as session:
         DagBundlesManager().sync_bundles_to_db(session=session)
     with create_session() as session:
-        update_dag_parsing_results_in_db("dags-folder", None, [LazyDeserializedDAG.from_dag(dag)], {}, None, set(), session)
+        update_dag_parsing_results_in_db(
+            "dags-folder", None, [LazyDeserializedDAG.from_dag(dag)], {}, None, set(), session
+        )
 
 
 def run_dag(dag: Any, **conf: Any) -> DagResult:
@@ -61,9 +63,12 @@ def dag_of(airflow_db: None, connection: str) -> Callable[..., Any]:
 
     def make(build: Callable[[], Any], **dag_kwargs: Any) -> Any:
         with DAG(
-            f"operators_{next(_DAG_IDS)}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-            catchup=False, **dag_kwargs,
-        ) as dag:  # fmt: skip
+            f"operators_{next(_DAG_IDS)}",
+            schedule=None,
+            start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+            catchup=False,
+            **dag_kwargs,
+        ) as dag:
             build()
         return dag
 

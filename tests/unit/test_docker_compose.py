@@ -698,8 +698,13 @@ def test_connection_budget_is_shared_through_the_stacks_redis(compose):
     from airflow_provider_360learning.client.services import three_sixty_learning_settings
 
     raw = json.loads(environment_map(compose["services"]["airflow-worker"])[CONN_ENV_VAR])
-    conn = SimpleNamespace(conn_id=CONN_ID, port=None, schema=None, extra_dejson=raw["extra"], **{
-        k: raw[k] for k in ("login", "password", "host")})
+    conn = SimpleNamespace(
+        conn_id=CONN_ID,
+        port=None,
+        schema=None,
+        extra_dejson=raw["extra"],
+        **{k: raw[k] for k in ("login", "password", "host")},
+    )
     settings = three_sixty_learning_settings(conn)
     assert settings.rate_limit_backend.startswith("redis://redis:6379/")
     assert "redis" in compose["services"] and parse_backend(settings.rate_limit_backend) is not None

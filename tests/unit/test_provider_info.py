@@ -230,14 +230,24 @@ def test_provider_info_content():
         }
     ]
     assert {"integration-name": "360Learning", "python-modules": [HOOK_MODULE]} in info["hooks"]
-    assert [e["connection-type"] for e in info["connection-types"]] == [CONN_TYPE, "360learning_scim", "360learning_edx"]
-    assert {"integration-name": "360Learning", "python-modules": ["airflow_provider_360learning.hooks.edx"]} in info["hooks"]
+    assert [e["connection-type"] for e in info["connection-types"]] == [
+        CONN_TYPE,
+        "360learning_scim",
+        "360learning_edx",
+    ]
+    assert {"integration-name": "360Learning", "python-modules": ["airflow_provider_360learning.hooks.edx"]} in info[
+        "hooks"
+    ]
 
 
 def test_edx_connection_type_entry():
     (entry,) = [e for e in get_provider_info()["connection-types"] if e["connection-type"] == "360learning_edx"]
     assert entry["hook-class-name"] == "airflow_provider_360learning.hooks.edx.EdxHook"
-    assert entry["ui-field-behaviour"]["relabeling"] == {"login": "Client ID", "password": "Client secret", "host": "Base URL"}
+    assert entry["ui-field-behaviour"]["relabeling"] == {
+        "login": "Client ID",
+        "password": "Client secret",
+        "host": "Base URL",
+    }
     assert entry["ui-field-behaviour"]["placeholders"]["host"] == "https://api.edx.org"
     fields = entry["conn-fields"]
     assert list(fields) == ["enterprise_customer_uuid", *(name for name in EXPECTED_CONN_FIELDS if name != "region")]
@@ -269,9 +279,12 @@ def test_extra_links_are_registered_and_importable(providers_manager):
 
     names = get_provider_info()["extra-links"]
     assert [name.rsplit(".", 1)[1] for name in names] == [
-        "ThreeSixtyLearningUserLink", "ThreeSixtyLearningGroupLink", "ThreeSixtyLearningCourseLink",
-        "ThreeSixtyLearningPathLink", "ThreeSixtyLearningPathSessionLink",
-    ]  # fmt: skip
+        "ThreeSixtyLearningUserLink",
+        "ThreeSixtyLearningGroupLink",
+        "ThreeSixtyLearningCourseLink",
+        "ThreeSixtyLearningPathLink",
+        "ThreeSixtyLearningPathSessionLink",
+    ]
     classes = []
     for name in names:
         module, _, class_name = name.rpartition(".")

@@ -94,8 +94,7 @@ class UpdateCertificateOutlineOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             certificateOutlineId=certificateOutlineId,
             body=body,
         )

@@ -116,8 +116,7 @@ class DeleteAttendanceSheetOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             attendanceSheetId=attendanceSheetId,
             classroomSlotId=classroomSlotId,
         )
@@ -144,8 +143,7 @@ class DeleteClassroomSlotOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             classroomId=classroomId,
             classroomSlotId=classroomSlotId,
         )
@@ -237,8 +235,7 @@ class JoinClassroomSlotWaitlistOperator(ThreeSixtyLearningOperator):
 
     def __init__(self, *, classroomSlotId: str | None = None, userId: str | None = None, **kwargs: Any) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             classroomSlotId=classroomSlotId,
             userId=userId,
         )
@@ -259,8 +256,7 @@ class LeaveClassroomSlotWaitlistOperator(ThreeSixtyLearningOperator):
 
     def __init__(self, *, classroomSlotId: str | None = None, userId: str | None = None, **kwargs: Any) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             classroomSlotId=classroomSlotId,
             userId=userId,
         )
@@ -303,8 +299,7 @@ class ListAttendancesOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             classroomSlotId=classroomSlotId,
             attendanceSheetId=attendanceSheetId,
         )
@@ -335,8 +330,7 @@ class ListClassroomSlotsOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             classroomId=classroomId,
             createdAt=createdAt,
             modifiedAt=modifiedAt,
@@ -369,8 +363,7 @@ class ListClassroomsOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             groupId=groupId,
             createdAt=createdAt,
             modifiedAt=modifiedAt,
@@ -410,8 +403,7 @@ class ListSlotRegistrationsOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             classroomSlotId=classroomSlotId,
             createdAt=createdAt,
             hasAttended=hasAttended,
@@ -436,8 +428,7 @@ class RegisterUserForSlotOperator(ThreeSixtyLearningOperator):
 
     def __init__(self, *, classroomSlotId: str | None = None, userId: str | None = None, **kwargs: Any) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             classroomSlotId=classroomSlotId,
             userId=userId,
         )
@@ -466,8 +457,7 @@ class ReplaceAttendanceSheetOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             classroomSlotId=classroomSlotId,
             attendanceSheetId=attendanceSheetId,
             body=body,
@@ -497,8 +487,7 @@ class UpdateClassroomSlotOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             classroomId=classroomId,
             classroomSlotId=classroomSlotId,
             body=body,
@@ -528,8 +517,7 @@ class UpdateSlotRegistrationOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             classroomSlotId=classroomSlotId,
             slotRegistrationId=slotRegistrationId,
             body=body,

@@ -166,8 +166,7 @@ class ListCoursesOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             createdAt=createdAt,
             modifiedAt=modifiedAt,
             status=status,
@@ -208,8 +207,7 @@ class ListCoursesStatisticsOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             completedAt=completedAt,
             courseId=courseId,
             userId=userId,

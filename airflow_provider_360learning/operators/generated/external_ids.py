@@ -77,8 +77,7 @@ class ListExternalIdMappingsOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             platform=platform,
             type=type,
             value=value,

@@ -87,8 +87,7 @@ class GetExternalCourseOperator(ThreeSixtyLearningOperator):
 
     def __init__(self, *, integrationId: str | None = None, externalId: str | None = None, **kwargs: Any) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             integrationId=integrationId,
             externalId=externalId,
         )

@@ -96,8 +96,7 @@ class ArchiveSelfEnrollmentOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             pathId=pathId,
             sessionId=sessionId,
             userId=userId,
@@ -195,8 +194,7 @@ class EditChildPathSessionOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             pathId=pathId,
             childSessionId=childSessionId,
             body=body,
@@ -280,8 +278,7 @@ class GetAllPathSessionsOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             createdAt=createdAt,
             modifiedAt=modifiedAt,
             startDate=startDate,
@@ -403,8 +400,7 @@ class GetPathStatsOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             status=status,
             completedAt=completedAt,
             pathId=pathId,
@@ -442,8 +438,7 @@ class ListPathEnrollmentsOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             pathId=pathId,
             status=status,
             createdAt=createdAt,
@@ -479,8 +474,7 @@ class ListPathSessionUserStatsOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             pathId=pathId,
             sessionId=sessionId,
             completedAt=completedAt,
@@ -519,8 +513,7 @@ class ListPathSessionsOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             pathId=pathId,
             createdAt=createdAt,
             modifiedAt=modifiedAt,
@@ -570,8 +563,7 @@ class ListPathsOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             createdAt=createdAt,
             modifiedAt=modifiedAt,
             status=status,

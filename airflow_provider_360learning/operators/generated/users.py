@@ -125,8 +125,7 @@ class CreateUserOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             sendInvitationEmail=sendInvitationEmail,
             body=body,
         )
@@ -147,8 +146,7 @@ class DeleteCustomUserLinkOperator(ThreeSixtyLearningOperator):
 
     def __init__(self, *, userId: str | None = None, customUserLinkId: str | None = None, **kwargs: Any) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             userId=userId,
             customUserLinkId=customUserLinkId,
         )
@@ -245,8 +243,7 @@ class GetUserCertificatesOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             userId=userId,
             deliveryDate=deliveryDate,
             expirationDate=expirationDate,
@@ -376,8 +373,7 @@ class PseudonymizeUserOperator(ThreeSixtyLearningOperator):
 
     def __init__(self, *, userId: str | None = None, deleteExternalIds: str | None = None, **kwargs: Any) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             userId=userId,
             deleteExternalIds=deleteExternalIds,
         )
@@ -457,8 +453,7 @@ class UpdateCustomUserLinkOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             userId=userId,
             customUserLinkId=customUserLinkId,
             body=body,

@@ -78,8 +78,7 @@ class GetEventsOperator(ThreeSixtyLearningOperator):
         **kwargs: Any,
     ) -> None:
         parameters = merge_parameters(
-            kwargs.pop("parameters",
-            None),
+            kwargs.pop("parameters", None),
             subscriptionId=subscriptionId,
             createdAt=createdAt,
             status=status,

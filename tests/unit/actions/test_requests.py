@@ -23,6 +23,7 @@ def api_error(request: ApiRequest, status: int, body: bytes) -> Exception:
     service = ThreeSixtyLearningService()
     return service.http_error(call_of(request), status, *service.parse_error_body(body))
 
+
 PATH_ID = "5f1e2d3c4b5a69788796a5b4"
 SESSION_ID = "6a1b2c3d4e5f60718293a4b5"
 
@@ -37,7 +38,10 @@ def test_bracket_filters_and_path_params_are_rendered_as_the_spec_says() -> None
         {
             "pathId": PATH_ID,
             "sessionId": SESSION_ID,
-            "completedAt": {"gte": pendulum.datetime(2024, 3, 1, 12, 0, 5, 750_000, tz="Europe/Paris"), "lt": "2024-04-01T00:00:00Z"},
+            "completedAt": {
+                "gte": pendulum.datetime(2024, 3, 1, 12, 0, 5, 750_000, tz="Europe/Paris"),
+                "lt": "2024-04-01T00:00:00Z",
+            },
             "userId": {"in": [PATH_ID, SESSION_ID]},
         },
     )
@@ -68,10 +72,16 @@ def test_a_bare_value_means_eq() -> None:
         ({"pathId": "not-an-id", "sessionId": SESSION_ID}, "'pathId'"),
         ({"sessionId": SESSION_ID}, "'pathId' is required"),
         ({"pathId": PATH_ID, "sessionId": SESSION_ID, "since": "x"}, "'since' is not a parameter"),
-        ({"pathId": PATH_ID, "sessionId": SESSION_ID, "completedAt": {"gt": "2024-01-01T00:00:00Z"}}, "'completedAt' has no operator 'gt'"),
+        (
+            {"pathId": PATH_ID, "sessionId": SESSION_ID, "completedAt": {"gt": "2024-01-01T00:00:00Z"}},
+            "'completedAt' has no operator 'gt'",
+        ),
         ({"pathId": PATH_ID, "sessionId": SESSION_ID, "completedAt": {"gte": "last tuesday"}}, "'completedAt[gte]'"),
         ({"pathId": PATH_ID, "sessionId": SESSION_ID, "completedAt": {"gte": dt.datetime(2024, 1, 1)}}, "naive"),
-        ({"pathId": PATH_ID, "sessionId": SESSION_ID, "completedAt": "2024-01-01T00:00:00Z"}, "'completedAt' is a bracket filter"),
+        (
+            {"pathId": PATH_ID, "sessionId": SESSION_ID, "completedAt": "2024-01-01T00:00:00Z"},
+            "'completedAt' is a bracket filter",
+        ),
         ({"pathId": PATH_ID, "sessionId": SESSION_ID, "userId": {"in": ["nope"]}}, "'userId'"),
         ({"pathId": PATH_ID, "sessionId": SESSION_ID, "userId": {"in": PATH_ID}}, "'userId[in]' expects a list"),
         ({"pathId": PATH_ID, "sessionId": SESSION_ID, "body": {}}, "'body' is not accepted"),
@@ -100,8 +110,12 @@ def test_unknown_action_is_named() -> None:
 def test_next_page_url_is_resolved_against_the_current_url() -> None:
     current = "http://127.0.0.1:8360/api/v2/courses"
     assert next_page_url(current, None) is None
-    assert next_page_url(current, '<http://h/api/v2/courses?next=abc>; rel="next"') == "http://h/api/v2/courses?next=abc"
-    assert next_page_url(current, '</api/v2/courses?next=x>; rel="next"') == "http://127.0.0.1:8360/api/v2/courses?next=x"
+    assert (
+        next_page_url(current, '<http://h/api/v2/courses?next=abc>; rel="next"') == "http://h/api/v2/courses?next=abc"
+    )
+    assert (
+        next_page_url(current, '</api/v2/courses?next=x>; rel="next"') == "http://127.0.0.1:8360/api/v2/courses?next=x"
+    )
     assert next_page_url(current, '<http://h/p>; rel="prev"') is None
 
 
@@ -118,7 +132,9 @@ def test_errors_name_scope_and_ids() -> None:
     forbidden = api_error(request, 403, b'{"error": {"code": "invalid_scope", "message": "nope"}}')
     assert isinstance(forbidden, ThreeSixtyLearningPermissionError)
     assert forbidden.scope == "pathStats:read"
-    assert "pathStats:read" in str(forbidden) and "GET /api/v2/paths/{pathId}/sessions/{sessionId}/user-stats" in str(forbidden)
+    assert "pathStats:read" in str(forbidden) and "GET /api/v2/paths/{pathId}/sessions/{sessionId}/user-stats" in str(
+        forbidden
+    )
     missing = api_error(request, 404, b'{"error": {"code": "pathNotFound", "message": "Path not found"}}')
     assert isinstance(missing, ThreeSixtyLearningNotFoundError)
     assert PATH_ID in str(missing) and "pathNotFound" in str(missing)

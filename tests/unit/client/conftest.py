@@ -83,9 +83,16 @@ def port80() -> Iterator[HostileServer]:
 
 def _service_360(server: HostileServer, monkeypatch: pytest.MonkeyPatch) -> Service:
     server.route(TOKEN_PATH_360, oauth_360(server), method="POST")
-    service = Service(name="360learning", server=server, setenv=monkeypatch.setenv,
-                      env="AIRFLOW_CONN_360LEARNING_DEFAULT", conn_type="360learning", client_id="hostile-client-id",
-                      secret=TEST_CLIENT_SECRET, token_path=TOKEN_PATH_360)  # fmt: skip
+    service = Service(
+        name="360learning",
+        server=server,
+        setenv=monkeypatch.setenv,
+        env="AIRFLOW_CONN_360LEARNING_DEFAULT",
+        conn_type="360learning",
+        client_id="hostile-client-id",
+        secret=TEST_CLIENT_SECRET,
+        token_path=TOKEN_PATH_360,
+    )
     service.connect()
     return service
 
@@ -103,9 +110,16 @@ def api80(port80: HostileServer, monkeypatch: pytest.MonkeyPatch) -> Service:
 
 def _service_edx(server: HostileServer, monkeypatch: pytest.MonkeyPatch) -> Service:
     server.route(TOKEN_PATH_EDX, oauth_edx(server), method="POST")
-    service = Service(name="edx", server=server, setenv=monkeypatch.setenv, env="AIRFLOW_CONN_EDX_DEFAULT",
-                      conn_type="360learning_edx", client_id="hostile-edx-client-id", secret=TEST_EDX_CLIENT_SECRET,
-                      token_path=TOKEN_PATH_EDX)  # fmt: skip
+    service = Service(
+        name="edx",
+        server=server,
+        setenv=monkeypatch.setenv,
+        env="AIRFLOW_CONN_EDX_DEFAULT",
+        conn_type="360learning_edx",
+        client_id="hostile-edx-client-id",
+        secret=TEST_EDX_CLIENT_SECRET,
+        token_path=TOKEN_PATH_EDX,
+    )
     service.connect()
     return service
 
@@ -153,8 +167,17 @@ def scim(hostile: HostileServer, monkeypatch: pytest.MonkeyPatch, scim_discovery
         )
     token = f"hostile-scim-{secrets.token_hex(16)}"
     _ISSUED_TOKENS.add(token)
-    service = Service(name="scim", server=hostile, setenv=monkeypatch.setenv,
-                      env="AIRFLOW_CONN_360LEARNING_SCIM_DEFAULT", conn_type="360learning_scim", client_id=None,
-                      secret=token, token_path=None, base_path=SCIM_BASE_PATH, static_token=token)  # fmt: skip
+    service = Service(
+        name="scim",
+        server=hostile,
+        setenv=monkeypatch.setenv,
+        env="AIRFLOW_CONN_360LEARNING_SCIM_DEFAULT",
+        conn_type="360learning_scim",
+        client_id=None,
+        secret=token,
+        token_path=None,
+        base_path=SCIM_BASE_PATH,
+        static_token=token,
+    )
     service.connect()
     return service

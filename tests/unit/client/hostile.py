@@ -233,8 +233,11 @@ class HostileServer:
         """The route of the exact target (path and query) if any, else of the path; among the routes of that
         target, the one registered last wins (so a test overrides a fixture's route, whatever its method)."""
         for target in (request.target, request.path):
-            matching = [route for (method, key), route in self._routes.items()
-                        if key == target and method in (request.method, "*")]  # fmt: skip
+            matching = [
+                route
+                for (method, key), route in self._routes.items()
+                if key == target and method in (request.method, "*")
+            ]
             if matching:
                 return matching[-1].reply(request)
         default = self.default
@@ -417,8 +420,12 @@ def echo_credentials_error(status: int, secret: str, *, shape: str = "360", code
         if shape == "edx":
             document: Any = {"error": code, "error_description": message, "detail": message}
         elif shape == "scim":
-            document = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": str(status),
-                        "scimType": code, "detail": message}  # fmt: skip
+            document = {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                "status": str(status),
+                "scimType": code,
+                "detail": message,
+            }
             return json_reply(document, status, content_type="application/scim+json")
         else:
             document = {"error": {"code": code, "message": message}}
@@ -601,19 +608,29 @@ def page_360(rows: list[dict[str, Any]], next_url: str | None = None, *, raw_lin
 
 def page_edx(results: list[Any], next_url: Any = None, *, count: int | None = None) -> Reply:
     """An edX gateway page ``{count, next, previous, results}``."""
-    return json_reply({"count": len(results) if count is None else count, "next": next_url, "previous": None,
-                       "results": results})  # fmt: skip
+    return json_reply(
+        {"count": len(results) if count is None else count, "next": next_url, "previous": None, "results": results}
+    )
 
 
 def scim_list(resources: list[dict[str, Any]], *, total: int | None = None, start: int = 1) -> Reply:
     """An RFC 7644 ``ListResponse``."""
-    document = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-                "totalResults": len(resources) if total is None else total, "startIndex": start,
-                "itemsPerPage": len(resources), "Resources": resources}  # fmt: skip
+    document = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": len(resources) if total is None else total,
+        "startIndex": start,
+        "itemsPerPage": len(resources),
+        "Resources": resources,
+    }
     return json_reply(document, content_type="application/scim+json")
 
 
 def scim_user(n: int) -> dict[str, Any]:
-    return {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": f"user-{n}",
-            "userName": f"user{n}@example.com", "emails": [{"value": f"user{n}@example.com", "primary": True}],
-            "active": True, "meta": {"resourceType": "User"}}  # fmt: skip
+    return {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": f"user-{n}",
+        "userName": f"user{n}@example.com",
+        "emails": [{"value": f"user{n}@example.com", "primary": True}],
+        "active": True,
+        "meta": {"resourceType": "User"},
+    }

@@ -48,8 +48,15 @@ def test_not_an_http_origin(url: str) -> None:
 
 
 def _conn(**fields: Any) -> SimpleNamespace:
-    values = {"conn_id": "c", "login": "id", "password": "secret-value", "host": "http://127.0.0.1:8360",
-              "port": None, "schema": None, "extra_dejson": {}}  # fmt: skip
+    values = {
+        "conn_id": "c",
+        "login": "id",
+        "password": "secret-value",
+        "host": "http://127.0.0.1:8360",
+        "port": None,
+        "schema": None,
+        "extra_dejson": {},
+    }
     return SimpleNamespace(**{**values, **fields})
 
 

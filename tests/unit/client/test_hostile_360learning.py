@@ -201,8 +201,11 @@ async def test_scheme_in_capitals_is_the_same_origin_async(api: Service) -> None
     _check_followed(api, await async_rows())
 
 
-DEFAULT_PORT_CASES = [("http://127.0.0.1", "http://127.0.0.1:80"), ("http://127.0.0.1:80", "http://127.0.0.1"),
-                      ("http://127.0.0.1:80", "HTTP://127.0.0.1:80")]  # fmt: skip
+DEFAULT_PORT_CASES = [
+    ("http://127.0.0.1", "http://127.0.0.1:80"),
+    ("http://127.0.0.1:80", "http://127.0.0.1"),
+    ("http://127.0.0.1:80", "HTTP://127.0.0.1:80"),
+]
 
 
 @pytest.mark.parametrize(("host", "link_base"), DEFAULT_PORT_CASES)
@@ -455,8 +458,9 @@ async def test_answer_above_the_size_cap_is_refused_async(api: Service, case: st
 
 def _under_the_cap(api: Service) -> int:
     body = large_json_array(0.6)
-    api.server.route(USERS, Reply(200, [("Content-Type", "application/json"), ("Content-Encoding", "gzip")],
-                                  gzip.compress(body)))  # fmt: skip
+    api.server.route(
+        USERS, Reply(200, [("Content-Type", "application/json"), ("Content-Encoding", "gzip")], gzip.compress(body))
+    )
     api.connect(max_response_mb=1)
     return body.count(b'"_id"')
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_360learning.exceptions import (
+    EdxAPIError,
     ThreeSixtyLearningConnectionConfigError,
     ThreeSixtyLearningConnectionError,
     ThreeSixtyLearningError,
@@ -24,7 +25,6 @@ from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningTimeoutError,
 )
 from airflow_provider_360learning.hooks.edx import EdxHook
-from airflow_provider_360learning.hooks.edx_errors import EdxAPIError
 from tests.unit.client.hostile import (
     HostileServer,
     Reply,

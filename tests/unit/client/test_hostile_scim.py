@@ -18,10 +18,10 @@ from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningInvalidResponseError,
     ThreeSixtyLearningOriginError,
     ThreeSixtyLearningResponseTooLargeError,
+    ThreeSixtyLearningScimError,
     ThreeSixtyLearningTimeoutError,
 )
 from airflow_provider_360learning.hooks.scim import ThreeSixtyLearningScimHook
-from airflow_provider_360learning.hooks.scim_errors import ThreeSixtyLearningScimError
 from tests.unit.client.hostile import (
     HostileServer,
     Reply,
@@ -232,8 +232,11 @@ def test_host_with_userinfo_is_refused(scim: Service, userinfo: str) -> None:
 
 # --- 429 without Retry-After -----------------------------------------------------------------------------
 def test_429_without_retry_after_is_retried(scim: Service) -> None:
-    busy = json_reply({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "429",
-                       "detail": "Too many requests"}, 429, content_type="application/scim+json")  # fmt: skip
+    busy = json_reply(
+        {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "429", "detail": "Too many requests"},
+        429,
+        content_type="application/scim+json",
+    )
     scim.server.route(USERS, [busy, scim_list([scim_user(1)])], method="GET")
     scim.connect(max_retries=2)
     assert [user.user_name for user in list_users()] == ["user1@example.com"]  # type: ignore[attr-defined]

@@ -239,8 +239,11 @@ def test_control_edx_follows_two_pages(edx: Service, hostile: HostileServer) -> 
     )
     hostile.route(f"{path}?page=2&page_size=100", page_edx([{"uuid": "2"}], None, count=2))
     assert [c["uuid"] for c in EdxHook().iter_catalogs()] == ["1", "2"]
-    assert hostile.lines() == ["POST /oauth2/v1/access_token", f"GET {path}?page=1&page_size=100",
-                               f"GET {path}?page=2&page_size=100"]  # fmt: skip
+    assert hostile.lines() == [
+        "POST /oauth2/v1/access_token",
+        f"GET {path}?page=1&page_size=100",
+        f"GET {path}?page=2&page_size=100",
+    ]
     form = hostile.received("POST")[0].body.decode()
     assert "token_type=jwt" in form and "client_secret=" in form
     assert all(r.authorization == f"JWT {edx.tokens[0]}" for r in hostile.received("GET"))

@@ -129,10 +129,13 @@ def test_bad_backend_message_keeps_a_redis_password_out() -> None:
     assert "rate_limit_backend" in str(caught.value)
 
 
-@pytest.mark.parametrize("field,kwargs", [
-    ("requests_per_second", {"reads_per_second": -1, "writes_per_second": 10}),
-    ("writes_per_second", {"reads_per_second": 50, "writes_per_second": float("nan")}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "field,kwargs",
+    [
+        ("requests_per_second", {"reads_per_second": -1, "writes_per_second": 10}),
+        ("writes_per_second", {"reads_per_second": 50, "writes_per_second": float("nan")}),
+    ],
+)
 def test_bad_rate_names_the_extra_field(field: str, kwargs: dict[str, float]) -> None:
     with pytest.raises(ThreeSixtyLearningConnectionConfigError, match=field):
         tenant_budget(key=unique_key(), backend="memory", **kwargs)  # type: ignore[arg-type]

@@ -65,8 +65,9 @@ class EdxSync:
 @pytest.fixture
 def sync(emulator_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[EdxSync]:
     """The emulator with the test credentials of both sides, a fresh SQLite warehouse (sync state) per test."""
-    server = emulator_factory(bulk_seconds_per_state=0, edx_client_id=TEST_EDX_CLIENT_ID,
-                              edx_client_secret=TEST_EDX_CLIENT_SECRET)  # fmt: skip
+    server = emulator_factory(
+        bulk_seconds_per_state=0, edx_client_id=TEST_EDX_CLIENT_ID, edx_client_secret=TEST_EDX_CLIENT_SECRET
+    )
     env = EdxSync(server, tmp_path / "warehouse.db", monkeypatch)
     monkeypatch.setenv(CONN_ENV, connection_json(server.url))
     env.use_edx()

@@ -29,13 +29,17 @@ DAG_FILES = sorted(path.name for path in (REPO / "dags").glob("*.py"))
 
 @pytest.mark.parametrize("name", DAG_FILES)
 def test_parsing_a_dag_file_imports_no_heavy_module(name: str) -> None:
-    result = subprocess.run([sys.executable, "-c", PARSE, str(REPO / "dags" / name), *HEAVY], cwd=REPO,
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", PARSE, str(REPO / "dags" / name), *HEAVY],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     parsed = json.loads(result.stdout.strip().splitlines()[-1])
     assert parsed["dags"] and parsed["errors"] == {}, parsed
     assert parsed["heavy"] == [], f"{name} imports {parsed['heavy']} at parse time"
-
 
 
 def test_the_default_connection_ids_spelt_out_for_lazy_imports_are_the_hooks() -> None:
@@ -54,9 +58,14 @@ def test_the_default_connection_ids_spelt_out_for_lazy_imports_are_the_hooks() -
     def default(cls: type, name: str) -> object:
         return inspect.signature(cls.__init__).parameters[name].default
 
-    for cls in (ThreeSixtyLearningOperator, ThreeSixtyLearningBulkOperator, ThreeSixtyLearningConditionSensor,
-                ThreeSixtyLearningToSqlOperator, ThreeSixtyLearningConditionTrigger,
-                WebhookEventTrigger):  # fmt: skip
+    for cls in (
+        ThreeSixtyLearningOperator,
+        ThreeSixtyLearningBulkOperator,
+        ThreeSixtyLearningConditionSensor,
+        ThreeSixtyLearningToSqlOperator,
+        ThreeSixtyLearningConditionTrigger,
+        WebhookEventTrigger,
+    ):
         assert default(cls, "three_sixty_learning_conn_id") == ThreeSixtyLearningHook.default_conn_name, cls
     scim_default = default(ThreeSixtyLearningScimProvisioningOperator, "scim_conn_id")
     assert scim_default == ThreeSixtyLearningScimHook.default_conn_name

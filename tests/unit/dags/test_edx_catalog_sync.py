@@ -23,7 +23,9 @@ OTHER_ENTERPRISE = "00000000-0000-4000-8000-000000000000"
 
 def edx_course_keys() -> set[str]:
     hook = EdxHook(requests_per_second=0)
-    return {c["key"] for catalog in hook.iter_catalogs() for c in hook.iter_catalog_courses(catalog["uuid"]) if c.get("key")}
+    return {
+        c["key"] for catalog in hook.iter_catalogs() for c in hook.iter_catalog_courses(catalog["uuid"]) if c.get("key")
+    }
 
 
 def imported(sync: EdxSync, integration: dict[str, Any]) -> set[str]:
@@ -44,7 +46,11 @@ def test_catalog_becomes_external_courses_then_removal_archives_and_skills_survi
     ids = {c["courseId"] for c in courses.values()}
     assert ids <= set(hook.iter_action("list_group_catalog_content_ids", groupId=group, contentType="course"))
     assert ids <= set(hook.iter_action("list_group_library_content_ids", groupId=group, contentType="course"))
-    assert sync.writes() == {"import_external_courses": 1, "archive_external_courses": 0, "import_external_statistics": 0}
+    assert sync.writes() == {
+        "import_external_courses": 1,
+        "archive_external_courses": 0,
+        "import_external_statistics": 0,
+    }
     assert first.xcom["report"]["counts"]["new"] == 50 and first.xcom["report"]["rejected"] == []
 
     # A 360Learning user adds skills to every course; then one course leaves the edX catalog.
@@ -63,11 +69,19 @@ def test_catalog_becomes_external_courses_then_removal_archives_and_skills_survi
     catalog = set(hook.iter_action("list_group_catalog_content_ids", groupId=group, contentType="course"))
     assert archived not in catalog and ids - {archived} <= catalog
     assert all(course_skills(sync.server.state, course_id) == skills for course_id in ids)
-    assert sync.writes() == {"import_external_courses": 1, "archive_external_courses": 1, "import_external_statistics": 0}
+    assert sync.writes() == {
+        "import_external_courses": 1,
+        "archive_external_courses": 1,
+        "import_external_statistics": 0,
+    }
 
     third = run_dag(dags[CATALOG_DAG])  # nothing changed in edX: nothing is written
     assert third.succeeded, third.states
-    assert sync.writes() == {"import_external_courses": 1, "archive_external_courses": 1, "import_external_statistics": 0}
+    assert sync.writes() == {
+        "import_external_courses": 1,
+        "archive_external_courses": 1,
+        "import_external_statistics": 0,
+    }
     assert third.xcom["report"]["counts"]["unchanged"] == 49
 
     resync = run_dag(dags[CATALOG_DAG], full_resync=True)  # every course upserted again: skills still there
@@ -78,27 +92,55 @@ def test_catalog_becomes_external_courses_then_removal_archives_and_skills_survi
 
 def test_a_malformed_record_is_reported_with_its_key_and_the_rest_syncs(sync: EdxSync, dags: Any) -> None:
     catalog = sync.edx.data.catalogs[0].uuid
-    sync.control("POST", f"/_emulator/edx/rows/{catalog}", [
-        {"content_type": "course", "key": "BrokenX+NoTitle101", "title": "  ", "enrollment_url": "https://e.example/x"},
-        {"content_type": "course", "title": "A course without a key"},
-        {"content_type": "course", "key": "BrokenX+BadUrl102", "title": "Bad URL", "enrollment_url": "javascript:x"},
-    ])  # fmt: skip
+    sync.control(
+        "POST",
+        f"/_emulator/edx/rows/{catalog}",
+        [
+            {
+                "content_type": "course",
+                "key": "BrokenX+NoTitle101",
+                "title": "  ",
+                "enrollment_url": "https://e.example/x",
+            },
+            {"content_type": "course", "title": "A course without a key"},
+            {
+                "content_type": "course",
+                "key": "BrokenX+BadUrl102",
+                "title": "Bad URL",
+                "enrollment_url": "javascript:x",
+            },
+        ],
+    )
     result = run_dag(dags[CATALOG_DAG])
     assert result.succeeded, result.states
     rejected = {r["id"]: r["reason"] for r in result.xcom["report"]["rejected"]}
-    assert rejected == {"BrokenX+NoTitle101": "no title", "title 'A course without a key'": "no course key (`key`)",
-                        "BrokenX+BadUrl102": "no enrollment_url or marketing_url to launch the course with"}  # fmt: skip
+    assert rejected == {
+        "BrokenX+NoTitle101": "no title",
+        "title 'A course without a key'": "no course key (`key`)",
+        "BrokenX+BadUrl102": "no enrollment_url or marketing_url to launch the course with",
+    }
     assert imported(sync, sync.integration()) == edx_course_keys() - {"BrokenX+NoTitle101", "BrokenX+BadUrl102"}
 
 
-@pytest.mark.parametrize(("problem", "message"), [
-    ("edx_secret", "bad credentials"),
-    ("enterprise", f"Wrong enterprise customer UUID: these credentials cannot read enterprise customer {OTHER_ENTERPRISE}"),
-    ("scope", "lacks the OAuth scope 'integrations:read'"),
-    ("integration", "360Learning has no integration with external platform 'Coursera+'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("problem", "message"),
+    [
+        ("edx_secret", "bad credentials"),
+        (
+            "enterprise",
+            f"Wrong enterprise customer UUID: these credentials cannot read enterprise customer {OTHER_ENTERPRISE}",
+        ),
+        ("scope", "lacks the OAuth scope 'integrations:read'"),
+        ("integration", "360Learning has no integration with external platform 'Coursera+'"),
+    ],
+)
 def test_bad_configuration_stops_the_run_at_preflight(
-    sync: EdxSync, dags: Any, problem: str, message: str, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+    sync: EdxSync,
+    dags: Any,
+    problem: str,
+    message: str,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     conf: dict[str, Any] = {}
     if problem == "edx_secret":

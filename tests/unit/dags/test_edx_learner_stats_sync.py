@@ -19,7 +19,9 @@ from tests.unit.dags.edx_env import CATALOG_DAG, STATS_DAG, EdxSync, dags, sync
 __all__ = ["dags", "sync"]  # fixtures
 
 
-def expected_statistics(sync: EdxSync, rows: list[dict[str, Any]], course_ids: dict[str, str]) -> dict[tuple[str, str], Any]:
+def expected_statistics(
+    sync: EdxSync, rows: list[dict[str, Any]], course_ids: dict[str, str]
+) -> dict[tuple[str, str], Any]:
     """(user id, course id) -> (progress, first activity day, last activity day), straight from the summary rows."""
     users = {u["mail"].lower(): u["_id"] for u in sync.hook.iter_action("list_users") if u["status"] != "deleted"}
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -35,7 +37,12 @@ def expected_statistics(sync: EdxSync, rows: list[dict[str, Any]], course_ids: d
         if passed:
             last = min(r["passed_date"] for r in passed)
         else:
-            last = max([*(r["enrollment_date"] for r in group), *(r["last_activity_date"] for r in group if r["last_activity_date"])])
+            last = max(
+                [
+                    *(r["enrollment_date"] for r in group),
+                    *(r["last_activity_date"] for r in group if r["last_activity_date"]),
+                ]
+            )
         expected[key] = (progress, first, last)
     return expected
 
@@ -44,23 +51,32 @@ def imported_attempts(sync: EdxSync, course_ids: dict[str, str]) -> dict[tuple[s
     attempts: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for stat in sync.hook.iter_action("list_courses_statistics", courseId={"in": sorted(set(course_ids.values()))}):
         attempts[(stat["userId"], stat["courseId"])].append(
-            (stat["progress"], stat["firstActivityAt"][:10], stat["lastActivityAt"][:10]))
+            (stat["progress"], stat["firstActivityAt"][:10], stat["lastActivityAt"][:10])
+        )
     return attempts
 
 
-def test_statistics_match_the_summary_unmatched_are_reported_and_reruns_add_no_attempt(sync: EdxSync, dags: Any) -> None:
+def test_statistics_match_the_summary_unmatched_are_reported_and_reruns_add_no_attempt(
+    sync: EdxSync, dags: Any
+) -> None:
     assert run_dag(dags[CATALOG_DAG]).succeeded
     integration = sync.integration()
     hook = sync.hook
     summary = list(EdxHook(requests_per_second=0).iter_learner_summary())
     some_course = summary[4]["course_key"]
-    sync.control("POST", f"/_emulator/edx/rows/{LEARNER_SUMMARY}", [
-        {**summary[4], "enterprise_enrollment_id": 9_000_001, "course_key": "UnknownX+NotInCatalog1"},
-        {**summary[4], "enterprise_enrollment_id": 9_000_002, "enrollment_date": "soon"},
-        {**summary[4], "enterprise_enrollment_id": 9_000_003, "user_email": None, "course_key": some_course},
-    ])  # fmt: skip
-    course_ids = {key: hook.call_action("get_external_course", integrationId=integration["_id"], externalId=key)["courseId"]
-                  for key in {r["course_key"] for r in summary}}  # fmt: skip
+    sync.control(
+        "POST",
+        f"/_emulator/edx/rows/{LEARNER_SUMMARY}",
+        [
+            {**summary[4], "enterprise_enrollment_id": 9_000_001, "course_key": "UnknownX+NotInCatalog1"},
+            {**summary[4], "enterprise_enrollment_id": 9_000_002, "enrollment_date": "soon"},
+            {**summary[4], "enterprise_enrollment_id": 9_000_003, "user_email": None, "course_key": some_course},
+        ],
+    )
+    course_ids = {
+        key: hook.call_action("get_external_course", integrationId=integration["_id"], externalId=key)["courseId"]
+        for key in {r["course_key"] for r in summary}
+    }
 
     first = run_dag(dags[STATS_DAG])
     assert first.succeeded, first.states
@@ -72,7 +88,9 @@ def test_statistics_match_the_summary_unmatched_are_reported_and_reruns_add_no_a
     assert set(attempts) == set(expected)
     assert report["counts"]["statistics"] == len(expected)
     active = {u["mail"].lower() for u in hook.iter_action("list_users") if u["status"] != "deleted"}
-    unknown = {r["user_email"].lower() for r in summary if r.get("user_email") and r["user_email"].lower() not in active}
+    unknown = {
+        r["user_email"].lower() for r in summary if r.get("user_email") and r["user_email"].lower() not in active
+    }
     assert set(report["unmatched_learners"]) == unknown and UNKNOWN_LEARNER_EMAIL in unknown  # others: deleted users
     assert report["unmatched_courses"] == {"UnknownX+NotInCatalog1": 1}
     assert {r["id"]: r["reason"] for r in report["rejected"]} == {
@@ -84,7 +102,10 @@ def test_statistics_match_the_summary_unmatched_are_reported_and_reruns_add_no_a
     assert other_case != other_case.lower() and other_case.lower() not in report["unmatched_learners"]
     with sqlite3.connect(sync.warehouse) as db:
         table = set(db.execute("SELECT kind, value, edx_rows FROM learning360_edx_unmatched"))
-    assert table == {("courses", "UnknownX+NotInCatalog1", 1), *(("learners", e, n) for e, n in report["unmatched_learners"].items())}
+    assert table == {
+        ("courses", "UnknownX+NotInCatalog1", 1),
+        *(("learners", e, n) for e, n in report["unmatched_learners"].items()),
+    }
 
     again = run_dag(dags[STATS_DAG])  # the same day, nothing changed: nothing sent, no second attempt
     assert again.succeeded and again.xcom["report"]["counts"]["to_send"] == 0

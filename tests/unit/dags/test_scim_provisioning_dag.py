@@ -26,8 +26,14 @@ def dag() -> Any:
 
 def _run(dag: Any, **conf: Any) -> Any:
     # dag.test() keeps the previous run's conf in the DAG's params: give every param each time.
-    defaults = {"users_source": str(SAMPLE), "memberships_source": "", "dry_run": False, "allow_mass_removal": False,
-                "max_removal_percent": 10.0, "warehouse_conn_id": ""}  # fmt: skip
+    defaults = {
+        "users_source": str(SAMPLE),
+        "memberships_source": "",
+        "dry_run": False,
+        "allow_mass_removal": False,
+        "max_removal_percent": 10.0,
+        "warehouse_conn_id": "",
+    }
     return dag.test(run_conf={**defaults, **conf})
 
 
@@ -59,11 +65,14 @@ def test_first_run_provisions_the_sample_and_a_second_run_changes_nothing(
     from airflow.providers.sqlite.hooks.sqlite import SqliteHook
 
     rows = SqliteHook(sqlite_conn_id="scim_report_db").get_records(
-        "SELECT created, updated, deactivated, groups_created, members_added, errors FROM learning360_scim_provisioning_runs ORDER BY finished_at")
+        "SELECT created, updated, deactivated, groups_created, members_added, errors FROM learning360_scim_provisioning_runs ORDER BY finished_at"
+    )
     assert rows == [(len(active), 0, 0, 8, 23, 0), (0, 0, 0, 0, 0, 0)]
 
 
-def test_the_dag_stops_a_truncated_export_before_writing(airflow_db: None, dag: Any, scim: Scim, tmp_path: Path) -> None:
+def test_the_dag_stops_a_truncated_export_before_writing(
+    airflow_db: None, dag: Any, scim: Scim, tmp_path: Path
+) -> None:
     from airflow.utils.state import DagRunState
 
     from airflow_provider_360learning.operators.scim_provisioning import ThreeSixtyLearningScimProvisioningOperator
@@ -75,7 +84,11 @@ def test_the_dag_stops_a_truncated_export_before_writing(airflow_db: None, dag: 
     run = _run(dag, users_source=str(truncated))
     assert run.state == DagRunState.FAILED
     states = _states(run)
-    assert states["plan"] == "success" and states["check_safety_limit"] == "failed" and states["apply"] == "upstream_failed"
+    assert (
+        states["plan"] == "success"
+        and states["check_safety_limit"] == "failed"
+        and states["apply"] == "upstream_failed"
+    )
     assert scim.writes() == writes
 
 

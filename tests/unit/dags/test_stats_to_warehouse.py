@@ -14,7 +14,15 @@ from tests.conftest import REPO
 
 WAREHOUSE_ENV = "AIRFLOW_CONN_360LEARNING_WAREHOUSE"
 TABLES = ("users", "groups", "courses", "course_stats", "paths", "path_sessions", "path_stats")
-SCALE1 = {"users": 200, "groups": 10, "courses": 60, "course_stats": 1250, "paths": 5, "path_sessions": 12, "path_stats": 732}
+SCALE1 = {
+    "users": 200,
+    "groups": 10,
+    "courses": 60,
+    "course_stats": 1250,
+    "paths": 5,
+    "path_sessions": 12,
+    "path_stats": 732,
+}
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +43,10 @@ def postgres_warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="test")
     admin.autocommit = True
     admin.cursor().execute(f"CREATE DATABASE {name}")
-    monkeypatch.setenv(WAREHOUSE_ENV, json.dumps(
-        {"conn_type": "postgres", "host": "127.0.0.1", "port": 5432, "login": "postgres", "schema": name}))
+    monkeypatch.setenv(
+        WAREHOUSE_ENV,
+        json.dumps({"conn_type": "postgres", "host": "127.0.0.1", "port": 5432, "login": "postgres", "schema": name}),
+    )
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
     yield PostgresHook(postgres_conn_id="360learning_warehouse")
@@ -62,7 +72,8 @@ def _dump(hook: Any, table: str) -> list[dict[str, Any]]:
 
 def _columns(hook: Any, table: str) -> list[str]:
     rows = hook.get_records(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position", parameters=(table,)
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
+        parameters=(table,),
     )
     return [r[0] for r in rows]
 
@@ -81,7 +92,9 @@ def test_loads_every_table_into_postgres_and_a_second_run_changes_nothing(
     assert {t: _dump(postgres_warehouse, t) for t in TABLES} == first
     loads = postgres_warehouse.get_records("SELECT table_name, rows_loaded, mode FROM _360learning_loads")
     assert len(loads) == 2 * len(TABLES)
-    assert postgres_warehouse.get_first("SELECT to_regclass('_360learning_rejects')")[0] is None  # created on first reject
+    assert (
+        postgres_warehouse.get_first("SELECT to_regclass('_360learning_rejects')")[0] is None
+    )  # created on first reject
     assert {mode for _, _, mode in loads} == {"full", "incremental"}  # users and groups have no filter: full
 
 
@@ -92,7 +105,9 @@ def test_incremental_run_picks_up_exactly_the_change(
     before = {t: _dump(postgres_warehouse, t) for t in TABLES}
     stat = emulator.state.add_row("course_stats", {"completedAt": "2026-01-01T00:00:00.000Z", "progress": 100})
     course_id = before["courses"][0]["id"]
-    emulator.state.patch_row("courses", course_id, {"name": "Renamed by the test", "modifiedAt": "2026-01-01T00:00:00.000Z"})
+    emulator.state.patch_row(
+        "courses", course_id, {"name": "Renamed by the test", "modifiedAt": "2026-01-01T00:00:00.000Z"}
+    )
     _run(dag)
     after = {t: _dump(postgres_warehouse, t) for t in TABLES}
     assert len(after["course_stats"]) == len(before["course_stats"]) + 1

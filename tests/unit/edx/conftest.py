@@ -29,8 +29,13 @@ class Edx:
         self._token: str | None = None
 
     def token_response(self, **form: str) -> httpx.Response:
-        fields = {"grant_type": "client_credentials", "client_id": TEST_EDX_CLIENT_ID,
-                  "client_secret": TEST_EDX_CLIENT_SECRET, "token_type": "jwt", **form}  # fmt: skip
+        fields = {
+            "grant_type": "client_credentials",
+            "client_id": TEST_EDX_CLIENT_ID,
+            "client_secret": TEST_EDX_CLIENT_SECRET,
+            "token_type": "jwt",
+            **form,
+        }
         return self.http.post("/oauth2/v1/access_token", data={k: v for k, v in fields.items() if v is not None})
 
     @property
@@ -80,7 +85,9 @@ def edx(edx_factory: Callable[..., Edx]) -> Edx:
 
 
 def edx_connection_json(url: str, *, secret: str = TEST_EDX_CLIENT_SECRET, **extra: Any) -> str:
-    return json.dumps({"conn_type": "360learning_edx", "login": TEST_EDX_CLIENT_ID, "password": secret, "host": url, "extra": extra})
+    return json.dumps(
+        {"conn_type": "360learning_edx", "login": TEST_EDX_CLIENT_ID, "password": secret, "host": url, "extra": extra}
+    )
 
 
 @pytest.fixture

@@ -22,46 +22,133 @@ RUN_KEY = re.compile(r"^course-v1:[A-Za-z]+\+[A-Z]+\d+x\+[123]T\d{4}$")
 LIST_KEYS = {"count", "next", "previous", "results"}
 STR, INT, FLOAT, BOOL, NONE = str, int, float, bool, type(None)
 CATALOG_FIELDS: dict[str, tuple[type, ...]] = {
-    "uuid": (STR,), "title": (STR,), "enterprise_customer": (STR,), "catalog_query_uuid": (STR, NONE),
-    "content_last_modified": (STR, NONE), "catalog_modified": (STR,), "query_title": (STR, NONE),
-}  # fmt: skip
+    "uuid": (STR,),
+    "title": (STR,),
+    "enterprise_customer": (STR,),
+    "catalog_query_uuid": (STR, NONE),
+    "content_last_modified": (STR, NONE),
+    "catalog_modified": (STR,),
+    "query_title": (STR, NONE),
+}
 COURSE_FIELDS: dict[str, tuple[type, ...]] = {
-    "content_type": (STR,), "key": (STR,), "uuid": (STR,), "title": (STR,), "short_description": (STR, NONE),
-    "full_description": (STR, NONE), "image": (dict, NONE), "level_type": (STR,), "languages": (list,),
-    "skill_names": (list,), "skills": (list,), "subjects": (list,), "owners": (list,), "organizations": (list,),
-    "course_runs": (list,), "advertised_course_run_uuid": (STR,), "marketing_url": (STR,),
-    "enrollment_url": (STR,), "content_last_modified": (STR,), "parent_content_key": (NONE,), "active": (BOOL,),
-    "entitlements": (list,), "seat_types": (list,), "course_type": (STR,), "modified": (STR,),
-    "xapi_activity_id": (STR,), "normalized_metadata": (dict,), "card_image_url": (STR,),
-}  # fmt: skip
+    "content_type": (STR,),
+    "key": (STR,),
+    "uuid": (STR,),
+    "title": (STR,),
+    "short_description": (STR, NONE),
+    "full_description": (STR, NONE),
+    "image": (dict, NONE),
+    "level_type": (STR,),
+    "languages": (list,),
+    "skill_names": (list,),
+    "skills": (list,),
+    "subjects": (list,),
+    "owners": (list,),
+    "organizations": (list,),
+    "course_runs": (list,),
+    "advertised_course_run_uuid": (STR,),
+    "marketing_url": (STR,),
+    "enrollment_url": (STR,),
+    "content_last_modified": (STR,),
+    "parent_content_key": (NONE,),
+    "active": (BOOL,),
+    "entitlements": (list,),
+    "seat_types": (list,),
+    "course_type": (STR,),
+    "modified": (STR,),
+    "xapi_activity_id": (STR,),
+    "normalized_metadata": (dict,),
+    "card_image_url": (STR,),
+}
 RUN_FIELDS: dict[str, tuple[type, ...]] = {
-    "key": (STR,), "uuid": (STR,), "start": (STR,), "end": (STR,), "availability": (STR,), "pacing_type": (STR,),
-    "status": (STR,), "is_enrollable": (BOOL,), "is_marketable": (BOOL,), "weeks_to_complete": (INT,),
-    "min_effort": (INT,), "max_effort": (INT,), "estimated_hours": (FLOAT,), "content_language": (STR,),
-    "seats": (list,), "parent_content_key": (STR,), "enrollment_url": (STR,),
-}  # fmt: skip
+    "key": (STR,),
+    "uuid": (STR,),
+    "start": (STR,),
+    "end": (STR,),
+    "availability": (STR,),
+    "pacing_type": (STR,),
+    "status": (STR,),
+    "is_enrollable": (BOOL,),
+    "is_marketable": (BOOL,),
+    "weeks_to_complete": (INT,),
+    "min_effort": (INT,),
+    "max_effort": (INT,),
+    "estimated_hours": (FLOAT,),
+    "content_language": (STR,),
+    "seats": (list,),
+    "parent_content_key": (STR,),
+    "enrollment_url": (STR,),
+}
 LEARNER_FIELDS: dict[str, tuple[type, ...]] = {
-    "enterprise_enrollment_id": (INT,), "enrollment_id": (INT,), "is_consent_granted": (BOOL,),
-    "course_key": (STR,), "courserun_key": (STR,), "has_passed": (BOOL,), "passed_date": (STR, NONE),
-    "last_activity_date": (STR, NONE), "progress_status": (STR, NONE), "course_progress": (FLOAT, NONE),
-    "course_passing_grade": (FLOAT, NONE), "current_grade": (FLOAT, NONE), "user_email": (STR, NONE),
-    "enterprise_sso_uid": (STR, NONE), "enterprise_user_id": (INT, NONE), "unenrollment_date": (STR, NONE),
-    "created": (STR,), "course_api_url": (STR,), "paid_by": (STR, NONE), "user_current_enrollment_mode": (STR, NONE),
-    "seat_delivery_method": (STR, NONE), "offer_id": (STR, NONE), "course_title": (STR, NONE),
-    "course_pacing_type": (STR, NONE), "letter_grade": (STR, NONE), "user_username": (STR, NONE),
-    "user_first_name": (STR, NONE), "user_last_name": (STR, NONE), "user_country_code": (STR, NONE),
-    "enterprise_name": (STR, NONE), "enterprise_customer_uuid": (STR, NONE), "course_product_line": (STR, NONE),
-    "enrollment_date": (STR,), "unenrollment_end_within_date": (STR, NONE), "course_start_date": (STR, NONE),
-    "course_end_date": (STR, NONE), "user_account_creation_date": (STR, NONE), "course_list_price": (FLOAT, NONE),
-    "amount_learner_paid": (FLOAT, NONE), "course_duration_weeks": (INT, NONE), "course_max_effort": (INT, NONE),
-    "course_min_effort": (INT, NONE), "total_learning_time_hours": (FLOAT,), "is_refunded": (BOOL, NONE),
+    "enterprise_enrollment_id": (INT,),
+    "enrollment_id": (INT,),
+    "is_consent_granted": (BOOL,),
+    "course_key": (STR,),
+    "courserun_key": (STR,),
+    "has_passed": (BOOL,),
+    "passed_date": (STR, NONE),
+    "last_activity_date": (STR, NONE),
+    "progress_status": (STR, NONE),
+    "course_progress": (FLOAT, NONE),
+    "course_passing_grade": (FLOAT, NONE),
+    "current_grade": (FLOAT, NONE),
+    "user_email": (STR, NONE),
+    "enterprise_sso_uid": (STR, NONE),
+    "enterprise_user_id": (INT, NONE),
+    "unenrollment_date": (STR, NONE),
+    "created": (STR,),
+    "course_api_url": (STR,),
+    "paid_by": (STR, NONE),
+    "user_current_enrollment_mode": (STR, NONE),
+    "seat_delivery_method": (STR, NONE),
+    "offer_id": (STR, NONE),
+    "course_title": (STR, NONE),
+    "course_pacing_type": (STR, NONE),
+    "letter_grade": (STR, NONE),
+    "user_username": (STR, NONE),
+    "user_first_name": (STR, NONE),
+    "user_last_name": (STR, NONE),
+    "user_country_code": (STR, NONE),
+    "enterprise_name": (STR, NONE),
+    "enterprise_customer_uuid": (STR, NONE),
+    "course_product_line": (STR, NONE),
+    "enrollment_date": (STR,),
+    "unenrollment_end_within_date": (STR, NONE),
+    "course_start_date": (STR, NONE),
+    "course_end_date": (STR, NONE),
+    "user_account_creation_date": (STR, NONE),
+    "course_list_price": (FLOAT, NONE),
+    "amount_learner_paid": (FLOAT, NONE),
+    "course_duration_weeks": (INT, NONE),
+    "course_max_effort": (INT, NONE),
+    "course_min_effort": (INT, NONE),
+    "total_learning_time_hours": (FLOAT,),
+    "is_refunded": (BOOL, NONE),
     "is_subsidy": (BOOL,),
-}  # fmt: skip
-LEARNER_DATES = ("passed_date", "last_activity_date", "unenrollment_date", "enrollment_date",
-                 "unenrollment_end_within_date", "course_start_date", "course_end_date")  # fmt: skip
-CONSENT_NULLS = ("last_activity_date", "progress_status", "passed_date", "current_grade", "letter_grade",
-                 "enterprise_user_id", "user_email", "user_account_creation_date", "user_country_code",
-                 "user_username", "user_first_name", "user_last_name")  # fmt: skip
+}
+LEARNER_DATES = (
+    "passed_date",
+    "last_activity_date",
+    "unenrollment_date",
+    "enrollment_date",
+    "unenrollment_end_within_date",
+    "course_start_date",
+    "course_end_date",
+)
+CONSENT_NULLS = (
+    "last_activity_date",
+    "progress_status",
+    "passed_date",
+    "current_grade",
+    "letter_grade",
+    "enterprise_user_id",
+    "user_email",
+    "user_account_creation_date",
+    "user_country_code",
+    "user_username",
+    "user_first_name",
+    "user_last_name",
+)
 
 
 def _typed(record: dict[str, Any], fields: dict[str, tuple[type, ...]]) -> list[str]:
@@ -99,8 +186,13 @@ def test_token_endpoint_issues_a_jwt_with_enterprise_roles(edx: Edx) -> None:
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert f"enterprise_admin:{edx.enterprise}" in claims["roles"]
     assert {"aud", "exp", "iat", "iss", "scopes", "preferred_username", "email"} <= set(claims)
-    assert edx.http.post("/oauth2/access_token", data={"grant_type": "client_credentials",
-                         "client_id": "test-edx-client-id", "client_secret": "x"}).status_code == 401  # fmt: skip
+    assert (
+        edx.http.post(
+            "/oauth2/access_token",
+            data={"grant_type": "client_credentials", "client_id": "test-edx-client-id", "client_secret": "x"},
+        ).status_code
+        == 401
+    )
 
 
 @pytest.mark.parametrize(
@@ -109,7 +201,11 @@ def test_token_endpoint_issues_a_jwt_with_enterprise_roles(edx: Edx) -> None:
         ({"client_secret": "wrong"}, 401, {"error": "invalid_client"}),
         ({"client_id": "someone-else"}, 401, {"error": "invalid_client"}),
         ({"grant_type": "password"}, 400, {"error": "unsupported_grant_type"}),
-        ({"grant_type": None}, 400, {"error": "invalid_request", "error_description": "Missing grant_type or client_id."}),
+        (
+            {"grant_type": None},
+            400,
+            {"error": "invalid_request", "error_description": "Missing grant_type or client_id."},
+        ),
     ],
 )
 def test_token_errors_have_the_oauth_shape(edx: Edx, form: dict[str, Any], status: int, body: dict[str, Any]) -> None:
@@ -127,9 +223,15 @@ def test_without_token_type_jwt_the_token_is_opaque_and_refused(edx: Edx) -> Non
     assert opaque["token_type"] == "Bearer"
     response = edx.get("/enterprise/v2/enterprise-catalogs", token=opaque["access_token"])
     assert (response.status_code, response.json()) == (401, {"detail": "Error decoding signature."})
-    header = edx.http.post("/oauth2/v1/access_token", headers={"X-Token-Type": "jwt"}, data={
-        "grant_type": "client_credentials", "client_id": "test-edx-client-id",
-        "client_secret": edx.state.client_secret}).json()  # fmt: skip
+    header = edx.http.post(
+        "/oauth2/v1/access_token",
+        headers={"X-Token-Type": "jwt"},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "test-edx-client-id",
+            "client_secret": edx.state.client_secret,
+        },
+    ).json()
     assert header["token_type"] == "JWT"
 
 
@@ -165,7 +267,9 @@ def test_catalog_content_fields(edx: Edx) -> None:
         assert _typed(course, COURSE_FIELDS) == [], course["key"]
         assert COURSE_KEY.match(course["key"]) and UUID.match(course["uuid"])
         (run,) = course["course_runs"]
-        assert _typed(run, RUN_FIELDS) == [] and RUN_KEY.match(run["key"]) and run["parent_content_key"] == course["key"]
+        assert (
+            _typed(run, RUN_FIELDS) == [] and RUN_KEY.match(run["key"]) and run["parent_content_key"] == course["key"]
+        )
         assert run["uuid"] == course["advertised_course_run_uuid"]
         assert DATETIME.match(course["content_last_modified"]) and DATETIME.match(run["start"])
         assert "utm_source=acme-corporation" in course["enrollment_url"]
@@ -178,13 +282,15 @@ def test_learner_summary_fields_and_order(edx: Edx) -> None:
     for row in rows:
         assert _typed(row, LEARNER_FIELDS) == [], row["enterprise_enrollment_id"]
         assert all(row[d] is None or DATE.match(row[d]) for d in LEARNER_DATES)
-        assert RUN_KEY.match(row["courserun_key"]) and row["courserun_key"].startswith(f"course-v1:{row['course_key']}+")
+        assert RUN_KEY.match(row["courserun_key"]) and row["courserun_key"].startswith(
+            f"course-v1:{row['course_key']}+"
+        )
         assert row["enterprise_customer_uuid"] == edx.enterprise
         if row["has_passed"]:
             assert row["progress_status"] == "Passed" and row["passed_date"] and row["course_progress"] == 1.0
     dates = [r["last_activity_date"] for r in rows]
     active = [d for d in dates if d is not None]
-    assert active == sorted(active, reverse=True) and dates[len(active):] == [None] * (len(dates) - len(active))
+    assert active == sorted(active, reverse=True) and dates[len(active) :] == [None] * (len(dates) - len(active))
 
 
 def test_page_sizes_default_and_clamped(edx: Edx) -> None:
@@ -200,7 +306,10 @@ def test_next_is_a_gateway_url_keeping_the_query(edx_factory: Any) -> None:
     edx = edx_factory(scale=3)
     body = edx.get(f"/enterprise/v2/enterprise-catalogs/{edx.main_catalog}/", page_size=1000, ignored="x").json()
     assert len(body["results"]) == 100, "clamped to 100"
-    assert body["next"] == f"{edx.url}/enterprise/v2/enterprise-catalogs/{edx.main_catalog}?page=2&page_size=1000&ignored=x"
+    assert (
+        body["next"]
+        == f"{edx.url}/enterprise/v2/enterprise-catalogs/{edx.main_catalog}?page=2&page_size=1000&ignored=x"
+    )
     second = edx.get(f"/enterprise/v2/enterprise-catalogs/{edx.main_catalog}", page=2, page_size=1000).json()
     assert second["previous"].endswith("?page=1&page_size=1000") and second["next"] is None
     assert len(second["results"]) == 56

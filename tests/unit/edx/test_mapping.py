@@ -26,17 +26,35 @@ def course(data: EdxData, i: int) -> dict[str, Any]:
 
 
 def test_html_descriptions_become_plain_text() -> None:
-    assert html_to_text("<p>Learn to <strong>negotiate</strong> &amp; persuade&nbsp;&mdash; <em>“win–win”</em> deals.</p>") \
-        == "Learn to negotiate & persuade — “win–win” deals."  # fmt: skip
-    assert html_to_text("<div><h3>About</h3><p>Week&nbsp;1: <a href='x'>basics</a><br/>Week 2</p><ul><li>A</li>"
-                        "<li>B</li></ul><img src='x.png'/></div>") == "About\nWeek 1: basics\nWeek 2\n- A\n- B"  # fmt: skip
+    assert (
+        html_to_text("<p>Learn to <strong>negotiate</strong> &amp; persuade&nbsp;&mdash; <em>“win–win”</em> deals.</p>")
+        == "Learn to negotiate & persuade — “win–win” deals."
+    )
+    assert (
+        html_to_text(
+            "<div><h3>About</h3><p>Week&nbsp;1: <a href='x'>basics</a><br/>Week 2</p><ul><li>A</li>"
+            "<li>B</li></ul><img src='x.png'/></div>"
+        )
+        == "About\nWeek 1: basics\nWeek 2\n- A\n- B"
+    )
     assert html_to_text(None) == html_to_text("") == html_to_text("<p> </p>") == ""
 
 
-@pytest.mark.parametrize(("value", "code"), [
-    ("English", "en"), ("Chinese - Mandarin", "zh"), ("Portuguese", "pt"), ("en-us", "en"), ("pt-br", "pt_BR"),
-    ("zh-tw", "zh_tw"), ("fr-ca", "fr_CA"), ("Klingon", None), ("", None), (None, None),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("English", "en"),
+        ("Chinese - Mandarin", "zh"),
+        ("Portuguese", "pt"),
+        ("en-us", "en"),
+        ("pt-br", "pt_BR"),
+        ("zh-tw", "zh_tw"),
+        ("fr-ca", "fr_CA"),
+        ("Klingon", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_language_names_and_codes_become_the_specs_codes(value: Any, code: str | None) -> None:
     assert language_code(value) == code
 
@@ -56,9 +74,13 @@ def test_every_emulated_course_maps_to_a_valid_external_course(data: EdxData) ->
 
 def test_a_course_that_cannot_be_mapped_says_why(data: EdxData) -> None:
     good = course(data, 5)
-    for broken, reason in [({**good, "key": None}, "no course key"), ({**good, "title": ""}, "no title"),
-                           ({**good, "enrollment_url": None, "marketing_url": "ftp://x"}, "no enrollment_url"),
-                           ({**good, "languages": ["Klingon"], "course_runs": []}, None), ("text", "not a JSON object")]:
+    for broken, reason in [
+        ({**good, "key": None}, "no course key"),
+        ({**good, "title": ""}, "no title"),
+        ({**good, "enrollment_url": None, "marketing_url": "ftp://x"}, "no enrollment_url"),
+        ({**good, "languages": ["Klingon"], "course_runs": []}, None),
+        ("text", "not a JSON object"),
+    ]:
         if reason is None:
             assert external_course(broken, default_lang="fr")["defaultLang"] == "fr"
             continue
@@ -79,35 +101,65 @@ def test_the_plan_upserts_new_and_changed_archives_gone_and_refuses_mass_archive
     assert (plan.changed, plan.unchanged, plan.duplicates) == (1, 19, 1)
     assert plan.archive_verdict(10) is None
     emptied = plan_catalog([], {f"X+{i}": Synced("h", "active") for i in range(200)})
-    assert emptied.archive_verdict(10) is not None and "Refusing to archive 200 of 200" in str(emptied.archive_verdict(10))
+    assert emptied.archive_verdict(10) is not None and "Refusing to archive 200 of 200" in str(
+        emptied.archive_verdict(10)
+    )
 
 
 def row(**fields: Any) -> dict[str, Any]:
-    base = {"enterprise_enrollment_id": 1, "is_consent_granted": True, "user_email": "Ada@Example.com",
-            "course_key": "MITx+6.00x", "enrollment_date": "2025-10-02", "last_activity_date": "2025-11-01",
-            "passed_date": None, "has_passed": False, "progress_status": "In Progress", "course_progress": 0.42,
-            "current_grade": 0.3, "total_learning_time_hours": 1.5}  # fmt: skip
+    base = {
+        "enterprise_enrollment_id": 1,
+        "is_consent_granted": True,
+        "user_email": "Ada@Example.com",
+        "course_key": "MITx+6.00x",
+        "enrollment_date": "2025-10-02",
+        "last_activity_date": "2025-11-01",
+        "passed_date": None,
+        "has_passed": False,
+        "progress_status": "In Progress",
+        "course_progress": 0.42,
+        "current_grade": 0.3,
+        "total_learning_time_hours": 1.5,
+    }
     return {**base, **fields}
 
 
 def test_rows_of_a_learner_in_a_course_become_one_statistic_with_dates_from_edx() -> None:
     rows = [
-        row(enterprise_enrollment_id=1, has_passed=True, passed_date="2026-01-09", last_activity_date="2026-01-20",
-            progress_status="Passed", course_progress=1.0, current_grade=0.87, enrollment_date="2025-12-01"),
+        row(
+            enterprise_enrollment_id=1,
+            has_passed=True,
+            passed_date="2026-01-09",
+            last_activity_date="2026-01-20",
+            progress_status="Passed",
+            course_progress=1.0,
+            current_grade=0.87,
+            enrollment_date="2025-12-01",
+        ),
         row(enterprise_enrollment_id=2, progress_status="Failed", enrollment_date="2025-10-02"),
-        row(enterprise_enrollment_id=3, course_key="MITx+Other", last_activity_date=None, course_progress=None,
-            total_learning_time_hours=0, current_grade=None),
+        row(
+            enterprise_enrollment_id=3,
+            course_key="MITx+Other",
+            last_activity_date=None,
+            course_progress=None,
+            total_learning_time_hours=0,
+            current_grade=None,
+        ),
         row(enterprise_enrollment_id=4, is_consent_granted=False, user_email=None),
         row(enterprise_enrollment_id=5, user_email="nobody@example.com"),
-    ]  # fmt: skip
+    ]
     plan = plan_statistics(rows, {"ada@example.com": "a" * 24}, {"MITx+6.00x", "MITx+Other"})
     passed, idle = plan.statistics[("MITx+6.00x", "a" * 24)], plan.statistics[("MITx+Other", "a" * 24)]
     assert passed == {
         "courseIdentifier": {"type": "externalId", "value": "MITx+6.00x"},
         "userIdentifier": {"type": "internalId", "value": "a" * 24},
-        "progress": 100, "timeSpent": 3 * 3_600_000, "result": "success", "score": 87,
-        "firstActivityAt": "2025-10-02T00:00:00.000Z", "lastActivityAt": "2026-01-09T00:00:00.000Z",
-    }  # fmt: skip
+        "progress": 100,
+        "timeSpent": 3 * 3_600_000,
+        "result": "success",
+        "score": 87,
+        "firstActivityAt": "2025-10-02T00:00:00.000Z",
+        "lastActivityAt": "2026-01-09T00:00:00.000Z",
+    }
     assert idle["progress"] == 0 and idle["timeSpent"] == 1 and "result" not in idle and "score" not in idle
     assert idle["firstActivityAt"] == idle["lastActivityAt"] == "2025-10-02T00:00:00.000Z"
     assert "forceNew" not in passed

@@ -11,7 +11,9 @@ from tests.unit.emulator.conftest import API_VERSION, Api, schema_errors
 
 
 @pytest.mark.parametrize(
-    "authorization", [None, "Bearer", "Bearer not-a-token", "Basic ZW11bGF0b3I6c2VjcmV0"], ids=["missing", "empty", "unknown", "basic"]
+    "authorization",
+    [None, "Bearer", "Bearer not-a-token", "Basic ZW11bGF0b3I6c2VjcmV0"],
+    ids=["missing", "empty", "unknown", "basic"],
 )
 def test_missing_or_unknown_token_is_401(api: Api, authorization: str | None) -> None:
     headers = dict(API_VERSION)

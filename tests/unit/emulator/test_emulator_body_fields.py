@@ -22,7 +22,15 @@ def test_the_emulator_refuses_an_undeclared_body_field(raw: Any) -> None:
 
 
 def test_the_hook_refuses_it_before_any_request(hook: Any, emulator: Any) -> None:
-    with pytest.raises(ThreeSixtyLearningParameterError, match=r"'create_user': parameter 'body\.fistName' is not a field"):
-        hook.call_action("create_user", body={"mail": "a@example.com", "fistName": "Ada",
-                                              "membership": {"groupId": "507f1f77bcf86cd799439011", "role": "learner"}})
+    with pytest.raises(
+        ThreeSixtyLearningParameterError, match=r"'create_user': parameter 'body\.fistName' is not a field"
+    ):
+        hook.call_action(
+            "create_user",
+            body={
+                "mail": "a@example.com",
+                "fistName": "Ada",
+                "membership": {"groupId": "507f1f77bcf86cd799439011", "role": "learner"},
+            },
+        )
     assert sum(emulator.state.stats()["requests"].values()) == 0

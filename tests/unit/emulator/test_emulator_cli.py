@@ -26,20 +26,61 @@ def test_defaults() -> None:
 
 def test_flags() -> None:
     config = config_from_args(
-        ["--host", "0.0.0.0", "--port", "9000", "--scopes", "users:read, paths:read", "--seed", "7", "--scale", "3",
-         "--latency-ms", "15", "--fault-rate", "0.2", "--fault-kinds", "502,drop", "--rate-limit", "10",
-         "--token-ttl", "60", "--service", "360learning", "--client-id", "a", "--client-secret", "b"]
-    )  # fmt: skip
+        [
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "9000",
+            "--scopes",
+            "users:read, paths:read",
+            "--seed",
+            "7",
+            "--scale",
+            "3",
+            "--latency-ms",
+            "15",
+            "--fault-rate",
+            "0.2",
+            "--fault-kinds",
+            "502,drop",
+            "--rate-limit",
+            "10",
+            "--token-ttl",
+            "60",
+            "--service",
+            "360learning",
+            "--client-id",
+            "a",
+            "--client-secret",
+            "b",
+        ]
+    )
     assert config == EmulatorConfig(
-        host="0.0.0.0", port=9000, client_id="a", client_secret="b", scopes=("users:read", "paths:read"), seed=7,
-        scale=3, latency_ms=15, fault_rate=0.2, fault_kinds=("502", "drop"), rate_limit=10, token_ttl=60,
+        host="0.0.0.0",
+        port=9000,
+        client_id="a",
+        client_secret="b",
+        scopes=("users:read", "paths:read"),
+        seed=7,
+        scale=3,
+        latency_ms=15,
+        fault_rate=0.2,
+        fault_kinds=("502", "drop"),
+        rate_limit=10,
+        token_ttl=60,
         service="360learning",
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize(
     "argv",
-    [["--fault-rate", "1.5"], ["--scale", "0"], ["--service", "moodle"], ["--rate-limit", "-1"], ["--latency-ms", "-3"]],
+    [
+        ["--fault-rate", "1.5"],
+        ["--scale", "0"],
+        ["--service", "moodle"],
+        ["--rate-limit", "-1"],
+        ["--latency-ms", "-3"],
+    ],
 )
 def test_invalid_flags_exit(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
@@ -48,8 +89,20 @@ def test_invalid_flags_exit(argv: list[str]) -> None:
 
 def test_help_documents_every_flag() -> None:
     text = build_parser().format_help()
-    for flag in ("--host", "--port", "--client-id", "--client-secret", "--scopes", "--seed", "--scale", "--latency-ms",
-                 "--fault-rate", "--rate-limit", "--token-ttl", "--service"):  # fmt: skip
+    for flag in (
+        "--host",
+        "--port",
+        "--client-id",
+        "--client-secret",
+        "--scopes",
+        "--seed",
+        "--scale",
+        "--latency-ms",
+        "--fault-rate",
+        "--rate-limit",
+        "--token-ttl",
+        "--service",
+    ):
         assert flag in text
     assert "127.0.0.1" in text
 
@@ -78,10 +131,18 @@ def test_module_serves_the_api() -> None:
                     assert process.poll() is None and time.monotonic() < deadline, "the emulator did not start"
                     time.sleep(0.1)
             assert info.json()["tenant"]["seed"] == 3
-            token = http.post("/api/v2/oauth2/token", json={"grant_type": "client_credentials",
-                              "client_id": "emulator-client-id", "client_secret": "emulator-client-secret"})  # fmt: skip
-            users = http.get("/api/v2/users", headers={"Authorization": f"Bearer {token.json()['access_token']}",
-                             "360-api-version": "v2.0"})  # fmt: skip
+            token = http.post(
+                "/api/v2/oauth2/token",
+                json={
+                    "grant_type": "client_credentials",
+                    "client_id": "emulator-client-id",
+                    "client_secret": "emulator-client-secret",
+                },
+            )
+            users = http.get(
+                "/api/v2/users",
+                headers={"Authorization": f"Bearer {token.json()['access_token']}", "360-api-version": "v2.0"},
+            )
             assert users.status_code == 200 and len(users.json()) == 200
     finally:
         process.terminate()

@@ -13,10 +13,21 @@ from airflow_provider_360learning.emulator.server import EmulatorServer
 from tests.unit.emulator.conftest import Api, exchange_errors, schema_errors
 
 READS = [
-    "list_users", "get_user", "list_groups", "get_group", "list_courses", "get_course", "list_courses_statistics",
-    "list_paths", "get_path", "get_all_path_sessions", "list_path_sessions", "get_path_session", "get_path_stats",
+    "list_users",
+    "get_user",
+    "list_groups",
+    "get_group",
+    "list_courses",
+    "get_course",
+    "list_courses_statistics",
+    "list_paths",
+    "get_path",
+    "get_all_path_sessions",
+    "list_path_sessions",
+    "get_path_session",
+    "get_path_stats",
     "list_path_session_user_stats",
-]  # fmt: skip
+]
 
 
 @pytest.fixture(scope="module")

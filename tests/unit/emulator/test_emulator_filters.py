@@ -36,9 +36,13 @@ def test_id_operators(big: Api) -> None:
     both = [r for r in every if r["userId"] in (a, b)]
     assert big.all("/api/v2/courses/stats", [("userId[in]", a), ("userId[in]", b)]) == both
     assert big.all("/api/v2/courses/stats", {"userId[in]": f"{a},{b}"}) == both
-    assert big.all("/api/v2/courses/stats", {"userId[nin]": f"{a},{b}"}) == [r for r in every if r["userId"] not in (a, b)]
+    assert big.all("/api/v2/courses/stats", {"userId[nin]": f"{a},{b}"}) == [
+        r for r in every if r["userId"] not in (a, b)
+    ]
     course = every[2]["courseId"]
-    assert big.all("/api/v2/courses/stats", {"courseId[eq]": course.upper()}) == [r for r in every if r["courseId"] == course]
+    assert big.all("/api/v2/courses/stats", {"courseId[eq]": course.upper()}) == [
+        r for r in every if r["courseId"] == course
+    ]
 
 
 def test_user_filters(api: Api) -> None:
@@ -73,7 +77,9 @@ def test_course_filters(api: Api) -> None:
 def test_tag_filter_reads_fields_the_dto_does_not_show(api: Api, learning360_emulator: Any) -> None:
     tenant = learning360_emulator.state.tenant
     tag = tenant.tag_id(3)
-    expected = [tenant.courses.item(i)["_id"] for i in range(len(tenant.courses)) if tag in tenant.courses.item(i)["tagIds"]]
+    expected = [
+        tenant.courses.item(i)["_id"] for i in range(len(tenant.courses)) if tag in tenant.courses.item(i)["tagIds"]
+    ]
     got = api.all("/api/v2/courses", {"tagIds[in]": tag})
     assert [c["_id"] for c in got] == expected and expected
     assert all("tagIds" not in c and "originalAuthorId" not in c for c in got)
@@ -94,11 +100,17 @@ def test_session_filters(api: Api) -> None:
     sessions = api.all("/api/v2/paths/sessions")
     one = sessions[4]
     assert api.all("/api/v2/paths/sessions", {"sessionId[eq]": one["_id"]}) == [one]
-    assert api.all("/api/v2/paths/sessions", {"pathId[eq]": one["pathId"]}) == [s for s in sessions if s["pathId"] == one["pathId"]]
+    assert api.all("/api/v2/paths/sessions", {"pathId[eq]": one["pathId"]}) == [
+        s for s in sessions if s["pathId"] == one["pathId"]
+    ]
     start = sorted(s["startDate"] for s in sessions)[len(sessions) // 2]
-    assert api.all("/api/v2/paths/sessions", {"startDate[gte]": start}) == [s for s in sessions if s["startDate"] >= start]
+    assert api.all("/api/v2/paths/sessions", {"startDate[gte]": start}) == [
+        s for s in sessions if s["startDate"] >= start
+    ]
     in_path = api.all(f"/api/v2/paths/{one['pathId']}/sessions", {"endDate[lt]": "2030-01-01T00:00:00.000Z"})
-    assert [s["_id"] for s in in_path] == [s["_id"] for s in sessions if s["pathId"] == one["pathId"] and "endDate" in s]
+    assert [s["_id"] for s in in_path] == [
+        s["_id"] for s in sessions if s["pathId"] == one["pathId"] and "endDate" in s
+    ]
 
 
 def test_user_stats_filters(api: Api, learning360_emulator: Any) -> None:

@@ -52,7 +52,9 @@ def test_a_hit_answers_what_the_miss_answered_and_is_still_counted_and_recorded(
     second = _walk(api, STATS)
     assert [_seen(r) for r in second] == [_seen(r) for r in first]
     assert (state.page_cache.hits, state.page_cache.misses) == (3, 3)
-    assert state.requests["list_courses_statistics"] == 6 and state.statuses[200] == 6  # hits are requests like any other
+    assert (
+        state.requests["list_courses_statistics"] == 6 and state.statuses[200] == 6
+    )  # hits are requests like any other
     assert state.exchanges[-1].response_body == second[-1].content and state.exchanges[-1].status == 200
     assert all(r.content == _compact(r.json()) for r in second)  # json.dumps's compact bytes
 
@@ -62,8 +64,16 @@ def test_api_writes_invalidate(api: Api, learning360_emulator: Any) -> None:
     before = api.get(USERS).json()
     assert api.get(USERS).json() == before and state.page_cache.hits >= 1  # cached
     group = state.tenant.groups.object_id(2)
-    created = send(api, "POST", USERS, json={"mail": "ada.lovelace@example.org", "firstName": "Ada",
-                                             "membership": {"groupId": group, "role": "learner"}})  # fmt: skip
+    created = send(
+        api,
+        "POST",
+        USERS,
+        json={
+            "mail": "ada.lovelace@example.org",
+            "firstName": "Ada",
+            "membership": {"groupId": group, "role": "learner"},
+        },
+    )
     assert created.status_code == 200, created.text  # as documented
     assert created.json()["_id"] in {u["_id"] for u in api.get(USERS).json()}
     target = before[2]["_id"]

@@ -114,7 +114,9 @@ def test_onboarding_user_stats_pages_of_2000(learning360_emulator_factory: Any, 
     tenant = server.state.tenant
     plan = tenant.onboarding
     api = make_api(server)
-    pages = api.pages(f"/api/v2/paths/{tenant.path_ids[plan.path]}/sessions/{tenant.session_ids[plan.index]}/user-stats")
+    pages = api.pages(
+        f"/api/v2/paths/{tenant.path_ids[plan.path]}/sessions/{tenant.session_ids[plan.index]}/user-stats"
+    )
     assert [len(p) for p in pages] == [2000, 200]
     users = [r["userId"] for p in pages for r in p]
     assert users == [tenant.users.object_id(i) for i in range(len(tenant.users))], "every user, once"

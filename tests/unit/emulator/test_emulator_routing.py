@@ -84,7 +84,9 @@ def test_repeated_and_comma_separated_lists_are_equivalent() -> None:
 
 def test_dates_are_normalised_to_utc_milliseconds() -> None:
     action = ACTIONS["list_courses_statistics"]
-    parsed = parse_query(action, [("completedAt[gte]", "2024-01-01T01:00:00+01:00"), ("completedAt[lt]", "2025-01-01T00:00:00.000Z")])
+    parsed = parse_query(
+        action, [("completedAt[gte]", "2024-01-01T01:00:00+01:00"), ("completedAt[lt]", "2025-01-01T00:00:00.000Z")]
+    )
     assert parsed.filters == [
         Filter("completedAt", "gte", "2024-01-01T00:00:00.000Z"),
         Filter("completedAt", "lt", "2025-01-01T00:00:00.000Z"),

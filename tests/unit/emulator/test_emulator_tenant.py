@@ -67,8 +67,9 @@ def test_ids_round_trip() -> None:
     assert ids == sorted(ids), "ids sort in scan order, like ObjectIds created in sequence"
 
 
-@pytest.mark.parametrize("collection", ["users", "groups", "courses", "course_stats", "paths", "path_sessions",
-                                        "path_session_user_stats"])  # fmt: skip
+@pytest.mark.parametrize(
+    "collection", ["users", "groups", "courses", "course_stats", "paths", "path_sessions", "path_session_user_stats"]
+)
 def test_every_generated_row_satisfies_its_schema(collection: str) -> None:
     tenant = Tenant(42, 1)
     coll = tenant.collections[collection]
@@ -101,4 +102,6 @@ def test_a_page_of_2000_user_stats_is_generated_from_the_seed() -> None:
     """A full page is built on demand from its index (its speed is measured in benchmarks/, not here)."""
     tenant = Tenant(42, 500)
     page = [tenant.enrollments.item(i) for i in range(50_000, 52_000)]
-    assert len(json.dumps(page)) > 100_000 and page == [Tenant(42, 500).enrollments.item(i) for i in range(50_000, 52_000)]
+    assert len(json.dumps(page)) > 100_000 and page == [
+        Tenant(42, 500).enrollments.item(i) for i in range(50_000, 52_000)
+    ]

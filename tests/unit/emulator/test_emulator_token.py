@@ -20,7 +20,9 @@ def test_good_credentials_give_a_bearer_token(api: Api, learning360_emulator: An
     assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
     assert len(body["access_token"]) >= 32
     assert api.token_request().json()["access_token"] != body["access_token"], "tokens are random"
-    ok = api.http.get("/api/v2/groups", headers={"Authorization": f"Bearer {body['access_token']}", "360-api-version": "v2.0"})
+    ok = api.http.get(
+        "/api/v2/groups", headers={"Authorization": f"Bearer {body['access_token']}", "360-api-version": "v2.0"}
+    )
     assert ok.status_code == 200
     stats = learning360_emulator.state.stats()
     assert stats["token_requests"] == 2 and stats["tokens_issued"] == 2
@@ -50,8 +52,13 @@ def test_unsupported_grant_type(api: Api) -> None:
         {"json": {"grant_type": "client_credentials", "client_id": "emulator-client-id"}},
         {"json": {"grant_type": "client_credentials", "client_id": 1, "client_secret": "x"}},
         {"json": {"grant_type": "client_credentials", "client_id": "a", "client_secret": "b", "scope": "all"}},
-        {"data": {"grant_type": "client_credentials", "client_id": "emulator-client-id",
-                  "client_secret": "emulator-client-secret"}},  # form bodies are not documented
+        {
+            "data": {
+                "grant_type": "client_credentials",
+                "client_id": "emulator-client-id",
+                "client_secret": "emulator-client-secret",
+            }
+        },  # form bodies are not documented
     ],
     ids=["not-json", "array", "missing-secret", "wrong-type", "unknown-field", "form-encoded"],
 )
@@ -112,7 +119,9 @@ def test_one_token_serves_a_multi_page_run(api: Api, learning360_emulator: Any) 
 
 def test_tokens_and_secret_never_reach_the_exchange_log(api: Api, learning360_emulator: Any) -> None:
     api.get("/api/v2/groups")
-    api.token_request({"grant_type": "client_credentials", "client_id": api.client_id, "client_secret": "typo-" + api.secret})
+    api.token_request(
+        {"grant_type": "client_credentials", "client_id": api.client_id, "client_secret": "typo-" + api.secret}
+    )
     blob = repr(learning360_emulator.state.exchanges) + api.http.get("/_emulator/exchanges").text
     assert api.token not in blob
     assert api.secret not in blob

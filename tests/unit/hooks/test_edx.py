@@ -33,7 +33,9 @@ def test_token_is_a_jwt_with_the_enterprise_roles(edx_conn: Edx) -> None:
     assert edx_conn.state.opaque_tokens == set(), "the hook asked for token_type=jwt"
 
 
-def test_one_token_and_the_largest_page_sizes_for_a_whole_sync(edx_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_token_and_the_largest_page_sizes_for_a_whole_sync(
+    edx_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     edx = edx_factory(scale=5)  # 250 courses + 10 programs; 1,250 learner rows
     _use(monkeypatch, edx)
     hook = make_hook()
@@ -64,7 +66,9 @@ def test_429_waits_retry_after_and_every_record_arrives(edx_factory: Any, monkey
     assert content[0] == content[1] and len(content[0]) == 156
 
 
-def test_client_side_rate_limit_keeps_under_the_gateway_limit(edx_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_client_side_rate_limit_keeps_under_the_gateway_limit(
+    edx_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     edx = edx_factory(rate_limit=3, scale=3)
     _use(monkeypatch, edx)
     hook = make_hook(requests_per_second=2)
@@ -78,8 +82,11 @@ def test_each_fault_kind_is_retried(edx_factory: Any, monkeypatch: pytest.Monkey
     edx = edx_factory(fault_rate=0.5, seed=7, fault_kinds=(kind,), scale=3)
     _use(monkeypatch, edx)
     hook = make_hook()
-    counts = [len(list(hook.iter_catalogs())), len(list(hook.iter_catalog_content(edx.main_catalog))),
-              len(list(hook.iter_learner_summary()))]  # fmt: skip
+    counts = [
+        len(list(hook.iter_catalogs())),
+        len(list(hook.iter_catalog_content(edx.main_catalog))),
+        len(list(hook.iter_learner_summary())),
+    ]
     assert counts == [3, 156, 750]
     assert edx.state.stats()["statuses"].get(kind if kind != "drop" else "0", 0) >= 1
 
@@ -141,7 +148,9 @@ def test_enterprise_uuid_discovered_from_the_first_catalog(edx_conn: Edx, monkey
     assert edx_conn.state.stats()["requests"] == {"catalogs": 1}
 
 
-def test_token_refreshed_before_expiry_mid_pagination(edx_factory: Any, monkeypatch: pytest.MonkeyPatch, shift_clocks: Any) -> None:
+def test_token_refreshed_before_expiry_mid_pagination(
+    edx_factory: Any, monkeypatch: pytest.MonkeyPatch, shift_clocks: Any
+) -> None:
     edx = edx_factory(scale=4)  # one-hour JWTs, three pages of 100
     _use(monkeypatch, edx)
     clocks = shift_clocks(edx.server.state)

@@ -21,15 +21,31 @@ ENTERPRISE = "4a3d7eae-fbf9-4786-b648-f7565289aeb7"
 
 def test_enterprise_uuids_in_claims_admin_first() -> None:
     other = "00000000-0000-4000-8000-000000000000"
-    roles = [f"enterprise_learner:{other}", "enterprise_admin:*", f"enterprise_admin:{ENTERPRISE.upper()}",
-             f"enterprise_learner:{ENTERPRISE}", "staff", 42]  # fmt: skip
+    roles = [
+        f"enterprise_learner:{other}",
+        "enterprise_admin:*",
+        f"enterprise_admin:{ENTERPRISE.upper()}",
+        f"enterprise_learner:{ENTERPRISE}",
+        "staff",
+        42,
+    ]
     assert enterprise_uuids_in_claims({"roles": roles}) == [ENTERPRISE, other]
     assert enterprise_uuids_in_claims({}) == []
 
 
 def _conn(**fields: Any) -> SimpleNamespace:
-    return SimpleNamespace(**{"conn_id": "edx_default", "login": "id", "password": "secret", "host": None,
-                              "port": None, "schema": None, "extra_dejson": {}, **fields})  # fmt: skip
+    return SimpleNamespace(
+        **{
+            "conn_id": "edx_default",
+            "login": "id",
+            "password": "secret",
+            "host": None,
+            "port": None,
+            "schema": None,
+            "extra_dejson": {},
+            **fields,
+        }
+    )
 
 
 def test_settings_defaults_and_validation() -> None:

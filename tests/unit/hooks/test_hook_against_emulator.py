@@ -25,7 +25,9 @@ UNKNOWN_ID = "0123456789abcdef01234567"
 
 
 def _hook(**overrides: Any) -> ThreeSixtyLearningHook:
-    return ThreeSixtyLearningHook(**{"backoff_initial": 0.01, "backoff_max": 0.05, "requests_per_second": 0, **overrides})
+    return ThreeSixtyLearningHook(
+        **{"backoff_initial": 0.01, "backoff_max": 0.05, "requests_per_second": 0, **overrides}
+    )
 
 
 def test_one_token_for_a_multi_page_run(emulator: Any, connection: str) -> None:
@@ -57,7 +59,9 @@ def test_page_bodies_are_the_raw_pages_and_decode_to_the_items(emulator: Any, co
     assert all(isinstance(body, bytes) for body in bodies)
     action = ACTIONS["list_courses_statistics"]
     assert [decode_page(action, body) for body in bodies] == list(hook.iter_pages("list_courses_statistics"))
-    with pytest.raises(ThreeSixtyLearningAPIError, match=r"list_courses_statistics.*expected a JSON array page, got dict"):
+    with pytest.raises(
+        ThreeSixtyLearningAPIError, match=r"list_courses_statistics.*expected a JSON array page, got dict"
+    ):
         decode_page(action, b'{"not": "a page"}')
 
 
@@ -104,7 +108,9 @@ def test_each_injected_fault_kind_is_retried(emulator_factory: Any, monkeypatch:
     assert stats == list(_hook().iter_action("list_courses_statistics"))
 
 
-def test_faults_beyond_the_retry_budget_raise_a_typed_error(emulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_faults_beyond_the_retry_budget_raise_a_typed_error(
+    emulator_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     emulator = emulator_factory(fault_rate=1.0, fault_kinds=("503",))
     monkeypatch.setenv(CONN_ENV, connection_json(emulator.url))
     with pytest.raises(ThreeSixtyLearningServerError) as info:
@@ -215,7 +221,9 @@ def test_test_connection_detects_the_wrong_region(emulator_factory: Any, monkeyp
     assert message.startswith("Wrong region") and "'us'" in message
 
 
-def test_test_connection_reports_a_missing_scope_but_succeeds(emulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_test_connection_reports_a_missing_scope_but_succeeds(
+    emulator_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     emulator = emulator_factory(scopes=("courses:read",))
     monkeypatch.setenv(CONN_ENV, connection_json(emulator.url))
     ok, message = ThreeSixtyLearningHook().test_connection()

@@ -1,10 +1,11 @@
-"""Hook settings are explicit keyword-only arguments: the same names as the connection's extra fields (no drift
-between the signatures and the fields table), a misspelt one is a ``TypeError`` at once, and only the given ones
-override the connection."""
+"""Hook settings are typed keyword arguments (``**settings: Unpack[<TypedDict>]``, so IDEs and mypy see each name):
+the same names as the connection's extra fields (no drift between the TypedDicts and the fields table), a misspelt
+one is a ``TypeError`` at once, and only the given ones override the connection."""
 
 from __future__ import annotations
 
 import inspect
+import typing
 from typing import Any
 
 import pytest
@@ -22,18 +23,20 @@ HOOKS: list[tuple[type, tuple[fields.ExtraField, ...]]] = [
 ]
 
 
-def _keyword_only(hook: type) -> dict[str, inspect.Parameter]:
-    parameters = inspect.signature(hook.__init__).parameters.values()
-    return {p.name: p for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
+def _settings_type(hook: type) -> Any:
+    """The TypedDict that ``**settings: Unpack[...]`` names in the hook's ``__init__``."""
+    hints = typing.get_type_hints(hook.__init__, include_extras=True)
+    (unpacked,) = typing.get_args(hints["settings"])
+    return unpacked
 
 
 @pytest.mark.parametrize(("hook", "table"), HOOKS, ids=lambda x: getattr(x, "__name__", ""))
 def test_the_keyword_arguments_are_the_connection_fields(hook: type, table: tuple[fields.ExtraField, ...]) -> None:
-    named = _keyword_only(hook)
-    assert sorted(named) == sorted(f.name for f in table)
-    assert all(p.default is None for p in named.values())  # None: the connection's value
-    kinds = {p.kind for p in inspect.signature(hook.__init__).parameters.values()}
-    assert inspect.Parameter.VAR_KEYWORD not in kinds
+    settings = _settings_type(hook)
+    assert sorted(settings.__optional_keys__) == sorted(f.name for f in table)
+    assert not settings.__required_keys__  # absent or None: the connection's value
+    parameters = list(inspect.signature(hook.__init__).parameters.values())
+    assert parameters[-1].kind is inspect.Parameter.VAR_KEYWORD and parameters[-1].name == "settings"
 
 
 @pytest.mark.parametrize(("hook", "table"), HOOKS, ids=lambda x: getattr(x, "__name__", ""))

@@ -19,8 +19,14 @@ from tests.unit.scim.conftest import SCIM_CONN_ENV, Scim
 
 
 def person(email: str) -> DesiredUser:
-    return DesiredUser(email=email, given_name="Ada", family_name="Lovelace", active=True,
-                       attributes={"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "R&D"}, row=1)  # fmt: skip
+    return DesiredUser(
+        email=email,
+        given_name="Ada",
+        family_name="Lovelace",
+        active=True,
+        attributes={"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "R&D"},
+        row=1,
+    )
 
 
 def test_creates_pages_and_finds_users(scim: Scim) -> None:
@@ -57,8 +63,17 @@ def test_test_connection_says_what_is_wrong(scim: Scim, monkeypatch: pytest.Monk
     scim.new_token()
     ok, message = ThreeSixtyLearningScimHook().test_connection()
     assert not ok and "HTTP 401" in message
-    monkeypatch.setenv(SCIM_CONN_ENV, json.dumps({"conn_type": "360learning_scim", "host": "http://127.0.0.1:9/scim/v2",
-                                                  "password": scim.token, "extra": {"max_retries": 0}}))  # fmt: skip
+    monkeypatch.setenv(
+        SCIM_CONN_ENV,
+        json.dumps(
+            {
+                "conn_type": "360learning_scim",
+                "host": "http://127.0.0.1:9/scim/v2",
+                "password": scim.token,
+                "extra": {"max_retries": 0},
+            }
+        ),
+    )
     with pytest.raises(ThreeSixtyLearningScimConnectionError, match="could not reach"):
         ThreeSixtyLearningScimHook().get_conn()
     monkeypatch.setenv(SCIM_CONN_ENV, json.dumps({"conn_type": "360learning_scim", "host": scim.url}))

@@ -29,9 +29,17 @@ def links(task: Any) -> dict[str, str]:
 
 def test_every_operator_has_the_links() -> None:
     names = [link.name for link in ThreeSixtyLearningOperator.operator_extra_links]
-    assert names == [cls.name for cls in OBJECT_LINKS] == [
-        "360Learning user", "360Learning group", "360Learning course", "360Learning path", "360Learning path session",
-    ]  # fmt: skip
+    assert (
+        names
+        == [cls.name for cls in OBJECT_LINKS]
+        == [
+            "360Learning user",
+            "360Learning group",
+            "360Learning course",
+            "360Learning path",
+            "360Learning path session",
+        ]
+    )
 
     class NamedOperator(ThreeSixtyLearningOperator):
         action_name = "get_user"
@@ -78,8 +86,12 @@ def test_no_link_without_an_id(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_no_connection_means_no_link_not_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(CONN_ENV, raising=False)
-    task = ThreeSixtyLearningOperator(task_id="t", action="get_course", parameters={"courseId": "c1"},
-                                      three_sixty_learning_conn_id="no_such_connection")  # fmt: skip
+    task = ThreeSixtyLearningOperator(
+        task_id="t",
+        action="get_course",
+        parameters={"courseId": "c1"},
+        three_sixty_learning_conn_id="no_such_connection",
+    )
     assert ThreeSixtyLearningCourseLink().get_link(task, ti_key=None) == ""  # type: ignore[arg-type]
 
 

@@ -22,16 +22,28 @@ from tests.conftest import CONN_ENV, connection_json
 from tests.unit.dag_runs import run_dag
 
 DOCUMENTED_LIMITS = {
-    "add_contents_to_groups_catalog": 20_000, "remove_contents_from_groups_catalog": 20_000,
-    "add_contents_to_groups_library": 20_000, "remove_contents_from_groups_library": 20_000,
-    "add_users_to_groups": 20_000, "remove_users_from_groups": 20_000, "create_subscription_events": 20_000,
-    "delete_groups": 2_000, "archive_external_courses": 1_000,
-}  # fmt: skip
+    "add_contents_to_groups_catalog": 20_000,
+    "remove_contents_from_groups_catalog": 20_000,
+    "add_contents_to_groups_library": 20_000,
+    "remove_contents_from_groups_library": 20_000,
+    "add_users_to_groups": 20_000,
+    "remove_users_from_groups": 20_000,
+    "create_subscription_events": 20_000,
+    "delete_groups": 2_000,
+    "archive_external_courses": 1_000,
+}
 
 
 def external_course(i: int, **changes: Any) -> dict[str, Any]:
-    return {"defaultLang": "en", "externalId": f"EXT-{i}", "launchUrl": f"https://learn.example.com/{i}",
-            "name": f"External course {i}", "sources": [{"name": "edX"}], "subjects": ["Data"], **changes}  # fmt: skip
+    return {
+        "defaultLang": "en",
+        "externalId": f"EXT-{i}",
+        "launchUrl": f"https://learn.example.com/{i}",
+        "name": f"External course {i}",
+        "sources": [{"name": "edX"}],
+        "subjects": ["Data"],
+        **changes,
+    }
 
 
 def submissions(emulator: Any, action: str) -> int:
@@ -70,8 +82,9 @@ def test_20001_memberships_take_2_requests(fast_bulk: Any) -> None:
 def test_25000_external_courses_take_3_requests_and_become_courses(fast_bulk: Any) -> None:
     hook = ThreeSixtyLearningHook()
     integration = next(hook.iter_action("get_integrations"))["_id"]
-    op = ImportExternalCoursesOperator(task_id="courses", integrationId=integration,
-                                       items=(external_course(i) for i in range(25_000)))  # fmt: skip
+    op = ImportExternalCoursesOperator(
+        task_id="courses", integrationId=integration, items=(external_course(i) for i in range(25_000))
+    )
     report = op.execute({})  # type: ignore[arg-type]
     assert submissions(fast_bulk, "import_external_courses") == 3
     assert report == {**report, "succeeded": 25_000, "failed": 0}
@@ -83,8 +96,9 @@ def test_a_bad_object_fails_the_task_and_the_good_ones_stand(fast_bulk: Any, tmp
     hook = ThreeSixtyLearningHook()
     integration = next(hook.iter_action("get_integrations"))["_id"]
     items = [external_course(1), external_course(2, authorId="aaaaaaaaaaaaaaaaaaaaaaaa"), external_course(3)]
-    op = ImportExternalCoursesOperator(task_id="courses", integrationId=integration, items=items,
-                                       failures_path=str(tmp_path / "failures.jsonl"))  # fmt: skip
+    op = ImportExternalCoursesOperator(
+        task_id="courses", integrationId=integration, items=items, failures_path=str(tmp_path / "failures.jsonl")
+    )
     with pytest.raises(ThreeSixtyLearningBulkError, match=r"1 object\(s\) failed.*2 succeeded and stand") as failure:
         op.execute({})  # type: ignore[arg-type]
     assert "aaaaaaaaaaaaaaaaaaaaaaaa" in str(failure.value) and "EXT-2" in str(failure.value)
@@ -131,8 +145,13 @@ def test_a_deferred_wait_completes_in_the_trigger(
             return super().execute_complete(context, event, operation_ids)
 
     def build() -> None:
-        ObservedImport(task_id="courses", integrationId=integration, items=[external_course(i) for i in range(50)],
-                       deferrable=True, poll_interval=0.5)  # fmt: skip
+        ObservedImport(
+            task_id="courses",
+            integrationId=integration,
+            items=[external_course(i) for i in range(50)],
+            deferrable=True,
+            poll_interval=0.5,
+        )
 
     result = run_dag(dag_of(build))
     assert result.succeeded, result.states
@@ -161,8 +180,15 @@ def test_a_retried_task_resumes_waiting_instead_of_resubmitting(
             return super()._wait(context, operation_ids)
 
     def build() -> None:
-        DiesWhileWaiting(task_id="courses", integrationId=integration, chunk_size=30, retries=1, retry_delay=0,
-                         items=[external_course(i) for i in range(70)], poll_interval=0.2)  # fmt: skip
+        DiesWhileWaiting(
+            task_id="courses",
+            integrationId=integration,
+            chunk_size=30,
+            retries=1,
+            retry_delay=0,
+            items=[external_course(i) for i in range(70)],
+            poll_interval=0.2,
+        )
 
     result = run_dag(dag_of(build))
     assert result.succeeded, result.states
@@ -236,8 +262,12 @@ def check_the_4th_waited(emulator: Any) -> None:
 
 @pytest.mark.parametrize("slow_bulk", ["documented", "default"], indirect=True)
 def test_a_4th_submission_waits_for_a_slot_in_the_worker(slow_bulk: Any) -> None:
-    op = ImportBesideThreeOthers(task_id="courses", integrationId=slow_bulk.integration,
-                                 items=[external_course(i) for i in range(5)], poll_interval=0.2)  # fmt: skip
+    op = ImportBesideThreeOthers(
+        task_id="courses",
+        integrationId=slow_bulk.integration,
+        items=[external_course(i) for i in range(5)],
+        poll_interval=0.2,
+    )
     report = op.execute({})  # type: ignore[arg-type]
     assert report["succeeded"] == 5
     check_the_4th_waited(slow_bulk)
@@ -248,8 +278,13 @@ def test_a_4th_submission_waits_for_a_slot_in_the_triggerer(dag_of: Any, slow_bu
     ImportBesideThreeOthers.deferred.clear()
 
     def build() -> None:
-        ImportBesideThreeOthers(task_id="courses", integrationId=slow_bulk.integration, deferrable=True,
-                                items=[external_course(i) for i in range(5)], poll_interval=0.2)  # fmt: skip
+        ImportBesideThreeOthers(
+            task_id="courses",
+            integrationId=slow_bulk.integration,
+            deferrable=True,
+            items=[external_course(i) for i in range(5)],
+            poll_interval=0.2,
+        )
 
     result = run_dag(dag_of(build))
     assert result.succeeded, result.states
@@ -263,8 +298,13 @@ def test_chunks_wait_for_slots_one_by_one(emulator_factory: Any, monkeypatch: py
     server = emulator_factory(bulk_seconds_per_state=0.3, rate_limit="documented")
     monkeypatch.setenv(CONN_ENV, connection_json(server.url))
     integration = next(ThreeSixtyLearningHook().iter_action("get_integrations"))["_id"]
-    op = ImportExternalCoursesOperator(task_id="courses", integrationId=integration, chunk_size=2, poll_interval=0.1,
-                                       items=[external_course(i) for i in range(10)])  # fmt: skip
+    op = ImportExternalCoursesOperator(
+        task_id="courses",
+        integrationId=integration,
+        chunk_size=2,
+        poll_interval=0.1,
+        items=[external_course(i) for i in range(10)],
+    )
     report = op.execute({})  # type: ignore[arg-type]
     assert report["succeeded"] == 10 and len(report["operations"]) == 5
     assert most_unfinished_at_once(operation_times(server)) == 3
@@ -281,8 +321,13 @@ def test_no_free_slot_before_the_deadline_fails_clearly(emulator_factory: Any, m
     hook = ThreeSixtyLearningHook()
     integration = next(hook.iter_action("get_integrations"))["_id"]
     running = presubmit(hook, integration, 3)
-    op = ImportExternalCoursesOperator(task_id="courses", integrationId=integration, items=[external_course(1)],
-                                       poll_interval=0.2, bulk_slot_timeout=dt.timedelta(seconds=1))  # fmt: skip
+    op = ImportExternalCoursesOperator(
+        task_id="courses",
+        integrationId=integration,
+        items=[external_course(1)],
+        poll_interval=0.2,
+        bulk_slot_timeout=dt.timedelta(seconds=1),
+    )
     with pytest.raises(ThreeSixtyLearningWaitError, match=r"no Bulk API slot freed up within 0:00:01") as failure:
         op.execute({})  # type: ignore[arg-type]
     assert all(op_id in str(failure.value) for op_id in running)

@@ -52,18 +52,39 @@ def scenario(seeds: dict[str, Any], files: Path) -> list[Step]:
     user_field, content_field = x("create_custom_field", "_id"), x("create_custom_field__contents", "_id")
     link, outline = x("create_custom_link", "_id"), x("create_certificate_outline", "_id")
     classroom, slot = x("create_classroom", "_id"), x("create_classroom_slot", "_id")
-    sheet, mapping, integration = x("create_attendance_sheet", "_id"), x("create_external_id_mapping", "_id"), x("create_integration", "_id")
+    sheet, mapping, integration = (
+        x("create_attendance_sheet", "_id"),
+        x("create_external_id_mapping", "_id"),
+        x("create_integration", "_id"),
+    )
     course, certificate = x("create_e_learning_standard_course", "_id"), x("create_user_certificate", "_id")
     return [
         Step("generate_token"),
         # reads of the seeded tenant
-        Step("list_users"), Step("list_groups"), Step("list_courses"), Step("list_paths"), Step("list_tags"),
-        Step("get_skills"), Step("get_powers"), Step("get_projects"), Step("get_learning_needs"),
+        Step("list_users"),
+        Step("list_groups"),
+        Step("list_courses"),
+        Step("list_paths"),
+        Step("list_tags"),
+        Step("get_skills"),
+        Step("get_powers"),
+        Step("get_projects"),
+        Step("get_learning_needs"),
         Step("list_courses_statistics", {"completedAt": {"gte": "2025-01-01T00:00:00Z"}}),
-        Step("get_path_stats"), Step("get_all_path_sessions"),
+        Step("get_path_stats"),
+        Step("get_all_path_sessions"),
         # users
-        Step("create_user", {"body": {"mail": "ada.lovelace@example.com", "firstName": "Ada", "lastName": "Lovelace",
-                                      "membership": {"groupId": g0, "role": "learner"}}}),
+        Step(
+            "create_user",
+            {
+                "body": {
+                    "mail": "ada.lovelace@example.com",
+                    "firstName": "Ada",
+                    "lastName": "Lovelace",
+                    "membership": {"groupId": g0, "role": "learner"},
+                }
+            },
+        ),
         Step("get_user", {"userId": new_user}),
         Step("edit_user", {"userId": new_user, "body": {"job": "Data analyst"}}),
         Step("get_user", {"userId": new_user}, task_id="get_user__edited"),
@@ -74,40 +95,83 @@ def scenario(seeds: dict[str, Any], files: Path) -> list[Step]:
         Step("list_user_managers", {"userId": new_user}, task_id="list_user_managers__removed"),
         Step("get_user_roles_in_groups", {"userId": new_user}),
         Step("replace_user_jobs", {"userId": new_user, "body": {"jobIds": ["job-data-analyst"]}}),
-        Step("replace_user_password", {"userId": new_user, "body": {"password": "correct-horse-42", "passwordMustBeChanged": True}}),
+        Step(
+            "replace_user_password",
+            {"userId": new_user, "body": {"password": "correct-horse-42", "passwordMustBeChanged": True}},
+        ),
         Step("upload_user_media", {"userId": new_user, "body": {"profileImage": str(png)}}),
         # custom fields
         Step("list_custom_fields"),
         Step("create_custom_field", {"body": {"name": "Cost center", "targetType": "users", "type": "string"}}),
-        Step("create_custom_field", {"body": {"name": "Budget line", "targetType": "contents", "type": "string"}},
-             task_id="create_custom_field__contents"),
+        Step(
+            "create_custom_field",
+            {"body": {"name": "Budget line", "targetType": "contents", "type": "string"}},
+            task_id="create_custom_field__contents",
+        ),
         Step("edit_custom_field", {"customFieldId": user_field, "body": {"name": "Cost centre"}}),
-        Step("replace_custom_field_authorized_values", {"customFieldId": user_field, "body": {"authorizedValues": ["FIN", "OPS"]}}),
+        Step(
+            "replace_custom_field_authorized_values",
+            {"customFieldId": user_field, "body": {"authorizedValues": ["FIN", "OPS"]}},
+        ),
         Step("list_custom_field_authorized_values", {"customFieldId": user_field}),
-        Step("replace_user_custom_field_values", {"userId": new_user, "body": {
-            "customValues": [{"customFieldId": user_field, "type": "string", "value": "FIN"}]}}),
+        Step(
+            "replace_user_custom_field_values",
+            {
+                "userId": new_user,
+                "body": {"customValues": [{"customFieldId": user_field, "type": "string", "value": "FIN"}]},
+            },
+        ),
         Step("list_user_custom_field_values", {"userId": new_user}),
         # custom links
         Step("get_custom_links_by_company"),
-        Step("create_custom_link", {"body": {"name": "Team calendar", "order": 5, "type": "handbook", "iconName": "agenda"}}),
-        Step("replace_custom_link", {"customLinkId": link, "body": {"name": "Team calendar 2026", "order": 5, "type": "handbook"}}),
-        Step("create_custom_user_link", {"userId": new_user, "body": {"customLinkId": link, "url": "https://calendar.example.com/ada"}}),
+        Step(
+            "create_custom_link",
+            {"body": {"name": "Team calendar", "order": 5, "type": "handbook", "iconName": "agenda"}},
+        ),
+        Step(
+            "replace_custom_link",
+            {"customLinkId": link, "body": {"name": "Team calendar 2026", "order": 5, "type": "handbook"}},
+        ),
+        Step(
+            "create_custom_user_link",
+            {"userId": new_user, "body": {"customLinkId": link, "url": "https://calendar.example.com/ada"}},
+        ),
         Step("get_custom_user_links", {"userId": new_user}),
-        Step("update_custom_user_link", {"userId": new_user, "customUserLinkId": x("get_custom_user_links", 0, "_id"),
-                                         "body": {"customLinkId": link, "url": "https://calendar.example.com/ada-2"}}),
+        Step(
+            "update_custom_user_link",
+            {
+                "userId": new_user,
+                "customUserLinkId": x("get_custom_user_links", 0, "_id"),
+                "body": {"customLinkId": link, "url": "https://calendar.example.com/ada-2"},
+            },
+        ),
         Step("get_custom_user_links", {"userId": new_user}, task_id="get_custom_user_links__updated"),
         Step("delete_custom_user_link", {"userId": new_user, "customUserLinkId": x("get_custom_user_links", 0, "_id")}),
         Step("delete_custom_link", {"customLinkId": link}),
         # certificates
         Step("get_certificate_outlines"),
-        Step("create_certificate_outline", {"body": {"title": "Data literacy", "groupId": g0, "bodyHtml": "<p>Well done</p>"}}),
+        Step(
+            "create_certificate_outline",
+            {"body": {"title": "Data literacy", "groupId": g0, "bodyHtml": "<p>Well done</p>"}},
+        ),
         Step("update_certificate_outline", {"certificateOutlineId": outline, "body": {"subtitle": "2026 cohort"}}),
-        Step("create_user_certificate", {"userId": new_user, "body": {
-            "title": "First aid", "deliveryDate": "2026-01-10T09:00:00.000Z", "file": str(pdf)}}),
+        Step(
+            "create_user_certificate",
+            {
+                "userId": new_user,
+                "body": {"title": "First aid", "deliveryDate": "2026-01-10T09:00:00.000Z", "file": str(pdf)},
+            },
+        ),
         Step("get_user_certificates", {"userId": new_user}),
-        Step("update_user_certificates_privacy_level", {"userId": new_user, "body": {"certificateIds": [certificate], "isPublic": True}}),
-        Step("get_user_certificate_as_pdf", {"userId": new_user, "certificateId": certificate},
-             output_path=str(files / "certificate.pdf")),
+        Step(
+            "update_user_certificates_privacy_level",
+            {"userId": new_user, "body": {"certificateIds": [certificate], "isPublic": True}},
+        ),
+        Step(
+            "get_user_certificate_as_pdf",
+            {"userId": new_user, "certificateId": certificate},
+            output_path=str(files / "certificate.pdf"),
+        ),
         # groups
         Step("create_group", {"body": {"name": "Data team", "public": False, "parentId": g0}}),
         Step("get_group", {"groupId": new_group}),
@@ -128,11 +192,26 @@ def scenario(seeds: dict[str, Any], files: Path) -> list[Step]:
         Step("get_course", {"courseId": seeds["course0"]}),
         Step("replace_course_tags", {"courseId": seeds["course0"], "body": {"tagIds": [tag]}}),
         Step("get_course_tags", {"courseId": seeds["course0"]}),
-        Step("update_course_custom_field_values", {"courseId": seeds["course0"], "body": {
-            "customValues": [{"customFieldId": content_field, "type": "string", "value": "B-12"}]}}),
+        Step(
+            "update_course_custom_field_values",
+            {
+                "courseId": seeds["course0"],
+                "body": {"customValues": [{"customFieldId": content_field, "type": "string", "value": "B-12"}]},
+            },
+        ),
         Step("get_course_custom_field_values", {"courseId": seeds["course0"]}),
-        Step("create_e_learning_standard_course", {"body": {
-            "name": "Spreadsheet basics", "sourceLang": "en", "authorId": u0, "groupId": g0, "estdFile": str(package)}}),
+        Step(
+            "create_e_learning_standard_course",
+            {
+                "body": {
+                    "name": "Spreadsheet basics",
+                    "sourceLang": "en",
+                    "authorId": u0,
+                    "groupId": g0,
+                    "estdFile": str(package),
+                }
+            },
+        ),
         Step("update_e_learning_standard_course", {"courseId": course, "body": {"name": "Spreadsheet essentials"}}),
         Step("archive_restore_course", {"courseId": course, "body": {"archived": True}}),
         Step("generate_from_prompt", {"body": {"prompt": "Pivot tables for analysts", "authorId": u0}}),
@@ -140,64 +219,159 @@ def scenario(seeds: dict[str, Any], files: Path) -> list[Step]:
         Step("get_path", {"pathId": seeds["path0"]}),
         Step("create_path", {"body": {"authorId": u0, "groupId": g0, "name": "Data literacy", "coAuthorIds": [u2]}}),
         Step("edit_path", {"pathId": new_path, "body": {"description": "From spreadsheets to dashboards"}}),
-        Step("replace_path_steps", {"pathId": new_path, "body": {
-            "steps": [{"_id": seeds["course0"], "type": "course",
-                       "options": {"optional": False, "showCorrection": "onAnswer", "showForum": "onCompletion"}}]}}),
+        Step(
+            "replace_path_steps",
+            {
+                "pathId": new_path,
+                "body": {
+                    "steps": [
+                        {
+                            "_id": seeds["course0"],
+                            "type": "course",
+                            "options": {"optional": False, "showCorrection": "onAnswer", "showForum": "onCompletion"},
+                        }
+                    ]
+                },
+            },
+        ),
         Step("replace_path_tags", {"pathId": new_path, "body": {"tagIds": [tag]}}),
         Step("list_path_tags", {"pathId": new_path}),
-        Step("replace_path_translations", {"pathId": new_path, "body": {"translations": [
-            {"lang": "fr", "published": True, "translatorIds": [u2], "translatedFields": {"name": "Culture des données"}}]}}),
+        Step(
+            "replace_path_translations",
+            {
+                "pathId": new_path,
+                "body": {
+                    "translations": [
+                        {
+                            "lang": "fr",
+                            "published": True,
+                            "translatorIds": [u2],
+                            "translatedFields": {"name": "Culture des données"},
+                        }
+                    ]
+                },
+            },
+        ),
         Step("add_tokens", {"body": {"authorId": u0, "groupId": g0, "numberTokensBought": 25, "pathId": new_path}}),
         # path sessions
-        Step("create_path_session", {"pathId": new_path, "body": {
-            "name": "February cohort", "mainInstructorId": u0, "registrationRequestValidation": "disabled",
-            "startDate": "2026-01-05T09:00:00.000Z", "endDate": "2030-06-28T17:00:00.000Z"}}),
+        Step(
+            "create_path_session",
+            {
+                "pathId": new_path,
+                "body": {
+                    "name": "February cohort",
+                    "mainInstructorId": u0,
+                    "registrationRequestValidation": "disabled",
+                    "startDate": "2026-01-05T09:00:00.000Z",
+                    "endDate": "2030-06-28T17:00:00.000Z",
+                },
+            },
+        ),
         Step("list_path_sessions", {"pathId": new_path}),
         Step("get_path_session", {"pathId": new_path, "sessionId": new_session}),
-        Step("edit_path_session", {"pathId": new_path, "sessionId": new_session, "body": {"name": "February cohort (EU)"}}),
-        Step("replace_path_session_audience", {"pathId": new_path, "sessionId": new_session, "body": {
-            "mode": "manual", "filters": [{"type": "users", "ids": [new_user, u1]}]}}),
+        Step(
+            "edit_path_session",
+            {"pathId": new_path, "sessionId": new_session, "body": {"name": "February cohort (EU)"}},
+        ),
+        Step(
+            "replace_path_session_audience",
+            {
+                "pathId": new_path,
+                "sessionId": new_session,
+                "body": {"mode": "manual", "filters": [{"type": "users", "ids": [new_user, u1]}]},
+            },
+        ),
         Step("get_path_session_audience", {"pathId": new_path, "sessionId": new_session}),
         Step("list_path_session_user_stats", {"pathId": new_path, "sessionId": new_session}),
         Step("get_path_session_metrics", {"pathId": new_path, "sessionId": new_session}),
         Step("list_path_enrollments", {"pathId": new_path}),
-        Step("update_path_session_custom_field_values", {"pathId": new_path, "sessionId": new_session, "body": {
-            "customValues": [{"customFieldId": content_field, "type": "string", "value": "B-13"}]}}),
+        Step(
+            "update_path_session_custom_field_values",
+            {
+                "pathId": new_path,
+                "sessionId": new_session,
+                "body": {"customValues": [{"customFieldId": content_field, "type": "string", "value": "B-13"}]},
+            },
+        ),
         Step("get_path_session_custom_field_values", {"pathId": new_path, "sessionId": new_session}),
-        Step("archive_self_enrollment", {"pathId": seeds["self_enrolled"]["pathId"], "sessionId": seeds["self_enrolled"]["sessionId"],
-                                         "userId": seeds["self_enrolled"]["userId"]}),
-        Step("edit_child_path_session", {"pathId": seeds["child"]["pathId"], "childSessionId": seeds["child"]["_id"],
-                                         "body": {"additionalInformation": "Room 4 for this site"}}),
+        Step(
+            "archive_self_enrollment",
+            {
+                "pathId": seeds["self_enrolled"]["pathId"],
+                "sessionId": seeds["self_enrolled"]["sessionId"],
+                "userId": seeds["self_enrolled"]["userId"],
+            },
+        ),
+        Step(
+            "edit_child_path_session",
+            {
+                "pathId": seeds["child"]["pathId"],
+                "childSessionId": seeds["child"]["_id"],
+                "body": {"additionalInformation": "Room 4 for this site"},
+            },
+        ),
         # classrooms and attendance
         Step("list_classrooms"),
         Step("create_classroom", {"body": {"groupId": g0, "name": "Spreadsheet clinic"}}),
         Step("get_classroom", {"classroomId": classroom}),
         Step("edit_classroom", {"classroomId": classroom, "body": {"trainingObjective": "Pivot tables"}}),
-        Step("create_classroom_slot", {"classroomId": classroom, "body": {
-            "name": "Morning", "startDate": "2030-03-04T09:00:00.000Z", "endDate": "2030-03-04T12:00:00.000Z",
-            "reportedDuration": 180, "selfRegistration": {"enabled": True}, "virtual": False, "maxCapacity": 1,
-            "location": "Room 4", "context": {"_id": new_session, "type": "path"}}}),
+        Step(
+            "create_classroom_slot",
+            {
+                "classroomId": classroom,
+                "body": {
+                    "name": "Morning",
+                    "startDate": "2030-03-04T09:00:00.000Z",
+                    "endDate": "2030-03-04T12:00:00.000Z",
+                    "reportedDuration": 180,
+                    "selfRegistration": {"enabled": True},
+                    "virtual": False,
+                    "maxCapacity": 1,
+                    "location": "Room 4",
+                    "context": {"_id": new_session, "type": "path"},
+                },
+            },
+        ),
         Step("list_classroom_slots", {"classroomId": classroom}),
-        Step("update_classroom_slot", {"classroomId": classroom, "classroomSlotId": slot, "body": {"location": "Room 5"}}),
+        Step(
+            "update_classroom_slot", {"classroomId": classroom, "classroomSlotId": slot, "body": {"location": "Room 5"}}
+        ),
         Step("register_user_for_slot", {"classroomSlotId": slot, "userId": new_user}),
         Step("list_slot_registrations", {"classroomSlotId": slot}),
         Step("get_classroom_registrations", {"classroomId": classroom}),
-        Step("update_slot_registration", {"classroomSlotId": slot, "slotRegistrationId": x("register_user_for_slot", "_id"),
-                                          "body": {"rsvp": {"going": True}}}),
+        Step(
+            "update_slot_registration",
+            {
+                "classroomSlotId": slot,
+                "slotRegistrationId": x("register_user_for_slot", "_id"),
+                "body": {"rsvp": {"going": True}},
+            },
+        ),
         Step("join_classroom_slot_waitlist", {"classroomSlotId": slot, "userId": u1}),
         Step("get_classroom_slot_waitlist", {"classroomSlotId": slot}),
         Step("leave_classroom_slot_waitlist", {"classroomSlotId": slot, "userId": u1}),
         Step("create_attendance_sheet", {"classroomSlotId": slot, "body": {"name": "Morning sheet"}}),
         Step("list_attendance_sheets", {"classroomSlotId": slot}),
-        Step("replace_attendance_sheet", {"classroomSlotId": slot, "attendanceSheetId": sheet, "body": {"name": "Signed sheet"}}),
+        Step(
+            "replace_attendance_sheet",
+            {"classroomSlotId": slot, "attendanceSheetId": sheet, "body": {"name": "Signed sheet"}},
+        ),
         Step("list_attendances", {"classroomSlotId": slot, "attendanceSheetId": sheet}),
         Step("delete_attendance_sheet", {"classroomSlotId": slot, "attendanceSheetId": sheet}),
         Step("delete_classroom_slot", {"classroomId": classroom, "classroomSlotId": slot}),
         # external ids
-        Step("create_external_id_mapping", {"body": {"platform": "workday", "targetType": "user", "targetId": new_user, "value": "W-1001"}}),
+        Step(
+            "create_external_id_mapping",
+            {"body": {"platform": "workday", "targetType": "user", "targetId": new_user, "value": "W-1001"}},
+        ),
         Step("list_external_id_mappings"),
-        Step("replace_external_id_mapping", {"mappingId": mapping, "body": {
-            "platform": "workday", "targetType": "user", "targetId": new_user, "value": "W-2001"}}),
+        Step(
+            "replace_external_id_mapping",
+            {
+                "mappingId": mapping,
+                "body": {"platform": "workday", "targetType": "user", "targetId": new_user, "value": "W-2001"},
+            },
+        ),
         Step("delete_external_id_mapping", {"mappingId": mapping}),
         # integrations
         Step("get_integrations"),
@@ -216,8 +390,14 @@ def scenario(seeds: dict[str, Any], files: Path) -> list[Step]:
         Step("delete_group", {"groupId": new_group}),
         Step("delete_user", {"userId": new_user}),
         Step("pseudonymize_user", {"userId": new_user}),
-        Step("create_user", {"sendInvitationEmail": True, "body": {
-            "mail": "grace.hopper@example.com", "membership": {"groupId": g0, "role": "learner"}}}, task_id="create_user__invited"),
+        Step(
+            "create_user",
+            {
+                "sendInvitationEmail": True,
+                "body": {"mail": "grace.hopper@example.com", "membership": {"groupId": g0, "role": "learner"}},
+            },
+            task_id="create_user__invited",
+        ),
         Step("activate_user", {"userId": x("create_user__invited", "_id")}),
     ]
 
@@ -237,10 +417,18 @@ def discover_seeds(emulator: Any) -> dict[str, Any]:
     index = first_course_of[platform]
     code = {"LinkedIn Learning": "LIL", "Coursera": "COURSERA", "Udemy": "UDEMY"}[platform]
     root = next(hook.iter_action("get_all_path_sessions"))
-    child = emulator.state.add_row("path_sessions", {  # only the control interface makes child sessions
-        "pathId": root["pathId"], "rootSessionId": root["_id"], "endDate": "2030-12-31T00:00:00.000Z"})
+    child = emulator.state.add_row(
+        "path_sessions",
+        {  # only the control interface makes child sessions
+            "pathId": root["pathId"],
+            "rootSessionId": root["_id"],
+            "endDate": "2030-12-31T00:00:00.000Z",
+        },
+    )
     return {
-        "user0": users[0], "user1": users[1], "user2": users[2],
+        "user0": users[0],
+        "user1": users[1],
+        "user2": users[2],
         "group0": next(hook.iter_action("list_groups"))["_id"],
         "course0": next(hook.iter_action("list_courses"))["_id"],
         "path0": paths[0]["_id"],
@@ -248,18 +436,20 @@ def discover_seeds(emulator: Any) -> dict[str, Any]:
         "child": child,
         "integration0": integration["_id"],
         "external_course": f"{code}-{index}",
-    }  # fmt: skip
+    }
 
 
 def build_dag(steps: list[Step], dag_of: Any) -> Any:
     def build() -> None:
         previous = None
         for step in steps:
-            module = __import__(f"airflow_provider_360learning.operators.{operator_module_name(ACTIONS[step.action])}",
-                                fromlist=["_"])  # fmt: skip
+            module = __import__(
+                f"airflow_provider_360learning.operators.{operator_module_name(ACTIONS[step.action])}", fromlist=["_"]
+            )
             cls = getattr(module, operator_class_name(ACTIONS[step.action]))
-            task = cls(task_id=step.task_id, parameters=step.params, output_path=step.output_path,
-                       max_xcom_items=100_000)  # fmt: skip
+            task = cls(
+                task_id=step.task_id, parameters=step.params, output_path=step.output_path, max_xcom_items=100_000
+            )
             if previous is not None:
                 previous >> task
             previous = task
@@ -320,6 +510,9 @@ def rendered_fields(result: DagResult, task_id: str) -> Any:
     from sqlalchemy import select
 
     with create_session() as session:
-        row = session.scalars(select(RenderedTaskInstanceFields).where(
-            RenderedTaskInstanceFields.task_id == task_id, RenderedTaskInstanceFields.run_id == result.run_id)).first()
+        row = session.scalars(
+            select(RenderedTaskInstanceFields).where(
+                RenderedTaskInstanceFields.task_id == task_id, RenderedTaskInstanceFields.run_id == result.run_id
+            )
+        ).first()
         return row.rendered_fields if row else None

@@ -35,7 +35,9 @@ def named_operators() -> dict[str, type[Any]]:
 
 
 def test_generated_modules_match_the_registry() -> None:
-    result = subprocess.run([sys.executable, "scripts/generate_operators.py", "--check"], cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "scripts/generate_operators.py", "--check"], cwd=REPO, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -124,7 +126,19 @@ def test_the_docs_examples_build_a_dag_with_one_example_per_family() -> None:
         for block in blocks:
             exec(compile(block, "docs/operators.md", "exec"), {})
     families = set(re.findall(r"^# ([a-z ]+)$", section, re.M))
-    assert families >= {"users", "courses", "groups", "paths", "path sessions", "classrooms", "attendance",
-                        "external ids", "custom fields", "tags", "certificates", "integrations"}  # fmt: skip
+    assert families >= {
+        "users",
+        "courses",
+        "groups",
+        "paths",
+        "path sessions",
+        "classrooms",
+        "attendance",
+        "external ids",
+        "custom fields",
+        "tags",
+        "certificates",
+        "integrations",
+    }
     assert len(dag.tasks) == 17
     assert all(isinstance(task, ThreeSixtyLearningOperator) for task in dag.tasks)

@@ -38,7 +38,9 @@ def test_a_small_list_goes_to_xcom_and_feeds_a_templated_downstream_task(dag_of:
 
 def test_a_list_larger_than_max_xcom_items_fails_and_says_to_use_output_path(dag_of: Any, emulator: Any) -> None:
     op = ListUsersOperator(task_id="users", max_xcom_items=50)
-    with pytest.raises(ThreeSixtyLearningParameterError, match=r"'list_users': parameter 'output_path' is needed.*max_xcom_items=50"):
+    with pytest.raises(
+        ThreeSixtyLearningParameterError, match=r"'list_users': parameter 'output_path' is needed.*max_xcom_items=50"
+    ):
         op.execute({})  # type: ignore[arg-type]
     result = run_dag(dag_of(lambda: ListUsersOperator(task_id="users", max_xcom_items=50)))
     assert result.states == {"users": "failed"} and "users" not in result.xcom
@@ -73,11 +75,26 @@ BAD_INPUT = [
     ("malformed ObjectId", "get_user", {"userId": "not-an-id"}, "userId"),
     ("missing required path parameter", "get_user", {}, "userId"),
     ("wrong type in a filter", "list_courses_statistics", {"completedAt": {"gte": "last tuesday"}}, "completedAt"),
-    ("unknown bracket operator", "list_courses_statistics", {"completedAt": {"gt": "2025-01-01T00:00:00Z"}}, "completedAt"),
+    (
+        "unknown bracket operator",
+        "list_courses_statistics",
+        {"completedAt": {"gt": "2025-01-01T00:00:00Z"}},
+        "completedAt",
+    ),
     ("missing required body", "replace_path_tags", {"pathId": "507f1f77bcf86cd799439011"}, "body"),
-    ("body breaking the request schema", "replace_path_tags", {"pathId": "507f1f77bcf86cd799439011", "body": {"tagIds": "t"}}, "body"),
+    (
+        "body breaking the request schema",
+        "replace_path_tags",
+        {"pathId": "507f1f77bcf86cd799439011", "body": {"tagIds": "t"}},
+        "body",
+    ),
     ("wrong type in a body field", "create_user", {"body": {"mail": "a@example.com", "firstName": 42}}, "body"),
-    ("malformed ObjectId in a body", "add_tokens", {"body": {"authorId": "x", "groupId": "y", "numberTokensBought": 1, "pathId": "z"}}, "body"),
+    (
+        "malformed ObjectId in a body",
+        "add_tokens",
+        {"body": {"authorId": "x", "groupId": "y", "numberTokensBought": 1, "pathId": "z"}},
+        "body",
+    ),
     ("missing required body field", "create_user", {"body": {"firstName": "Ada"}}, "body"),
     ("undeclared body field", "create_user", {"body": {"fistName": "Ada", "membership": {}}}, "body.fistName"),
 ]
@@ -88,7 +105,9 @@ def test_bad_input_fails_before_any_request_naming_action_and_field(
     dag_of: Any, emulator: Any, kind: str, action: str, parameters: dict[str, Any], field: str
 ) -> None:
     op = ThreeSixtyLearningOperator(task_id="bad", action=action, parameters=parameters)
-    with pytest.raises(ThreeSixtyLearningParameterError, match=rf"^360Learning action '{action}': parameter '{field}(\[\w+\])?' "):
+    with pytest.raises(
+        ThreeSixtyLearningParameterError, match=rf"^360Learning action '{action}': parameter '{field}(\[\w+\])?' "
+    ):
         op.execute({})  # type: ignore[arg-type]
     result = run_dag(dag_of(lambda: ThreeSixtyLearningOperator(task_id="bad", action=action, parameters=parameters)))
     assert result.states == {"bad": "failed"}
@@ -98,11 +117,15 @@ def test_bad_input_fails_before_any_request_naming_action_and_field(
 def test_an_unknown_parameter_fails_when_the_dag_is_parsed() -> None:
     with pytest.raises(ThreeSixtyLearningParameterError, match=r"'list_users': parameter 'body' is not a parameter"):
         ThreeSixtyLearningOperator(task_id="bad", action="list_users", parameters={"body": {"a": 1}})
-    with pytest.raises(ThreeSixtyLearningParameterError, match=r"'list_users': parameter 'mail\[eq\]' is not a parameter"):
+    with pytest.raises(
+        ThreeSixtyLearningParameterError, match=r"'list_users': parameter 'mail\[eq\]' is not a parameter"
+    ):
         ListUsersOperator(task_id="bad", parameters={"mail[eq]": "a@example.com"})
 
 
-def test_an_unknown_parameter_of_a_templated_action_fails_at_run_time_before_any_request(dag_of: Any, emulator: Any) -> None:
+def test_an_unknown_parameter_of_a_templated_action_fails_at_run_time_before_any_request(
+    dag_of: Any, emulator: Any
+) -> None:
     def make() -> ThreeSixtyLearningOperator:
         return ThreeSixtyLearningOperator(task_id="bad", action="{{ 'get_user' }}", parameters={"user_id": "x"})
 
@@ -117,7 +140,9 @@ def test_an_unknown_parameter_of_a_templated_action_fails_at_run_time_before_any
 def test_a_file_result_needs_output_path_before_any_request(emulator: Any, connection: str) -> None:
     from airflow_provider_360learning.operators.generated.users import GetUserCertificateAsPdfOperator
 
-    op = GetUserCertificateAsPdfOperator(task_id="pdf", userId="507f1f77bcf86cd799439011", certificateId="507f1f77bcf86cd799439012")
+    op = GetUserCertificateAsPdfOperator(
+        task_id="pdf", userId="507f1f77bcf86cd799439011", certificateId="507f1f77bcf86cd799439012"
+    )
     with pytest.raises(ThreeSixtyLearningParameterError, match="'output_path' is required: this action returns a file"):
         op.execute({})  # type: ignore[arg-type]
     assert api_requests(emulator) == 0

@@ -35,8 +35,17 @@ def test_first_run_creates_everything_and_a_second_run_changes_nothing(scim: Sci
     rows[0]["groups"] = "Engineering;Managers"
     source = write_csv(tmp_path, rows)
     first = run(source)
-    assert first["applied"] == {"created": 4, "updated": 0, "reactivated": 0, "deactivated": 0, "deleted": 0,
-                                "groups_created": 2, "members_added": 5, "members_removed": 0, "errors": 0}  # fmt: skip
+    assert first["applied"] == {
+        "created": 4,
+        "updated": 0,
+        "reactivated": 0,
+        "deactivated": 0,
+        "deleted": 0,
+        "groups_created": 2,
+        "members_added": 5,
+        "members_removed": 0,
+        "errors": 0,
+    }
     users = scim.users()
     assert set(users) == {r["email"] for r in rows}
     assert users["employee000@example.com"]["name"] == {"givenName": "Given0", "familyName": "Family0"}
@@ -56,8 +65,13 @@ def test_a_changed_name_updates_only_that_attribute(scim: Scim, tmp_path: Path) 
     run(write_csv(tmp_path, rows))
     rows[1]["family_name"] = "Married-Name"
     result = run(write_csv(tmp_path, rows))
-    assert result["plan"]["update_users"] == [{"id": scim.users()["employee001@example.com"]["id"], "email": "employee001@example.com",
-                                               "changes": {"name.familyName": ["Family1", "Married-Name"]}}]  # fmt: skip
+    assert result["plan"]["update_users"] == [
+        {
+            "id": scim.users()["employee001@example.com"]["id"],
+            "email": "employee001@example.com",
+            "changes": {"name.familyName": ["Family1", "Married-Name"]},
+        }
+    ]
     assert result["applied"]["updated"] == 1 and scim.writes()["PATCH /Users"] == 1
     assert scim.users()["employee001@example.com"]["name"]["familyName"] == "Married-Name"
 
@@ -87,12 +101,24 @@ def test_group_changes_add_and_remove_exactly_the_named_members(scim: Scim, tmp_
     for row in rows[:3]:
         row["groups"] = "Sales"
     run(write_csv(tmp_path, rows))
-    outsider = scim.send("POST", "/Users", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "hand@example.com",
-                                           "emails": [{"value": "hand@example.com", "primary": True}]}).json()  # fmt: skip
+    outsider = scim.send(
+        "POST",
+        "/Users",
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "hand@example.com",
+            "emails": [{"value": "hand@example.com", "primary": True}],
+        },
+    ).json()
     group_id = scim.group("Sales")["id"]  # type: ignore[index]
     scim.http.post(f"/_emulator/scim/groups/{group_id}/members", json={"value": outsider["id"]})
     before = scim.member_emails("Sales")
-    assert before == {"employee000@example.com", "employee001@example.com", "employee002@example.com", "hand@example.com"}
+    assert before == {
+        "employee000@example.com",
+        "employee001@example.com",
+        "employee002@example.com",
+        "hand@example.com",
+    }
 
     rows[2]["groups"] = ""  # leaves Sales
     rows[3]["groups"] = "Sales"  # joins Sales
@@ -124,17 +150,23 @@ def test_dry_run_returns_the_plan_and_writes_nothing(scim: Scim, tmp_path: Path)
     result = run(write_csv(tmp_path, rows), dry_run=True)
     assert result["dry_run"] is True and result["applied"] is None
     assert result["plan"]["create_users"] == [r["email"] for r in rows]
-    assert result["plan"]["create_groups"] == ["Ops"] and result["plan"]["member_adds"] == {"Ops": [r["email"] for r in rows]}
+    assert result["plan"]["create_groups"] == ["Ops"] and result["plan"]["member_adds"] == {
+        "Ops": [r["email"] for r in rows]
+    }
     assert scim.writes() == {} and scim.users() == {}
 
 
 def test_bad_rows_are_reported_and_skipped_and_nobody_is_lost(scim: Scim, tmp_path: Path) -> None:
     rows = staff(6)
     run(write_csv(tmp_path, rows))
-    bad = [*rows[:4],
-           employee(4, family_name="One"), employee(4, family_name="Other"),  # the same email twice
-           employee(5, email="employee005(at)example.com"),  # employee 5's email mistyped
-           employee(7, email="not an email"), employee(8, active="maybe")]  # fmt: skip
+    bad = [
+        *rows[:4],
+        employee(4, family_name="One"),
+        employee(4, family_name="Other"),  # the same email twice
+        employee(5, email="employee005(at)example.com"),  # employee 5's email mistyped
+        employee(7, email="not an email"),
+        employee(8, active="maybe"),
+    ]
     memberships = pd.DataFrame({"group": ["Ops", "Ops"], "email": ["employee000@example.com", "stranger@example.com"]})
     result = run(write_csv(tmp_path, bad), memberships_source=memberships, max_removal_percent=50)
     rejected = {(r["kind"], r["email"]): r["reason"] for r in result["plan"]["rejected"]}
@@ -145,7 +177,10 @@ def test_bad_rows_are_reported_and_skipped_and_nobody_is_lost(scim: Scim, tmp_pa
     # employee004 (duplicated) keeps their account untouched; employee005 is absent under its real email
     # and is deactivated like any leaver, which the report shows.
     users = scim.users()
-    assert users["employee004@example.com"]["active"] is True and users["employee004@example.com"]["name"]["familyName"] == "Family4"
+    assert (
+        users["employee004@example.com"]["active"] is True
+        and users["employee004@example.com"]["name"]["familyName"] == "Family4"
+    )
     assert result["plan"]["deactivate_users"] == ["employee005@example.com"]
     assert scim.member_emails("Ops") == {"employee000@example.com"}
 
@@ -164,10 +199,14 @@ def test_reads_a_parquet_source(scim: Scim, tmp_path: Path) -> None:
     assert run(str(tmp_path / "hr.parquet"))["applied"]["created"] == 2
 
 
-def test_reads_a_sql_source_on_any_common_sql_connection(scim: Scim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reads_a_sql_source_on_any_common_sql_connection(
+    scim: Scim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     database = tmp_path / "hr.db"
     with sqlite3.connect(database) as conn:
         pd.DataFrame(staff(3)).to_sql("employees", conn, index=False)
     monkeypatch.setenv("AIRFLOW_CONN_HR_DB", json.dumps({"conn_type": "sqlite", "host": str(database)}))
-    operator = ThreeSixtyLearningScimProvisioningOperator(task_id="sql", users_sql="SELECT * FROM employees", source_conn_id="hr_db")
+    operator = ThreeSixtyLearningScimProvisioningOperator(
+        task_id="sql", users_sql="SELECT * FROM employees", source_conn_id="hr_db"
+    )
     assert operator.execute({})["applied"]["created"] == 3  # type: ignore[arg-type]

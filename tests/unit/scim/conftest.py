@@ -82,8 +82,17 @@ def scim(scim_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterat
     helper = Scim(scim_server)
     helper.state.reset()
     helper.new_token()
-    monkeypatch.setenv(SCIM_CONN_ENV, json.dumps({"conn_type": "360learning_scim", "host": helper.url,
-                                                  "password": helper.token, "extra": {"backoff_initial": 0.01}}))  # fmt: skip
+    monkeypatch.setenv(
+        SCIM_CONN_ENV,
+        json.dumps(
+            {
+                "conn_type": "360learning_scim",
+                "host": helper.url,
+                "password": helper.token,
+                "extra": {"backoff_initial": 0.01},
+            }
+        ),
+    )
     yield helper
     helper.http.close()
 
@@ -95,7 +104,14 @@ def write_csv(tmp_path: Path, rows: list[dict[str, Any]], name: str = "hr.csv") 
 
 
 def employee(n: int, **changes: Any) -> dict[str, Any]:
-    row = {"email": f"employee{n:03d}@example.com", "given_name": f"Given{n}", "family_name": f"Family{n}",
-           "active": "true", "title": "Engineer", "department": "Engineering", "groups": ""}  # fmt: skip
+    row = {
+        "email": f"employee{n:03d}@example.com",
+        "given_name": f"Given{n}",
+        "family_name": f"Family{n}",
+        "active": "true",
+        "title": "Engineer",
+        "department": "Engineering",
+        "groups": "",
+    }
     row.update(changes)
     return row

@@ -55,7 +55,10 @@ def test_a_new_token_revokes_the_previous_one(scim: Scim) -> None:
 
 def test_the_initial_token_is_the_configured_one() -> None:
     assert EmulatorConfig().scim_token == DEFAULT_SCIM_TOKEN == "emulator-scim-token"
-    with EmulatorServer(service="scim", scim_token="my-initial-scim-token") as server, httpx.Client(base_url=server.url) as http:
+    with (
+        EmulatorServer(service="scim", scim_token="my-initial-scim-token") as server,
+        httpx.Client(base_url=server.url) as http,
+    ):
         assert http.get("/scim/v2/Users", headers={"Authorization": "Bearer my-initial-scim-token"}).status_code == 200
         assert http.get("/api/v2/users").status_code == 404  # --service scim mounts SCIM only
 
@@ -68,7 +71,11 @@ def test_the_email_identifies_users(scim: Scim) -> None:
     user_id = create_user(scim, "ada@example.com")
     duplicate = scim.send("POST", "/Users", user_body("ADA@example.com"))
     assert duplicate.status_code == 409 and duplicate.json()["scimType"] == "uniqueness"
-    changed = patch(scim, f"/Users/{user_id}", {"op": "replace", "path": "emails", "value": [{"value": "eve@example.com", "primary": True}]})
+    changed = patch(
+        scim,
+        f"/Users/{user_id}",
+        {"op": "replace", "path": "emails", "value": [{"value": "eve@example.com", "primary": True}]},
+    )
     assert changed.status_code == 400 and changed.json()["scimType"] == "mutability"
     replaced = scim.send("PUT", f"/Users/{user_id}", user_body("eve@example.com"))
     assert replaced.status_code == 400 and replaced.json()["scimType"] == "mutability"
@@ -82,7 +89,9 @@ def test_every_user_joins_the_integration_group(scim: Scim) -> None:
     group = scim.group(INTEGRATION_GROUP_NAME)
     assert group is not None and {m["value"] for m in group["members"]} == ids
     # A replace of its members cannot take provisioned users out of it.
-    put = scim.send("PUT", f"/Groups/{group['id']}", {"schemas": [GROUP], "displayName": INTEGRATION_GROUP_NAME, "members": []})
+    put = scim.send(
+        "PUT", f"/Groups/{group['id']}", {"schemas": [GROUP], "displayName": INTEGRATION_GROUP_NAME, "members": []}
+    )
     assert put.status_code == 200 and {m["value"] for m in put.json()["members"]} == ids
 
 
@@ -103,7 +112,9 @@ def test_active_false_is_a_soft_delete_and_delete_is_hard(scim: Scim) -> None:
 
 def test_a_group_update_rewrites_only_the_members_it_names(scim: Scim) -> None:
     a, b, c, hand = (create_user(scim, f"{n}@example.com") for n in ("a", "b", "c", "hand"))
-    created = scim.send("POST", "/Groups", {"schemas": [GROUP], "displayName": "Sales", "members": [{"value": a}, {"value": b}]})
+    created = scim.send(
+        "POST", "/Groups", {"schemas": [GROUP], "displayName": "Sales", "members": [{"value": a}, {"value": b}]}
+    )
     group_id = created.json()["id"]
     assert scim.http.post(f"/_emulator/scim/groups/{group_id}/members", json={"value": hand}).status_code == 201
 
@@ -111,23 +122,37 @@ def test_a_group_update_rewrites_only_the_members_it_names(scim: Scim) -> None:
         return {m["value"] for m in scim.get(f"/Groups/{group_id}").json()["members"]}
 
     # PUT and PATCH replace drop SCIM-provisioned members they do not name, never the hand-added one.
-    put = scim.send("PUT", f"/Groups/{group_id}", {"schemas": [GROUP], "displayName": "Sales", "members": [{"value": c}]})
+    put = scim.send(
+        "PUT", f"/Groups/{group_id}", {"schemas": [GROUP], "displayName": "Sales", "members": [{"value": c}]}
+    )
     assert put.status_code == 200 and members() == {c, hand}
-    assert patch(scim, f"/Groups/{group_id}", {"op": "replace", "path": "members", "value": [{"value": a}]}).status_code == 204
+    assert (
+        patch(scim, f"/Groups/{group_id}", {"op": "replace", "path": "members", "value": [{"value": a}]}).status_code
+        == 204
+    )
     assert members() == {a, hand}
     # Explicit adds and removes (RFC filter form and Entra's value-list form) do exactly what they name.
-    assert patch(scim, f"/Groups/{group_id}", {"op": "add", "path": "members", "value": [{"value": b}]}).status_code == 204
+    assert (
+        patch(scim, f"/Groups/{group_id}", {"op": "add", "path": "members", "value": [{"value": b}]}).status_code == 204
+    )
     assert patch(scim, f"/Groups/{group_id}", {"op": "remove", "path": f'members[value eq "{a}"]'}).status_code == 204
     assert members() == {b, hand}
-    assert patch(scim, f"/Groups/{group_id}", {"op": "Remove", "path": "members", "value": [{"value": hand}]}).status_code == 204
+    assert (
+        patch(scim, f"/Groups/{group_id}", {"op": "Remove", "path": "members", "value": [{"value": hand}]}).status_code
+        == 204
+    )
     assert members() == {b}
 
 
 def test_nested_groups_and_unknown_members_are_refused(scim: Scim) -> None:
     other = scim.send("POST", "/Groups", {"schemas": [GROUP], "displayName": "Other"}).json()["id"]
-    nested = scim.send("POST", "/Groups", {"schemas": [GROUP], "displayName": "Parent", "members": [{"value": other, "type": "Group"}]})
+    nested = scim.send(
+        "POST", "/Groups", {"schemas": [GROUP], "displayName": "Parent", "members": [{"value": other, "type": "Group"}]}
+    )
     assert nested.status_code == 400 and "nested groups" in nested.json()["detail"]
-    unknown = scim.send("POST", "/Groups", {"schemas": [GROUP], "displayName": "Ghosts", "members": [{"value": "nobody"}]})
+    unknown = scim.send(
+        "POST", "/Groups", {"schemas": [GROUP], "displayName": "Ghosts", "members": [{"value": "nobody"}]}
+    )
     assert unknown.status_code == 400 and "not a user" in unknown.json()["detail"]
 
 
@@ -144,7 +169,10 @@ def test_control_interface_counts_and_resets(scim: Scim) -> None:
     create_user(scim, "ada@example.com")
     scim.get("/Users")
     stats = scim.http.get("/_emulator/scim/stats").json()
-    assert stats["requests"] == {"GET /Users": 1, "POST /Users": 1} and (stats["users"], stats["active_users"]) == (1, 1)
+    assert stats["requests"] == {"GET /Users": 1, "POST /Users": 1} and (stats["users"], stats["active_users"]) == (
+        1,
+        1,
+    )
     assert scim.http.post("/_emulator/scim/reset").json() == {"reset": True}
     assert scim.state.stats()["users"] == 0
     assert scim.http.get("/scim/v2/Users", headers={"Authorization": f"Bearer {DEFAULT_SCIM_TOKEN}"}).status_code == 200

@@ -29,7 +29,9 @@ def subscribe(hook: ThreeSixtyLearningHook, event_type: str = "user.created") ->
 
 
 @pytest.mark.parametrize("deferrable", [False, True], ids=["poke", "deferred"])
-def test_bulk_operation_sensor(dag_of: Any, emulator_factory: Any, monkeypatch: pytest.MonkeyPatch, deferrable: bool) -> None:
+def test_bulk_operation_sensor(
+    dag_of: Any, emulator_factory: Any, monkeypatch: pytest.MonkeyPatch, deferrable: bool
+) -> None:
     server = emulator_factory(bulk_seconds_per_state=1.0)  # 3 s in all: the first poke sees it running
     monkeypatch.setenv(CONN_ENV, connection_json(server.url))
     hook = ThreeSixtyLearningHook()
@@ -44,7 +46,9 @@ def test_bulk_operation_sensor(dag_of: Any, emulator_factory: Any, monkeypatch: 
         def submit() -> str:
             return ThreeSixtyLearningHook().submit_bulk("add_contents_to_groups_library", body=body)
 
-        BulkOperationSensor(task_id="done", operation_ids=submit(), deferrable=deferrable, poke_interval=0.2, timeout=30)
+        BulkOperationSensor(
+            task_id="done", operation_ids=submit(), deferrable=deferrable, poke_interval=0.2, timeout=30
+        )
 
     result = run_dag(dag_of(build))
     assert result.succeeded, result.states
@@ -62,8 +66,14 @@ def test_webhook_event_sensor_wakes_on_an_event_caused_by_a_write(dag_of: Any, e
     polls_before = emulator.state.stats()["requests"].get("get_events", 0)
 
     def build() -> None:
-        WebhookEventSensor(task_id="event", subscription_id=subscription, since=since, deferrable=deferrable,
-                           poke_interval=0.3, timeout=60)  # fmt: skip
+        WebhookEventSensor(
+            task_id="event",
+            subscription_id=subscription,
+            since=since,
+            deferrable=deferrable,
+            poke_interval=0.3,
+            timeout=60,
+        )
 
     with AfterPolls(emulator, "get_events", lambda: hook.call_action("create_user", body=body)):
         result = run_dag(dag_of(build))

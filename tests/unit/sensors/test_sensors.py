@@ -35,8 +35,15 @@ def test_path_session_completion_sensor(dag_of: Any, emulator: Any, deferrable: 
     tokens = emulator.state.stats()["token_requests"]
 
     def build() -> None:
-        PathSessionCompletionSensor(task_id="reached", path_id=path_id, session_id=session_id, threshold=share,
-                                    deferrable=deferrable, poke_interval=0.2, timeout=30)  # fmt: skip
+        PathSessionCompletionSensor(
+            task_id="reached",
+            path_id=path_id,
+            session_id=session_id,
+            threshold=share,
+            deferrable=deferrable,
+            poke_interval=0.2,
+            timeout=30,
+        )
 
     result = run_dag(dag_of(build))
     assert result.succeeded, result.states
@@ -47,20 +54,30 @@ def test_path_session_completion_sensor(dag_of: Any, emulator: Any, deferrable: 
 
 
 @pytest.mark.parametrize("deferrable", [False, True], ids=["poke", "deferred"])
-def test_path_session_completion_sensor_times_out_below_the_threshold(dag_of: Any, emulator: Any, deferrable: bool) -> None:
+def test_path_session_completion_sensor_times_out_below_the_threshold(
+    dag_of: Any, emulator: Any, deferrable: bool
+) -> None:
     path_id, session_id, share = session_with_completions(ThreeSixtyLearningHook())
 
     def build() -> None:
-        PathSessionCompletionSensor(task_id="reached", path_id=path_id, session_id=session_id,
-                                    threshold=min(1.0, share + 0.01), deferrable=deferrable, poke_interval=0.2,
-                                    timeout=1)  # fmt: skip
+        PathSessionCompletionSensor(
+            task_id="reached",
+            path_id=path_id,
+            session_id=session_id,
+            threshold=min(1.0, share + 0.01),
+            deferrable=deferrable,
+            poke_interval=0.2,
+            timeout=1,
+        )
 
     result = run_dag(dag_of(build))
     assert result.states == {"reached": "failed"}
 
 
 @pytest.mark.parametrize("deferrable", [False, True], ids=["poke", "deferred"])
-def test_new_statistics_sensor_wakes_when_a_statistic_is_completed(dag_of: Any, emulator: Any, deferrable: bool) -> None:
+def test_new_statistics_sensor_wakes_when_a_statistic_is_completed(
+    dag_of: Any, emulator: Any, deferrable: bool
+) -> None:
     hook = ThreeSixtyLearningHook()
     template = next(hook.iter_action("list_courses_statistics"))
     row = {k: v for k, v in template.items() if k != "_id"}

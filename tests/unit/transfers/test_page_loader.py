@@ -33,8 +33,9 @@ def _writer(path: Path) -> CountingWriter:
 def _run(writer: SqlTableWriter, pages: list[list[dict[str, Any]]], **kwargs: Any) -> Any:
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(writer.ensure_table, COLUMNS).result()
-        loader = PageLoader(writer, COLUMNS, table="stats", load_id="L1", run_id="R1",
-                            incremental_field="completedAt", **kwargs)  # fmt: skip
+        loader = PageLoader(
+            writer, COLUMNS, table="stats", load_id="L1", run_id="R1", incremental_field="completedAt", **kwargs
+        )
         loading = pool.submit(loader.run)
         for page in pages:
             loader.put(page, loading)
@@ -67,8 +68,9 @@ def test_abort_drops_the_batch_being_built_and_keeps_committed_ones(tmp_path: Pa
     writer = _writer(tmp_path / "wh.db")
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(writer.ensure_table, COLUMNS).result()
-        loader = PageLoader(writer, COLUMNS, table="stats", load_id="L1", run_id="R1",
-                            incremental_field=None, batch_rows=150)  # fmt: skip
+        loader = PageLoader(
+            writer, COLUMNS, table="stats", load_id="L1", run_id="R1", incremental_field=None, batch_rows=150
+        )
         loading = pool.submit(loader.run)
         for p in range(3):  # 100 + 100 rows close the first batch; the third page starts the next one
             loader.put([stat_row(p * 100 + i) for i in range(100)], loading)
@@ -85,8 +87,16 @@ def test_a_loader_failure_reaches_the_fetching_thread(tmp_path: Path) -> None:
     writer = _writer(tmp_path / "wh.db")
     with ThreadPoolExecutor(max_workers=1) as pool:
         # No ensure_table: the first upsert fails (no such table) and the next put raises it.
-        loader = PageLoader(writer, COLUMNS, table="stats", load_id="L1", run_id="R1",
-                            incremental_field=None, batch_rows=1, max_pending_pages=1)  # fmt: skip
+        loader = PageLoader(
+            writer,
+            COLUMNS,
+            table="stats",
+            load_id="L1",
+            run_id="R1",
+            incremental_field=None,
+            batch_rows=1,
+            max_pending_pages=1,
+        )
         loading = pool.submit(loader.run)
         with pytest.raises(Exception, match="no such table"):
             for p in range(50):

@@ -32,7 +32,9 @@ def test_incremental_field_follows_the_filters_the_spec_offers() -> None:
     ],
 )
 def test_bad_input_is_named_before_anything_runs(action: str, mode: str, message: str) -> None:
-    operator = ThreeSixtyLearningToSqlOperator(task_id="t", action=action, table="x", destination_conn_id="nope", mode=mode)
+    operator = ThreeSixtyLearningToSqlOperator(
+        task_id="t", action=action, table="x", destination_conn_id="nope", mode=mode
+    )
     with pytest.raises(ThreeSixtyLearningParameterError, match=message):
         operator.execute({"ti": None, "run_id": "r"})  # type: ignore[arg-type]
 
@@ -40,14 +42,19 @@ def test_bad_input_is_named_before_anything_runs(action: str, mode: str, message
 def test_undefined_destination_without_fallback_fails_with_the_connection_id() -> None:
     from airflow.sdk.exceptions import AirflowNotFoundException
 
-    operator = ThreeSixtyLearningToSqlOperator(task_id="t", action="list_users", table="x", destination_conn_id="missing_wh")
+    operator = ThreeSixtyLearningToSqlOperator(
+        task_id="t", action="list_users", table="x", destination_conn_id="missing_wh"
+    )
     with pytest.raises(AirflowNotFoundException, match="missing_wh"):
         _ = operator.destination_hook
 
 
 def test_lineage_names_the_endpoint_and_the_table(emulator: Any, connection: str, tmp_path: Any) -> None:
     operator = ThreeSixtyLearningToSqlOperator(
-        task_id="t", action="get_path_stats", table="learning360_path_stats", destination_conn_id="undefined_wh",
+        task_id="t",
+        action="get_path_stats",
+        table="learning360_path_stats",
+        destination_conn_id="undefined_wh",
         embedded_default_path=str(tmp_path / "wh.db"),
     )
     lineage = operator.get_openlineage_facets_on_complete(None)
@@ -74,8 +81,13 @@ def test_a_task_that_dies_midway_and_is_retried_leaves_no_partial_or_duplicate_r
 
     def operator(**kwargs: Any) -> ThreeSixtyLearningToSqlOperator:
         return ThreeSixtyLearningToSqlOperator(
-            task_id="t", action="list_courses_statistics", table="stats", destination_conn_id="undefined",
-            embedded_default_path=database, mode="full", **kwargs,
+            task_id="t",
+            action="list_courses_statistics",
+            table="stats",
+            destination_conn_id="undefined",
+            embedded_default_path=database,
+            mode="full",
+            **kwargs,
         )
 
     # First try: two pages go through, then every request drops its connection and retries run out.
@@ -111,7 +123,10 @@ def test_a_task_that_dies_midway_and_is_retried_leaves_no_partial_or_duplicate_r
 
 def test_on_kill_stops_between_pages(emulator: Any, connection: str, tmp_path: Any) -> None:
     operator = ThreeSixtyLearningToSqlOperator(
-        task_id="t", action="list_courses_statistics", table="stats", destination_conn_id="undefined",
+        task_id="t",
+        action="list_courses_statistics",
+        table="stats",
+        destination_conn_id="undefined",
         embedded_default_path=str(tmp_path / "wh.db"),
     )
     operator.on_kill()

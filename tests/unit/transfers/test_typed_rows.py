@@ -127,8 +127,15 @@ class CountingTyped(SqlTableWriter):
 def _load(writer: SqlTableWriter, pages: list[bytes], load_id: str, batch_rows: int = 60) -> Any:
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(writer.ensure_table, COLUMNS).result()
-        loader = PageLoader(writer, COLUMNS, table=".".join(writer.table), load_id=load_id, run_id=load_id,
-                            incremental_field="completedAt", batch_rows=batch_rows)  # fmt: skip
+        loader = PageLoader(
+            writer,
+            COLUMNS,
+            table=".".join(writer.table),
+            load_id=load_id,
+            run_id=load_id,
+            incremental_field="completedAt",
+            batch_rows=batch_rows,
+        )
         loading = pool.submit(loader.run)
         for page in pages:
             loader.put(page, loading)
@@ -144,6 +151,7 @@ def _content(backend: Backend, table: str) -> dict[str, dict[str, Any]]:
 
 def _pages(version: int) -> list[bytes]:
     """Seven pages: plain ones, a key repeated across pages, a malformed row, a new field, an integral float."""
+
     def row(i: int, **changes: Any) -> dict[str, Any]:
         return stat_row(i, **{"progress": (i + version) % 101, **changes})
 

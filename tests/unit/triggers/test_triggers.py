@@ -28,10 +28,17 @@ def rebuilt(trigger: Any) -> Any:
 @pytest.mark.parametrize(
     "trigger",
     [
-        ThreeSixtyLearningConditionTrigger(condition="bulk_operations_finished", arguments={"operation_ids": ["a" * 24]},
-                                           poll_interval=3, end_time=123.0, hook_params={"timeout": 5}),
-        ThreeSixtyLearningConditionTrigger(condition="new_rows_since", arguments={
-            "action": "get_path_stats", "field": "completedAt", "since": "2026-01-01T00:00:00Z"}),
+        ThreeSixtyLearningConditionTrigger(
+            condition="bulk_operations_finished",
+            arguments={"operation_ids": ["a" * 24]},
+            poll_interval=3,
+            end_time=123.0,
+            hook_params={"timeout": 5},
+        ),
+        ThreeSixtyLearningConditionTrigger(
+            condition="new_rows_since",
+            arguments={"action": "get_path_stats", "field": "completedAt", "since": "2026-01-01T00:00:00Z"},
+        ),
         WebhookEventTrigger(subscription_id="b" * 24, since="2026-01-01T00:00:00Z", poll_interval=1),
     ],
     ids=["bulk", "new-rows", "webhook"],
@@ -56,9 +63,13 @@ def test_the_condition_trigger_polls_until_a_write_makes_it_true(emulator: Any, 
     hook = ThreeSixtyLearningHook()
     template = next(hook.iter_action("list_courses_statistics"))
     row = {k: v for k, v in template.items() if k != "_id"} | {"completedAt": "2099-03-01T00:00:00.000Z"}
-    trigger = rebuilt(ThreeSixtyLearningConditionTrigger(
-        condition="new_rows_since", poll_interval=0.2,
-        arguments={"action": "list_courses_statistics", "field": "completedAt", "since": "2099-01-01T00:00:00Z"}))
+    trigger = rebuilt(
+        ThreeSixtyLearningConditionTrigger(
+            condition="new_rows_since",
+            poll_interval=0.2,
+            arguments={"action": "list_courses_statistics", "field": "completedAt", "since": "2099-01-01T00:00:00Z"},
+        )
+    )
 
     async def scenario() -> Any:
         waiting = asyncio.ensure_future(_first_event(trigger))
@@ -73,8 +84,9 @@ def test_the_condition_trigger_polls_until_a_write_makes_it_true(emulator: Any, 
 
 def test_the_condition_trigger_reports_a_timeout_and_an_error(emulator: Any, connection: str) -> None:
     arguments = {"action": "list_courses_statistics", "field": "completedAt", "since": "2099-01-01T00:00:00Z"}
-    timeout = ThreeSixtyLearningConditionTrigger(condition="new_rows_since", arguments=arguments, poll_interval=0.1,
-                                                 end_time=time.time() + 0.3)  # fmt: skip
+    timeout = ThreeSixtyLearningConditionTrigger(
+        condition="new_rows_since", arguments=arguments, poll_interval=0.1, end_time=time.time() + 0.3
+    )
     assert asyncio.run(_first_event(timeout))["status"] == "timeout"
     broken = ThreeSixtyLearningConditionTrigger(condition="new_rows_since", arguments={**arguments, "since": "soon"})
     event = asyncio.run(_first_event(broken))
@@ -84,9 +96,14 @@ def test_the_condition_trigger_reports_a_timeout_and_an_error(emulator: Any, con
 def test_conditions_decide_from_answers() -> None:
     bulk = CONDITIONS["bulk_operations_finished"]
     running = [{"_id": "a", "status": "running"}, {"_id": "b", "status": "completed"}]
-    assert bulk.evaluate({"operation_ids": ["a", "b"]}, running) == Verdict(False, {"operations": {"a": "running", "b": "completed"}})
+    assert bulk.evaluate({"operation_ids": ["a", "b"]}, running) == Verdict(
+        False, {"operations": {"a": "running", "b": "completed"}}
+    )
     errored = [{"_id": "a", "status": "error", "errorMessage": "boom"}]
-    assert bulk.evaluate({"operation_ids": ["a"], "fail_on_error": True}, errored).failure == "bulk operation(s) ended in error: a: boom"
+    assert (
+        bulk.evaluate({"operation_ids": ["a"], "fail_on_error": True}, errored).failure
+        == "bulk operation(s) ended in error: a: boom"
+    )
     assert bulk.evaluate({"operation_ids": ["a"]}, errored).failure is None
     session = CONDITIONS["path_session_completion"]
     counts = {"usersCountByStatus": {"successful": 3, "onTime": 1}}
@@ -105,8 +122,11 @@ def test_bulk_slots_are_counted_from_one_filtered_list_per_unfinished_state() ->
     three = [*two[:2], [{"_id": "b", "status": "running"}, {"_id": "c", "status": "running"}]]
     verdict = slots.evaluate({"max_unfinished": 3, "resume": {"submitted": {"0": "x"}}}, three)
     assert not verdict.done
-    assert verdict.payload == {"unfinished": {"a": "pending", "b": "running", "c": "running"}, "max_unfinished": 3,
-                               "resume": {"submitted": {"0": "x"}}}  # fmt: skip
+    assert verdict.payload == {
+        "unfinished": {"a": "pending", "b": "running", "c": "running"},
+        "max_unfinished": 3,
+        "resume": {"submitted": {"0": "x"}},
+    }
     # An operation that ended between two reads of the same check is not counted.
     assert slots.evaluate({}, [[{"_id": "a", "status": "completed"}], [], three[2]]).done
 
@@ -114,7 +134,9 @@ def test_bulk_slots_are_counted_from_one_filtered_list_per_unfinished_state() ->
 def test_a_sensor_and_a_trigger_make_the_same_reads(emulator: Any, connection: str) -> None:
     arguments = {"action": "get_path_stats", "field": "completedAt", "since": "2020-01-01T00:00:00Z"}
     verdict = check("new_rows_since", arguments, ThreeSixtyLearningHook().call_action)
-    event = asyncio.run(_first_event(ThreeSixtyLearningConditionTrigger(condition="new_rows_since", arguments=arguments)))
+    event = asyncio.run(
+        _first_event(ThreeSixtyLearningConditionTrigger(condition="new_rows_since", arguments=arguments))
+    )
     assert verdict.done and event["payload"] == verdict.payload
 
 

@@ -5,6 +5,7 @@ tenant): the 360Learning API (:mod:`~airflow_provider_360learning.emulator.learn
 (:mod:`~airflow_provider_360learning.emulator.scim`) and the edX gateway
 (:mod:`~airflow_provider_360learning.emulator.edx`). This module only mounts them; none of them imports it.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,14 +54,16 @@ def _control_routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def info(request: Request) -> Response:
         config = state.config
-        return ok({
-            "tenant": state.tenant.summary(),
-            "client_id": config.client_id,
-            "service": config.service,
-            "record_exchanges": state.record_exchanges,
-            "collections": sorted(state.tenant.collections),
-            "implemented_actions": sorted(HANDLERS),
-        })  # fmt: skip
+        return ok(
+            {
+                "tenant": state.tenant.summary(),
+                "client_id": config.client_id,
+                "service": config.service,
+                "record_exchanges": state.record_exchanges,
+                "collections": sorted(state.tenant.collections),
+                "implemented_actions": sorted(HANDLERS),
+            }
+        )
 
     async def revoke(request: Request) -> Response:
         return ok({"revoked": state.revoke_tokens()})
@@ -104,7 +107,7 @@ def _control_routes(state: EmulatorState) -> list[BaseRoute]:
         limit = request.query_params.get("limit")
         items = state.exchanges
         if limit is not None and limit.isdigit():
-            items = items[-int(limit):] if int(limit) else []
+            items = items[-int(limit) :] if int(limit) else []
         return ok([e.as_json() for e in items])
 
     return [

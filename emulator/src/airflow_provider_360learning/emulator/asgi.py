@@ -28,10 +28,12 @@ class EmulatorApp(Starlette):
                 scope[TRANSPORT_KEY] = transport
         await super().__call__(scope, receive, send)
 
+
 async def answer_delay(latency_ms: float) -> None:
     """``--latency-ms``: the answer, already decided, waits before it is sent."""
     if latency_ms > 0:
         await asyncio.sleep(latency_ms / 1000)
+
 
 async def drop_connection(scope: Scope, send: Send) -> None:
     """Close the connection without any response (what a crashed proxy looks like to the client)."""

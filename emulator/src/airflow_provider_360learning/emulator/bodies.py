@@ -50,8 +50,6 @@ def _formats() -> FormatChecker:
     return checker
 
 
-
-
 def _pointer(action: Action, media: str) -> str:
     parts = ("paths", action.path, action.method.lower(), "requestBody", "content", media, "schema")
     return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)

@@ -24,7 +24,9 @@ def course_skills(state: EmulatorState, course_id: str) -> list[str]:
 
 def course_skill_routes(state: EmulatorState) -> list[BaseRoute]:
     def error(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"error": {"code": "notFound" if status == 404 else "badRequest", "message": message}}, status)
+        return JSONResponse(
+            {"error": {"code": "notFound" if status == 404 else "badRequest", "message": message}}, status
+        )
 
     async def skills(request: Request) -> Response:
         course_id = request.path_params["courseId"].lower()
@@ -37,7 +39,9 @@ def course_skill_routes(state: EmulatorState) -> list[BaseRoute]:
                 return error(400, 'body must be {"skillIds": [...]}')
             known = {key: row["_id"] for row in state.rows("skills") for key in (row["_id"], row.get("externalId"))}
             if not isinstance(keys, list) or any(k not in known for k in keys):
-                return error(400, f"unknown skill(s): {[k for k in keys if k not in known] if isinstance(keys, list) else keys}")
+                return error(
+                    400, f"unknown skill(s): {[k for k in keys if k not in known] if isinstance(keys, list) else keys}"
+                )
             with state.lock:
                 state.relation("course_skills")[course_id] = list(dict.fromkeys(known[k] for k in keys))
         return JSONResponse({"courseId": course_id, "skillIds": course_skills(state, course_id)})

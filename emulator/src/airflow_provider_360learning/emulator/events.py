@@ -60,10 +60,14 @@ def emit(state: EmulatorState, event_type: str, data: Row, at: int | None = None
         for sub_id in targets:
             number = sequence[sub_id] = sequence.get(sub_id, 0) + 1
             digest = hashlib.blake2b(f"{sub_id}:{number}".encode(), digest_size=15).hexdigest()
-            store.setdefault(sub_id, deque(maxlen=MAX_EVENTS)).append({
-                "_id": f"msg_{digest}", "createdAt": iso(when), "status": "delivered",
-                "payload": {"type": event_type, "timestamp": when * 1000, "data": data},
-            })  # fmt: skip
+            store.setdefault(sub_id, deque(maxlen=MAX_EVENTS)).append(
+                {
+                    "_id": f"msg_{digest}",
+                    "createdAt": iso(when),
+                    "status": "delivered",
+                    "payload": {"type": event_type, "timestamp": when * 1000, "data": data},
+                }
+            )
 
 
 def events_of(state: EmulatorState, subscription_id: str) -> list[Row]:
@@ -83,8 +87,19 @@ class Watch:
     events: Callable[[Row | None, Row | None, str], Iterable[Event]]
 
 
-_USER_CHANGES = ("mail", "username", "firstName", "lastName", "lang", "custom", "job", "organization", "phone",
-                 "toBeDeactivatedAt", "primaryGroupId")  # fmt: skip
+_USER_CHANGES = (
+    "mail",
+    "username",
+    "firstName",
+    "lastName",
+    "lang",
+    "custom",
+    "job",
+    "organization",
+    "phone",
+    "toBeDeactivatedAt",
+    "primaryGroupId",
+)
 
 
 def _user_created(before: Row | None, after: Row | None, now: str) -> Iterable[Event]:
@@ -121,7 +136,10 @@ def _group(kind: str, stamp: str, schema: str) -> Callable[[Row | None, Row | No
 def _path_updated(change: str) -> Callable[[Row | None, Row | None, str], Iterable[Event]]:
     def events(before: Row | None, after: Row | None, now: str) -> Iterable[Event]:
         if after is not None:
-            yield "path.updated", {"pathId": after["_id"], "name": after["name"], "changeType": change, "updatedAt": now}
+            yield (
+                "path.updated",
+                {"pathId": after["_id"], "name": after["name"], "changeType": change, "updatedAt": now},
+            )
 
     return events
 
@@ -143,14 +161,18 @@ def _path_archived(before: Row | None, after: Row | None, now: str) -> Iterable[
 
 def _session_added(before: Row | None, after: Row | None, now: str) -> Iterable[Event]:
     if after is not None:
-        yield "path.session.added", {"pathId": after["pathId"], "sessionId": after["_id"], "name": after["name"],
-                                     "createdAt": now}  # fmt: skip
+        yield (
+            "path.session.added",
+            {"pathId": after["pathId"], "sessionId": after["_id"], "name": after["name"], "createdAt": now},
+        )
 
 
 def _session_removed(before: Row | None, after: Row | None, now: str) -> Iterable[Event]:
     if before is not None:
-        yield "path.session.removed", {"pathId": before["pathId"], "sessionId": before["_id"], "name": before["name"],
-                                       "deletedAt": now}  # fmt: skip
+        yield (
+            "path.session.removed",
+            {"pathId": before["pathId"], "sessionId": before["_id"], "name": before["name"], "deletedAt": now},
+        )
 
 
 WATCHES: dict[str, Watch] = {

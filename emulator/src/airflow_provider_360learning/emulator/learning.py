@@ -88,16 +88,23 @@ class LearningApi:
                 except ApiError as exc:
                     reply = Reply(exc.status, exc.body, exc.headers)
         if action is not self.token_action:  # token requests have their own counter
-            state.count_request(action.name if action else (match.action.name if match else None), reply.status,
-                                request.method, arrived)  # fmt: skip
+            state.count_request(
+                action.name if action else (match.action.name if match else None), reply.status, request.method, arrived
+            )
         else:
             state.count_token_status(reply.status)
         payload = reply.payload()
         response = Response(payload, reply.status, reply.headers, media_type=reply.media_type)
         if state.record_exchanges:
-            self.record(request, body, reply.status, tuple(
-                (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers
-            ), payload, match.action if match else None, fault)  # fmt: skip
+            self.record(
+                request,
+                body,
+                reply.status,
+                tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers),
+                payload,
+                match.action if match else None,
+                fault,
+            )
         await answer_delay(state.settings.latency_ms)
         await response(scope, receive, send)
 
@@ -111,16 +118,21 @@ class LearningApi:
             raise plain(429, "tooManyRequests", **{"Retry-After": str(retry_after)})
         if match is None:
             if allowed:
-                raise undocumented("methodNotAllowed", f"{request.method} is not allowed on {request.url.path}; "
-                                   f"allowed: {', '.join(allowed)}", Allow=", ".join(allowed))  # fmt: skip
+                raise undocumented(
+                    "methodNotAllowed",
+                    f"{request.method} is not allowed on {request.url.path}; allowed: {', '.join(allowed)}",
+                    Allow=", ".join(allowed),
+                )
             raise undocumented("notFound", f"no 360Learning API v2 operation matches {request.url.path}")
         action: Action = match.action
         client = state.token_client(token) if token else None
         if client is None:
             raise plain(401, "invalid_token")
         if action.scope and action.scope not in state.settings.scopes:
-            message = (f"The {action.name} action ({action.method} {action.path}) requires scope {action.scope}, "
-                       f"which the client {client} was not granted.")  # fmt: skip
+            message = (
+                f"The {action.name} action ({action.method} {action.path}) requires scope {action.scope}, "
+                f"which the client {client} was not granted."
+            )
             raise documented(action, 403, "invalid_scope", message)
         check_headers(action, request.headers)
         path_params = check_path_params(action, match.path_params)
@@ -198,8 +210,9 @@ class LearningApi:
             return Reply(exc.status, exc.body, exc.headers)
         token, ttl = state.issue_token(config.client_id)
         expires: int | float = int(ttl) if float(ttl).is_integer() else ttl
-        return Reply(200, {"token_type": "Bearer", "access_token": token, "expires_in": expires},
-                     {"Cache-Control": "no-store"})  # fmt: skip
+        return Reply(
+            200, {"token_type": "Bearer", "access_token": token, "expires_in": expires}, {"Cache-Control": "no-store"}
+        )
 
     drop = staticmethod(drop_connection)
 
@@ -224,17 +237,19 @@ class LearningApi:
             payload = _redact_json(payload, "access_token")
         elif action is not None and action.name in SECRET_ANSWERS:
             payload = _redact_json(payload, "secret")  # webhook signing secrets stay out of the log too
-        state.record(Exchange(
-            method=request.method,
-            url=str(request.url),
-            request_headers=request_headers,
-            request_body=state.redact(body),
-            status=status,
-            response_headers=headers,
-            response_body=state.redact(payload),
-            action=action.name if action else None,
-            fault=fault,
-        ))  # fmt: skip
+        state.record(
+            Exchange(
+                method=request.method,
+                url=str(request.url),
+                request_headers=request_headers,
+                request_body=state.redact(body),
+                status=status,
+                response_headers=headers,
+                response_body=state.redact(payload),
+                action=action.name if action else None,
+                fault=fault,
+            )
+        )
 
 
 def _bearer(header: str) -> str | None:

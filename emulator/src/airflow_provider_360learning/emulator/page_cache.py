@@ -59,9 +59,7 @@ class PageCache:
             self.hits += 1
             return answer
 
-    def put(
-        self, key: Hashable, status: int, body: bytes, headers: Mapping[str, str], media_type: str | None
-    ) -> None:
+    def put(self, key: Hashable, status: int, body: bytes, headers: Mapping[str, str], media_type: str | None) -> None:
         answer = CachedAnswer(status, body, tuple(headers.items()), media_type)
         size = answer.size
         if size > self.max_bytes:

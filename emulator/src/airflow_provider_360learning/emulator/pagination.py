@@ -127,8 +127,9 @@ def scan_page(view: View, start: int, filters: Iterable[Filter], page_size: int)
 # -- cursors -----------------------------------------------------------------------------------
 def encode_cursor(key: bytes, action: str, path: str, position: int, filter_pairs: Sequence[tuple[str, str]]) -> str:
     """Opaque, URL-safe ``next`` token: base64url JSON of action, path, position and filters, plus a MAC."""
-    payload = json.dumps({"a": action, "k": path, "p": position, "q": [list(p) for p in filter_pairs]},
-                         separators=(",", ":")).encode()  # fmt: skip
+    payload = json.dumps(
+        {"a": action, "k": path, "p": position, "q": [list(p) for p in filter_pairs]}, separators=(",", ":")
+    ).encode()
     body = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
     mac = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:16]
     return f"{body}.{mac}"
@@ -136,6 +137,7 @@ def encode_cursor(key: bytes, action: str, path: str, position: int, filter_pair
 
 def decode_cursor(key: bytes, token: str, action: str, path: str) -> tuple[int, list[tuple[str, str]]]:
     """Position and filter pairs of a ``next`` token issued for this action and path (else 400 naming ``next``)."""
+
     def bad(why: str) -> ApiError:
         return undocumented("invalidQueryParameter", f"invalid query parameter {NEXT!r}: {why}")
 

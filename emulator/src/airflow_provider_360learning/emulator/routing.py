@@ -19,9 +19,7 @@ from airflow_provider_360learning.emulator.errors import ApiError, undocumented
 NEXT = "next"
 """Query parameter carrying the pagination cursor (the pagination guide's ``next``; not declared per operation)."""
 
-_DATETIME_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})$"
-)
+_DATETIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})$")
 _BRACKET_RE = re.compile(r"^([^\[\]]+)\[([^\[\]]*)\]$")
 _TEMPLATE_RE = re.compile(r"\{([^{}]+)\}")
 

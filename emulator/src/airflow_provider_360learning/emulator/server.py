@@ -51,11 +51,13 @@ class EmulatorServer:
         self._socket = sock
         self.port = sock.getsockname()[1]
         app = create_app(self.config, state=self.state)
-        uv_config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                   timeout_graceful_shutdown=1)  # fmt: skip
+        uv_config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
+        )
         self._server = uvicorn.Server(uv_config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name=f"360learning-emulator-{self.port}", daemon=True)  # fmt: skip
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name=f"360learning-emulator-{self.port}", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:

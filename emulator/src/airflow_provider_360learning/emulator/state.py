@@ -68,8 +68,14 @@ class RuntimeSettings:
 
     @classmethod
     def from_config(cls, config: EmulatorConfig) -> RuntimeSettings:
-        return cls(config.fault_rate, config.latency_ms, config.rate_limit, config.token_ttl, config.granted_scopes,
-                   config.fault_kinds)  # fmt: skip
+        return cls(
+            config.fault_rate,
+            config.latency_ms,
+            config.rate_limit,
+            config.token_ttl,
+            config.granted_scopes,
+            config.fault_kinds,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -272,7 +278,7 @@ class EmulatorState:
             self._frozen_at = time.time()
 
     def today(self) -> int:
-        """"Now" of the platform for writes, in whole seconds: the clock, never before the data anchor."""
+        """ "Now" of the platform for writes, in whole seconds: the clock, never before the data anchor."""
         return max(int(self.now()), self.tenant.anchor_ts)
 
     def advance_time(self, seconds: float) -> None:

@@ -54,15 +54,73 @@ def parse_iso(value: str) -> int:
 
 
 FIRST_NAMES = (
-    "Alice", "Bruno", "Chloé", "David", "Emma", "Farid", "Gabriel", "Hana", "Ines", "Jules", "Kenji", "Léa",
-    "Marco", "Nadia", "Oscar", "Paula", "Quentin", "Rosa", "Samir", "Tara", "Ugo", "Vera", "William", "Xu",
-    "Yasmine", "Zoé", "Amir", "Berit", "Carla", "Dmitri", "Elif", "Finn",
-)  # fmt: skip
+    "Alice",
+    "Bruno",
+    "Chloé",
+    "David",
+    "Emma",
+    "Farid",
+    "Gabriel",
+    "Hana",
+    "Ines",
+    "Jules",
+    "Kenji",
+    "Léa",
+    "Marco",
+    "Nadia",
+    "Oscar",
+    "Paula",
+    "Quentin",
+    "Rosa",
+    "Samir",
+    "Tara",
+    "Ugo",
+    "Vera",
+    "William",
+    "Xu",
+    "Yasmine",
+    "Zoé",
+    "Amir",
+    "Berit",
+    "Carla",
+    "Dmitri",
+    "Elif",
+    "Finn",
+)
 LAST_NAMES = (
-    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon",
-    "Laurent", "Lefebvre", "Michel", "Garcia", "Müller", "Schmidt", "Rossi", "Smith", "Johnson", "Tanaka", "Kim",
-    "Nguyen", "Silva", "Kowalski", "Jansen", "Novak", "Haddad", "O'Brien", "Fischer", "Costa", "Larsen",
-)  # fmt: skip
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "Müller",
+    "Schmidt",
+    "Rossi",
+    "Smith",
+    "Johnson",
+    "Tanaka",
+    "Kim",
+    "Nguyen",
+    "Silva",
+    "Kowalski",
+    "Jansen",
+    "Novak",
+    "Haddad",
+    "O'Brien",
+    "Fischer",
+    "Costa",
+    "Larsen",
+)
 
 
 def _login(name: str) -> str:
@@ -73,22 +131,68 @@ def _login(name: str) -> str:
 
 _FIRST_LOGINS = tuple(_login(n) for n in FIRST_NAMES)
 _LAST_LOGINS = tuple(_login(n) for n in LAST_NAMES)
-JOBS = ("Sales Representative", "Account Executive", "Software Engineer", "Product Manager", "HR Business Partner",
-        "Customer Success Manager", "Data Analyst", "Support Agent", "Team Lead", "Marketing Specialist")  # fmt: skip
+JOBS = (
+    "Sales Representative",
+    "Account Executive",
+    "Software Engineer",
+    "Product Manager",
+    "HR Business Partner",
+    "Customer Success Manager",
+    "Data Analyst",
+    "Support Agent",
+    "Team Lead",
+    "Marketing Specialist",
+)
 ORGANIZATIONS = ("Acme EU", "Acme US", "Acme APAC", "Acme Labs")
 USER_LANGS = ("en", "en", "en", "en", "fr", "fr", "de", "es", "it", "nl", "pt", "ja")
 COURSE_LANGS = ("en", "en", "en", "fr", "fr", "de", "es", "it")
-GROUP_NAMES = ("Acme Corporation", "Sales", "Engineering", "Customer Success", "Human Resources", "Marketing",
-               "Finance", "Support", "Operations", "Leadership")  # fmt: skip
-COURSE_TOPICS = ("Negotiation", "Security Awareness", "GDPR Basics", "Product Tour", "Onboarding", "Leadership",
-                 "Feedback Culture", "Time Management", "Customer Discovery", "Data Literacy", "Public Speaking",
-                 "Inclusive Hiring", "Code Review", "Incident Response", "Objection Handling", "Remote Work")  # fmt: skip
+GROUP_NAMES = (
+    "Acme Corporation",
+    "Sales",
+    "Engineering",
+    "Customer Success",
+    "Human Resources",
+    "Marketing",
+    "Finance",
+    "Support",
+    "Operations",
+    "Leadership",
+)
+COURSE_TOPICS = (
+    "Negotiation",
+    "Security Awareness",
+    "GDPR Basics",
+    "Product Tour",
+    "Onboarding",
+    "Leadership",
+    "Feedback Culture",
+    "Time Management",
+    "Customer Discovery",
+    "Data Literacy",
+    "Public Speaking",
+    "Inclusive Hiring",
+    "Code Review",
+    "Incident Response",
+    "Objection Handling",
+    "Remote Work",
+)
 COURSE_LEVELS = ("101", "Essentials", "Advanced", "Masterclass", "Refresher", "Quiz")
-PATH_NAMES = ("Company onboarding", "Sales enablement", "Security awareness", "Leadership essentials",
-              "Product mastery")  # fmt: skip
+PATH_NAMES = (
+    "Company onboarding",
+    "Sales enablement",
+    "Security awareness",
+    "Leadership essentials",
+    "Product mastery",
+)
 SESSION_SUFFIXES = ("Spring cohort", "Autumn cohort", "Next cohort")
 ONBOARDING_SESSION_NAME = "Company onboarding - all employees"
-REGISTRATION_VALIDATIONS = ("disabled", "instructors", "managers", "adminsAndManagers", "adminsCoachesInstructorsManagers")
+REGISTRATION_VALIDATIONS = (
+    "disabled",
+    "instructors",
+    "managers",
+    "adminsAndManagers",
+    "adminsCoachesInstructorsManagers",
+)
 SHOW_OPTIONS = ("never", "onAnswer", "onCompletion", "onSuccess")
 
 # Collection codes (the 2 hex digits in generated ObjectIds).
@@ -373,7 +477,9 @@ class PathSessions(Collection):
         h = self.h(i)
         users = len(t.users)
         path_name = PATH_NAMES[plan.path] if plan.path < len(PATH_NAMES) else f"Learning path {plan.path + 1}"
-        name = ONBOARDING_SESSION_NAME if plan.kind == "onboarding" else f"{path_name} - {SESSION_SUFFIXES[plan.rank % 3]}"
+        name = (
+            ONBOARDING_SESSION_NAME if plan.kind == "onboarding" else f"{path_name} - {SESSION_SUFFIXES[plan.rank % 3]}"
+        )
         created = plan.start - 30 * DAY - h % (30 * DAY)
         row: dict[str, Any] = {
             "_id": self.object_id(i),
@@ -439,9 +545,18 @@ class Enrollments(Collection):
             kind = "successful" if success else "unsuccessful"
         else:
             kind = (
-                "successful" if r < 115 else "onTime" if r < 155 else "late" if r < 185 else
-                "notYetStarted" if r < 225 else "toRetake" if r < 238 else "awaitingCorrection"
-            )  # fmt: skip
+                "successful"
+                if r < 115
+                else "onTime"
+                if r < 155
+                else "late"
+                if r < 185
+                else "notYetStarted"
+                if r < 225
+                else "toRetake"
+                if r < 238
+                else "awaitingCorrection"
+            )
         if kind == "notYetStarted":
             row["status"] = {"type": kind}
             row["progress"] = 0
@@ -460,10 +575,12 @@ class Enrollments(Collection):
             else:
                 row["progress"] = (h >> 16) % 100
                 row["status"] = (
-                    {"type": "unsuccessful", "reason": "sessionEnded"} if kind == "unsuccessful"
-                    else {"type": "toRetake", "reason": "mandatoryReplay"} if kind == "toRetake"
+                    {"type": "unsuccessful", "reason": "sessionEnded"}
+                    if kind == "unsuccessful"
+                    else {"type": "toRetake", "reason": "mandatoryReplay"}
+                    if kind == "toRetake"
                     else {"type": kind}
-                )  # fmt: skip
+                )
             row["timeSpent"] = 30_000 + (h2 >> 40) % 20_000_000
         if plan.kind != "ended" and plan.kind != "onboarding":
             row["dueDate"] = iso(enrolled + 30 * DAY)
@@ -497,9 +614,16 @@ class Tenant:
         self.course_stats = CourseStats(self, 1250 * scale)
         self.collections: dict[str, Collection] = {
             c.name: c
-            for c in (self.users, self.groups, self.courses, self.course_stats, self.paths, self.path_sessions,
-                      self.enrollments)
-        }  # fmt: skip
+            for c in (
+                self.users,
+                self.groups,
+                self.courses,
+                self.course_stats,
+                self.paths,
+                self.path_sessions,
+                self.enrollments,
+            )
+        }
         for kind, count in SEEDED:  # the small families, defined below
             small = kind(self, count)
             self.collections[small.name] = small
@@ -594,13 +718,47 @@ class Tenant:
 # collections, and every one refers only to objects that exist (users, groups, the onboarding session...).
 # (They live here, beside the Tenant that builds them, so that neither module imports the other.)
 
-(CUSTOM_FIELDS, CUSTOM_LINKS, EXTERNAL_IDS, INTEGRATIONS, CERTIFICATE_OUTLINES, CLASSROOMS, CLASSROOM_SLOTS,
- SLOT_REGISTRATIONS, ATTENDANCE_SHEETS, USER_CERTIFICATES, USER_CUSTOM_LINKS, SKILLS, POWERS, PROJECTS,
- LEARNING_NEEDS, WEBHOOK_SUBSCRIPTIONS) = range(12, 28)  # fmt: skip
+(
+    CUSTOM_FIELDS,
+    CUSTOM_LINKS,
+    EXTERNAL_IDS,
+    INTEGRATIONS,
+    CERTIFICATE_OUTLINES,
+    CLASSROOMS,
+    CLASSROOM_SLOTS,
+    SLOT_REGISTRATIONS,
+    ATTENDANCE_SHEETS,
+    USER_CERTIFICATES,
+    USER_CUSTOM_LINKS,
+    SKILLS,
+    POWERS,
+    PROJECTS,
+    LEARNING_NEEDS,
+    WEBHOOK_SUBSCRIPTIONS,
+) = range(12, 28)
 
-TAG_NAMES = ("Onboarding", "Sales", "Security", "Leadership", "Compliance", "Product", "Soft skills", "Management",
-             "Customer care", "Data", "Engineering", "Marketing", "Finance", "HR", "Wellbeing", "Languages",
-             "Diversity", "Coursera picks", "LinkedIn picks", "Udemy picks")  # fmt: skip
+TAG_NAMES = (
+    "Onboarding",
+    "Sales",
+    "Security",
+    "Leadership",
+    "Compliance",
+    "Product",
+    "Soft skills",
+    "Management",
+    "Customer care",
+    "Data",
+    "Engineering",
+    "Marketing",
+    "Finance",
+    "HR",
+    "Wellbeing",
+    "Languages",
+    "Diversity",
+    "Coursera picks",
+    "LinkedIn picks",
+    "Udemy picks",
+)
 EXTERNAL_PLATFORMS = ("LinkedIn Learning", "Coursera", "Udemy")
 """Platforms of the seeded integrations, in the order ``Courses`` draws ``externalPlatform`` from."""
 EDX_PLATFORM = "edX"
@@ -639,8 +797,12 @@ class Tags(Seeded):
         return self.tenant.tag_id(i)  # the ids courses already carry in their tagIds
 
     def item(self, i: int) -> dict[str, Any]:
-        row: dict[str, Any] = {"_id": self.object_id(i), "name": TAG_NAMES[i % 20] if i < 20 else f"Tag {i}",
-                               "isMain": i < 4, "source": "integration" if 17 <= i < 20 else "native"}  # fmt: skip
+        row: dict[str, Any] = {
+            "_id": self.object_id(i),
+            "name": TAG_NAMES[i % 20] if i < 20 else f"Tag {i}",
+            "isMain": i < 4,
+            "source": "integration" if 17 <= i < 20 else "native",
+        }
         if row["source"] == "integration":
             row["externalId"] = f"ext-tag-{i}"
         return row
@@ -672,8 +834,13 @@ class ExternalIds(Seeded):
     name, code, schema = "external_ids", EXTERNAL_IDS, "ExternalIdDTO"
 
     def item(self, i: int) -> dict[str, Any]:
-        return {"_id": self.object_id(i), "platform": "hris", "targetType": "user",
-                "targetId": self.tenant.users.object_id(i), "value": f"EMP-{i:05d}"}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "platform": "hris",
+            "targetType": "user",
+            "targetId": self.tenant.users.object_id(i),
+            "value": f"EMP-{i:05d}",
+        }
 
 
 class Integrations(Seeded):
@@ -682,17 +849,33 @@ class Integrations(Seeded):
     def item(self, i: int) -> dict[str, Any]:
         t = self.tenant
         platform = EDX_PLATFORM if i == len(EXTERNAL_PLATFORMS) else EXTERNAL_PLATFORMS[i % 3]
-        return {"_id": self.object_id(i), "externalPlatform": platform, "authorId": t.users.object_id(0),
-                "groupId": t.groups.object_id(0), "defaultCompletion": True, "defaultProgress": 0,
-                "noGroupPropagation": False}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "externalPlatform": platform,
+            "authorId": t.users.object_id(0),
+            "groupId": t.groups.object_id(0),
+            "defaultCompletion": True,
+            "defaultProgress": 0,
+            "noGroupPropagation": False,
+        }
 
 
 class CertificateOutlines(Seeded):
     """Outlines; the first one is the certificate of the onboarding path (``certificateId`` of path 0)."""
 
     name, code, schema = "certificate_outlines", CERTIFICATE_OUTLINES, "CertificateOutlineResponseDTO"
-    hidden = frozenset({"bodyHtml", "subtitle", "validityPeriod", "validityPeriodWording", "referenceNumberWording",
-                        "authenticityVerificationUrlWording", "backgroundImageId", "logoImageId"})  # fmt: skip
+    hidden = frozenset(
+        {
+            "bodyHtml",
+            "subtitle",
+            "validityPeriod",
+            "validityPeriodWording",
+            "referenceNumberWording",
+            "authenticityVerificationUrlWording",
+            "backgroundImageId",
+            "logoImageId",
+        }
+    )
 
     def object_id(self, i: int) -> str:
         return self.tenant.certificate_id(0) if i == 0 else super().object_id(i)
@@ -701,17 +884,28 @@ class CertificateOutlines(Seeded):
         return 0 if oid.lower() == self.tenant.certificate_id(0) else super().index_of(oid)
 
     def item(self, i: int) -> dict[str, Any]:
-        return {"_id": self.object_id(i), "title": "Onboarding certificate", "groupId": self.tenant.groups.object_id(0),
-                "createdAt": self.created, "bodyHtml": "<p>{{learnerName}} completed {{pathName}}.</p>"}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "title": "Onboarding certificate",
+            "groupId": self.tenant.groups.object_id(0),
+            "createdAt": self.created,
+            "bodyHtml": "<p>{{learnerName}} completed {{pathName}}.</p>",
+        }
 
 
 class Classrooms(Seeded):
     name, code, schema = "classrooms", CLASSROOMS, "ClassroomDTO"
 
     def item(self, i: int) -> dict[str, Any]:
-        return {"_id": self.object_id(i), "groupId": self.tenant.groups.object_id(1 + i % 3),
-                "name": CLASSROOM_NAMES[i % 3], "mediaIds": [], "trainingObjective": "Practise with peers.",
-                "createdAt": self.created, "modifiedAt": self.created}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "groupId": self.tenant.groups.object_id(1 + i % 3),
+            "name": CLASSROOM_NAMES[i % 3],
+            "mediaIds": [],
+            "trainingObjective": "Practise with peers.",
+            "createdAt": self.created,
+            "modifiedAt": self.created,
+        }
 
 
 class ClassroomSlots(Seeded):
@@ -722,13 +916,24 @@ class ClassroomSlots(Seeded):
     def item(self, i: int) -> dict[str, Any]:
         t = self.tenant
         start = t.anchor_ts + 2 * YEAR + (7 * i) * DAY + 9 * 3600
-        return {"_id": self.object_id(i), "classroomId": t.collections["classrooms"].object_id(i // 2 % 3),
-                "name": f"{CLASSROOM_NAMES[i // 2 % 3]} - slot {i % 2 + 1}", "startDate": iso(start),
-                "endDate": iso(start + 3 * 3600), "reportedDuration": 180, "selfRegistration": {"enabled": False},
-                "virtual": bool(i % 2), "maxCapacity": 2, "location": f"Room {101 + i}",
-                "trainerIds": [t.users.object_id(1)], "mediaIds": [], "timezone": "Europe/Paris",
-                "context": {"_id": t.session_ids[0], "type": "path"}, "createdAt": self.created,
-                "modifiedAt": self.created}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "classroomId": t.collections["classrooms"].object_id(i // 2 % 3),
+            "name": f"{CLASSROOM_NAMES[i // 2 % 3]} - slot {i % 2 + 1}",
+            "startDate": iso(start),
+            "endDate": iso(start + 3 * 3600),
+            "reportedDuration": 180,
+            "selfRegistration": {"enabled": False},
+            "virtual": bool(i % 2),
+            "maxCapacity": 2,
+            "location": f"Room {101 + i}",
+            "trainerIds": [t.users.object_id(1)],
+            "mediaIds": [],
+            "timezone": "Europe/Paris",
+            "context": {"_id": t.session_ids[0], "type": "path"},
+            "createdAt": self.created,
+            "modifiedAt": self.created,
+        }
 
 
 class SlotRegistrations(Seeded):
@@ -738,9 +943,15 @@ class SlotRegistrations(Seeded):
 
     def item(self, i: int) -> dict[str, Any]:
         t = self.tenant
-        return {"_id": self.object_id(i), "classroomSlotId": t.collections["classroom_slots"].object_id(0),
-                "userId": t.users.object_id(2 + i), "status": "published", "pathId": t.path_ids[0],
-                "createdAt": self.created, "modifiedAt": self.created}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "classroomSlotId": t.collections["classroom_slots"].object_id(0),
+            "userId": t.users.object_id(2 + i),
+            "status": "published",
+            "pathId": t.path_ids[0],
+            "createdAt": self.created,
+            "modifiedAt": self.created,
+        }
 
 
 class AttendanceSheets(Seeded):
@@ -748,8 +959,13 @@ class AttendanceSheets(Seeded):
     hidden = frozenset({"classroomSlotId"})
 
     def item(self, i: int) -> dict[str, Any]:
-        return {"_id": self.object_id(i), "classroomSlotId": self.tenant.collections["classroom_slots"].object_id(0),
-                "name": f"Attendance {i + 1}", "status": "open", "checkInCode": f"{(self.h(i) % 900_000) + 100_000}"}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "classroomSlotId": self.tenant.collections["classroom_slots"].object_id(0),
+            "name": f"Attendance {i + 1}",
+            "status": "open",
+            "checkInCode": f"{(self.h(i) % 900_000) + 100_000}",
+        }
 
 
 class UserCertificates(Seeded):
@@ -759,8 +975,14 @@ class UserCertificates(Seeded):
     hidden = frozenset({"userId", "isPublic"})
 
     def item(self, i: int) -> dict[str, Any]:
-        return {"_id": self.object_id(i), "userId": self.tenant.users.object_id(i), "type": "external",
-                "title": "First aid", "deliveryDate": self.created, "isPublic": False}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "userId": self.tenant.users.object_id(i),
+            "type": "external",
+            "title": "First aid",
+            "deliveryDate": self.created,
+            "isPublic": False,
+        }
 
 
 class UserCustomLinks(Seeded):
@@ -769,17 +991,28 @@ class UserCustomLinks(Seeded):
 
     def item(self, i: int) -> dict[str, Any]:
         t = self.tenant
-        return {"_id": self.object_id(i), "userId": t.users.object_id(i), "customLinkId": t.collections["custom_links"].object_id(0),
-                "url": f"https://agenda.example.com/{i}"}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "userId": t.users.object_id(i),
+            "customLinkId": t.collections["custom_links"].object_id(0),
+            "url": f"https://agenda.example.com/{i}",
+        }
 
 
 class Skills(Seeded):
     name, code, schema = "skills", SKILLS, "SkillDTO"
 
     def item(self, i: int) -> dict[str, Any]:
-        return {"_id": self.object_id(i), "name": SKILL_NAMES[i % len(SKILL_NAMES)], "parents": [],
-                "status": "published", "translations": [], "externalId": f"skill-{i}", "createdAt": self.created,
-                "updatedAt": self.created}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "name": SKILL_NAMES[i % len(SKILL_NAMES)],
+            "parents": [],
+            "status": "published",
+            "translations": [],
+            "externalId": f"skill-{i}",
+            "createdAt": self.created,
+            "updatedAt": self.created,
+        }
 
 
 class Powers(Seeded):
@@ -791,17 +1024,28 @@ class Powers(Seeded):
         t = self.tenant
         skills = t.collections["skills"]
         skill = i % len(skills)
-        return {"_id": self.object_id(i), "skillId": skills.object_id(skill), "skillExternalId": f"skill-{skill}",
-                "userId": t.users.object_id(i), "status": ("toAssess", "pendingValidation", "validated")[i % 3],
-                "qualifiers": [], "createdAt": self.created, "updatedAt": self.created}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "skillId": skills.object_id(skill),
+            "skillExternalId": f"skill-{skill}",
+            "userId": t.users.object_id(i),
+            "status": ("toAssess", "pendingValidation", "validated")[i % 3],
+            "qualifiers": [],
+            "createdAt": self.created,
+            "updatedAt": self.created,
+        }
 
 
 class Projects(Seeded):
     name, code, schema = "projects", PROJECTS, "ProjectDTO"
 
     def item(self, i: int) -> dict[str, Any]:
-        return {"_id": self.object_id(i), "name": f"{SKILL_NAMES[i % 6]} academy", "completed": i == 0,
-                "groupId": self.tenant.groups.object_id(1 + i % 9)}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "name": f"{SKILL_NAMES[i % 6]} academy",
+            "completed": i == 0,
+            "groupId": self.tenant.groups.object_id(1 + i % 9),
+        }
 
 
 class LearningNeeds(Seeded):
@@ -809,10 +1053,17 @@ class LearningNeeds(Seeded):
 
     def item(self, i: int) -> dict[str, Any]:
         t = self.tenant
-        return {"_id": self.object_id(i), "groupId": t.groups.object_id(1 + i % 9), "name": f"Learn {SKILL_NAMES[i % 6]}",
-                "status": ("new", "exploring", "projectOngoing")[i % 3], "createdAt": self.created,
-                "authorId": t.users.object_id(i), "questions": [{"title": "Why now?", "answer": "A new team starts."}],
-                "suggestedExpertIds": [t.users.object_id(1)], "volunteerIds": []}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "groupId": t.groups.object_id(1 + i % 9),
+            "name": f"Learn {SKILL_NAMES[i % 6]}",
+            "status": ("new", "exploring", "projectOngoing")[i % 3],
+            "createdAt": self.created,
+            "authorId": t.users.object_id(i),
+            "questions": [{"title": "Why now?", "answer": "A new team starts."}],
+            "suggestedExpertIds": [t.users.object_id(1)],
+            "volunteerIds": [],
+        }
 
 
 class WebhookSubscriptions(Seeded):
@@ -822,13 +1073,32 @@ class WebhookSubscriptions(Seeded):
     name, code, schema, document = "webhook_subscriptions", WEBHOOK_SUBSCRIPTIONS, "SubscriptionDTO", "webhook"
 
     def item(self, i: int) -> dict[str, Any]:
-        return {"_id": self.object_id(i), "eventType": "user.created", "name": "HRIS sync" if i == 0 else f"HRIS sync {i}",
-                "url": f"https://hooks.example.com/hris/{i}", "status": "inactive"}  # fmt: skip
+        return {
+            "_id": self.object_id(i),
+            "eventType": "user.created",
+            "name": "HRIS sync" if i == 0 else f"HRIS sync {i}",
+            "url": f"https://hooks.example.com/hris/{i}",
+            "status": "inactive",
+        }
 
 
 SEEDED: tuple[tuple[type[Seeded], int], ...] = (
-    (Tags, 20), (CustomFields, 3), (CustomLinks, 2), (ExternalIds, 3), (Integrations, 4), (CertificateOutlines, 1),
-    (Classrooms, 3), (ClassroomSlots, 6), (SlotRegistrations, 2), (AttendanceSheets, 1), (UserCertificates, 1),
-    (UserCustomLinks, 1), (Skills, 6), (Powers, 20), (Projects, 3), (LearningNeeds, 3), (WebhookSubscriptions, 1),
-)  # fmt: skip
+    (Tags, 20),
+    (CustomFields, 3),
+    (CustomLinks, 2),
+    (ExternalIds, 3),
+    (Integrations, 4),
+    (CertificateOutlines, 1),
+    (Classrooms, 3),
+    (ClassroomSlots, 6),
+    (SlotRegistrations, 2),
+    (AttendanceSheets, 1),
+    (UserCertificates, 1),
+    (UserCustomLinks, 1),
+    (Skills, 6),
+    (Powers, 20),
+    (Projects, 3),
+    (LearningNeeds, 3),
+    (WebhookSubscriptions, 1),
+)
 """Each small collection and its seeded row count (independent of ``--scale``)."""

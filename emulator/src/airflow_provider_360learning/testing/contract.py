@@ -449,7 +449,6 @@ def _match_media(documented: Iterable[str], actual: str | None) -> str | None:
     return None
 
 
-
 def _documented_media(content: Mapping[str, Any], header: str | None, where: str, errors: list[str]) -> str | None:
     """The documented media type a message is checked against; notes an undocumented Content-Type in
     ``errors`` and falls back to the only documented one (``None`` when there is no single candidate)."""

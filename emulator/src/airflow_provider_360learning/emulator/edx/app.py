@@ -137,8 +137,16 @@ class EdxApi:
         expires: int | float | str = int(ttl) if float(ttl).is_integer() else ttl
         if self.state.options["expires_in_as_string"]:
             expires = str(expires)
-        return Answer(200, {"access_token": token, "expires_in": expires, "token_type": "JWT" if as_jwt else "Bearer",
-                            "scope": "read write email profile"}, {"Cache-Control": "no-store"})  # fmt: skip
+        return Answer(
+            200,
+            {
+                "access_token": token,
+                "expires_in": expires,
+                "token_type": "JWT" if as_jwt else "Bearer",
+                "scope": "read write email profile",
+            },
+            {"Cache-Control": "no-store"},
+        )
 
     # -- API ---------------------------------------------------------------------------------------
     def api(self, request: Request, route: str | None, params: dict[str, str]) -> Answer:
@@ -147,8 +155,11 @@ class EdxApi:
         client = f"edx:{state.client_id}" if scheme == "JWT" and token else "edx:anonymous"
         retry_after = state.emulator.take_rate_token(client)
         if retry_after is not None:
-            raise detail(429, f"Request was throttled. Expected available in {retry_after} seconds.",
-                         **{"Retry-After": str(retry_after)})  # fmt: skip
+            raise detail(
+                429,
+                f"Request was throttled. Expected available in {retry_after} seconds.",
+                **{"Retry-After": str(retry_after)},
+            )
         if route is None or request.method != "GET":
             raise Answer(403, {"message": "Missing Authentication Token"})
         if scheme != "JWT" or not token.strip():
@@ -156,14 +167,21 @@ class EdxApi:
         claims, problem = state.check_token(token.strip())
         if claims is None:
             raise detail(401, problem)
-        administered = {role.partition(":")[2] for role in claims.get("roles", []) if role.startswith("enterprise_admin:")}
+        administered = {
+            role.partition(":")[2] for role in claims.get("roles", []) if role.startswith("enterprise_admin:")
+        }
         query = dict(parse_qsl(request.url.query, keep_blank_values=True))
         link = base_url(request.url.scheme, request.headers, request.scope.get("server")) + request.url.path.rstrip("/")
         data = state.data
         if route == "catalogs":
             plans = [p for p in data.catalogs if data.enterprise_uuid in administered]
-            return self.page("catalogs", query, link, len(plans),
-                             lambda o, n: [data.catalog_record(p, state.day) for p in plans[o:o + n]])  # fmt: skip
+            return self.page(
+                "catalogs",
+                query,
+                link,
+                len(plans),
+                lambda o, n: [data.catalog_record(p, state.day) for p in plans[o : o + n]],
+            )
         if route == "learner_summary":
             enterprise = params["enterprise"].lower()
             if not re.fullmatch(_UUID, enterprise):
@@ -172,9 +190,16 @@ class EdxApi:
                 raise detail(403, "You do not have permission to perform this action.")
             extra = state.rows_of(LEARNER_SUMMARY)
             total = data.learner_row_count
-            return self.page("learner_summary", query, link, total + len(extra),
-                             lambda o, n: [data.learner_row(r) for r in range(o, min(o + n, total))]
-                             + extra[max(0, o - total):max(0, o + n - total)])  # fmt: skip
+            return self.page(
+                "learner_summary",
+                query,
+                link,
+                total + len(extra),
+                lambda o, n: (
+                    [data.learner_row(r) for r in range(o, min(o + n, total))]
+                    + extra[max(0, o - total) : max(0, o + n - total)]
+                ),
+            )
         plan = data.catalog(params["catalog"].lower())
         if plan is None:
             raise detail(404, "Not found.")
@@ -189,9 +214,16 @@ class EdxApi:
         day = state.day
         extra = state.rows_of(plan.uuid)
         generated = data.content_count(plan, day)
-        return self.page("catalog", query, link, generated + len(extra),
-                         lambda o, n: data.content_page(plan, day, o, max(0, min(n, generated - o)))
-                         + extra[max(0, o - generated):max(0, o + n - generated)])  # fmt: skip
+        return self.page(
+            "catalog",
+            query,
+            link,
+            generated + len(extra),
+            lambda o, n: (
+                data.content_page(plan, day, o, max(0, min(n, generated - o)))
+                + extra[max(0, o - generated) : max(0, o + n - generated)]
+            ),
+        )
 
     def course(self, plan: CatalogPlan, key: str) -> Answer:
         """The course detail route: the course if the catalog offers it today, else 404."""
@@ -203,8 +235,9 @@ class EdxApi:
                 return Answer(200, data.course_item(position, plan))
         raise detail(404, "Not found.")
 
-    def page(self, kind: str, query: dict[str, str], link: str, count: int,
-             items: Callable[[int, int], list[Any]]) -> Answer:  # fmt: skip
+    def page(
+        self, kind: str, query: dict[str, str], link: str, count: int, items: Callable[[int, int], list[Any]]
+    ) -> Answer:
         """A gateway list body; ``next``/``previous`` are gateway-form URLs keeping the original query."""
         page, size, offset = _page_bounds(kind, query, count)
         last = max(1, -(-count // size))
@@ -214,12 +247,15 @@ class EdxApi:
             return f"{link}?{'&'.join([f'page={number}', *kept])}"
 
         empty = "" if self.state.options["empty_next"] else None
-        return Answer(200, {
-            "count": count,
-            "next": url(page + 1) if page < last else empty,
-            "previous": url(page - 1) if page > 1 else None,
-            "results": items(offset, size),
-        })  # fmt: skip
+        return Answer(
+            200,
+            {
+                "count": count,
+                "next": url(page + 1) if page < last else empty,
+                "previous": url(page - 1) if page > 1 else None,
+                "results": items(offset, size),
+            },
+        )
 
 
 def edx_routes(emulator_state: Any) -> list[BaseRoute]:
@@ -229,7 +265,7 @@ def edx_routes(emulator_state: Any) -> list[BaseRoute]:
 
 
 def edx_control_routes(emulator_state: Any) -> list[BaseRoute]:
-    """Routes to mount under ``/_emulator`` (see the README's edX section)."""
+    """Routes to mount under ``/_emulator`` (see docs/emulator.md)."""
     state = edx_state(emulator_state)
 
     async def json_body(request: Request) -> Any:
@@ -255,7 +291,9 @@ def edx_control_routes(emulator_state: Any) -> list[BaseRoute]:
             "day": day,
             "enterprise_customer_uuid": data.enterprise_uuid,
             "client_id": state.client_id,
-            "catalogs": [{"uuid": p.uuid, "title": p.title, "count": data.content_count(p, day)} for p in data.catalogs],
+            "catalogs": [
+                {"uuid": p.uuid, "title": p.title, "count": data.content_count(p, day)} for p in data.catalogs
+            ],
             "retired_course_keys": [data.course(c).key for c in data.retired_in_order(day)],
             "learner_summary_count": data.learner_row_count + len(state.rows_of(LEARNER_SUMMARY)),
             "options": dict(state.options),
@@ -286,23 +324,35 @@ def edx_control_routes(emulator_state: Any) -> list[BaseRoute]:
     async def rows(request: Request) -> Response:
         listing = request.path_params["listing"].lower()
         if listing != LEARNER_SUMMARY and state.data.catalog(listing) is None:
-            return JSONResponse({"error": {"code": "notFound", "message": f"no listing {listing!r}: use "
-                                           f"{LEARNER_SUMMARY!r} or a catalog UUID"}}, 404)  # fmt: skip
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": "notFound",
+                        "message": f"no listing {listing!r}: use {LEARNER_SUMMARY!r} or a catalog UUID",
+                    }
+                },
+                404,
+            )
         try:
             body = await json_body(request)
         except ValueError:
             return bad("body must be JSON: a record or a list of records")
         records = body if isinstance(body, list) else [body]
-        return JSONResponse({"listing": listing, "added": len(records), "extra_rows": state.add_rows(listing, records)}, 201)
+        return JSONResponse(
+            {"listing": listing, "added": len(records), "extra_rows": state.add_rows(listing, records)}, 201
+        )
 
     return [
-        Mount("/edx", routes=[
-            Route("/advance-day", advance_day, methods=["POST"]),
-            Route("/info", get_info, methods=["GET"]),
-            Route("/reset", reset, methods=["POST"]),
-            Route("/stats", stats, methods=["GET"]),
-            Route("/tokens/revoke", revoke, methods=["POST"]),
-            Route("/options", options, methods=["GET", "POST"]),
-            Route("/rows/{listing}", rows, methods=["POST"]),
-        ]),
-    ]  # fmt: skip
+        Mount(
+            "/edx",
+            routes=[
+                Route("/advance-day", advance_day, methods=["POST"]),
+                Route("/info", get_info, methods=["GET"]),
+                Route("/reset", reset, methods=["POST"]),
+                Route("/stats", stats, methods=["GET"]),
+                Route("/tokens/revoke", revoke, methods=["POST"]),
+                Route("/options", options, methods=["GET", "POST"]),
+                Route("/rows/{listing}", rows, methods=["POST"]),
+            ],
+        ),
+    ]

@@ -43,32 +43,75 @@ AWKWARD = {
 with no activity yet (``last_activity_date`` null) close the summary, some learners unenrolled."""
 
 ORGS = (
-    ("HarvardX", "Harvard University"), ("MITx", "Massachusetts Institute of Technology"),
-    ("DelftX", "Delft University of Technology"), ("UBCx", "The University of British Columbia"),
-    ("IBM", "IBM"), ("LinuxFoundationX", "The Linux Foundation"), ("BerkeleyX", "University of California, Berkeley"),
-    ("EPFLx", "École polytechnique fédérale de Lausanne"), ("UQx", "The University of Queensland"),
+    ("HarvardX", "Harvard University"),
+    ("MITx", "Massachusetts Institute of Technology"),
+    ("DelftX", "Delft University of Technology"),
+    ("UBCx", "The University of British Columbia"),
+    ("IBM", "IBM"),
+    ("LinuxFoundationX", "The Linux Foundation"),
+    ("BerkeleyX", "University of California, Berkeley"),
+    ("EPFLx", "École polytechnique fédérale de Lausanne"),
+    ("UQx", "The University of Queensland"),
     ("TUMx", "Technische Universität München"),
-)  # fmt: skip
+)
 SUBJECTS = (
-    ("Computer Science", "CS"), ("Data Analysis & Statistics", "DS"), ("Business & Management", "BUS"),
-    ("Communication", "COM"), ("Economics & Finance", "ECON"), ("Engineering", "ENG"), ("Language", "LANG"),
-)  # fmt: skip
+    ("Computer Science", "CS"),
+    ("Data Analysis & Statistics", "DS"),
+    ("Business & Management", "BUS"),
+    ("Communication", "COM"),
+    ("Economics & Finance", "ECON"),
+    ("Engineering", "ENG"),
+    ("Language", "LANG"),
+)
 TITLES = (
-    "Introduction to Python Programming", "Data Science Essentials", "Project Management Fundamentals",
-    "Negotiation Skills", "Leading High-Performing Teams", "Financial Accounting", "Cloud Computing Basics",
-    "Business Writing", "Supply Chain Analytics", "Design Thinking", "Machine Learning with Python",
-    "Cybersecurity Fundamentals", "Agile Leadership", "Marketing Analytics", "Public Speaking",
+    "Introduction to Python Programming",
+    "Data Science Essentials",
+    "Project Management Fundamentals",
+    "Negotiation Skills",
+    "Leading High-Performing Teams",
+    "Financial Accounting",
+    "Cloud Computing Basics",
+    "Business Writing",
+    "Supply Chain Analytics",
+    "Design Thinking",
+    "Machine Learning with Python",
+    "Cybersecurity Fundamentals",
+    "Agile Leadership",
+    "Marketing Analytics",
+    "Public Speaking",
     "Sustainable Business Strategy",
-)  # fmt: skip
+)
 NON_ASCII_TITLES = (
-    "Introducción a la ciencia de datos", "Économie circulaire et innovation",
-    "Künstliche Intelligenz für Führungskräfte", "機械学習入門", "Gestão ágil de projetos",
-    "Psychologie du travail – niveau 2", "Основы программирования",
-)  # fmt: skip
-SKILLS = ("Python", "Data Analysis", "Leadership", "Negotiation", "Accounting", "Cloud Computing", "Agile Methodology",
-          "Communication", "Machine Learning", "Project Management", "Marketing", "Cybersecurity")  # fmt: skip
+    "Introducción a la ciencia de datos",
+    "Économie circulaire et innovation",
+    "Künstliche Intelligenz für Führungskräfte",
+    "機械学習入門",
+    "Gestão ágil de projetos",
+    "Psychologie du travail – niveau 2",
+    "Основы программирования",
+)
+SKILLS = (
+    "Python",
+    "Data Analysis",
+    "Leadership",
+    "Negotiation",
+    "Accounting",
+    "Cloud Computing",
+    "Agile Methodology",
+    "Communication",
+    "Machine Learning",
+    "Project Management",
+    "Marketing",
+    "Cybersecurity",
+)
 LEVELS = ("Introductory", "Intermediate", "Advanced")
-LANGUAGES = (("English", "en-us"), ("English", "en-us"), ("English", "en-us"), ("Spanish", "es-es"), ("French", "fr-fr"))
+LANGUAGES = (
+    ("English", "en-us"),
+    ("English", "en-us"),
+    ("English", "en-us"),
+    ("Spanish", "es-es"),
+    ("French", "fr-fr"),
+)
 COUNTRIES = ("US", "FR", "DE", "GB", "ES", "IN", "BR", "JP")
 PROGRAM_TYPES = ("Professional Certificate", "XSeries", "MicroMasters")
 RUN_TERMS = ("1T", "2T", "3T")
@@ -137,13 +180,30 @@ class EdxData:
         self.learner_row_count = LEARNER_ROWS_PER_SCALE * scale
         self.enterprise_uuid = self.uuid_of(0xE17)
         self.catalogs = (
-            CatalogPlan(self.uuid_of(0xCA7), f"{ENTERPRISE_NAME} - Business Skills", "Business & Leadership (OCM)",
-                        self.uuid_of(0xC0E), self.anchor - 400 * DAY, self.course_count, 1, self.program_count),
-            CatalogPlan(self.uuid_of(0xCA8), f"{ENTERPRISE_NAME} - Leadership Picks", "Curated selection",
-                        self.uuid_of(0xC0F), self.anchor - 200 * DAY, self.course_count, 10, 1),
-            CatalogPlan(self.uuid_of(0xCA9), f"{ENTERPRISE_NAME} - Pilot (empty)", None, None,
-                        self.anchor - 20 * DAY, 0, 1, 0),
-        )  # fmt: skip
+            CatalogPlan(
+                self.uuid_of(0xCA7),
+                f"{ENTERPRISE_NAME} - Business Skills",
+                "Business & Leadership (OCM)",
+                self.uuid_of(0xC0E),
+                self.anchor - 400 * DAY,
+                self.course_count,
+                1,
+                self.program_count,
+            ),
+            CatalogPlan(
+                self.uuid_of(0xCA8),
+                f"{ENTERPRISE_NAME} - Leadership Picks",
+                "Curated selection",
+                self.uuid_of(0xC0F),
+                self.anchor - 200 * DAY,
+                self.course_count,
+                10,
+                1,
+            ),
+            CatalogPlan(
+                self.uuid_of(0xCA9), f"{ENTERPRISE_NAME} - Pilot (empty)", None, None, self.anchor - 20 * DAY, 0, 1, 0
+            ),
+        )
 
     def h(self, kind: int, i: int) -> int:
         return mix(self.key ^ (kind << 40) ^ i)
@@ -216,14 +276,24 @@ class EdxData:
         term = RUN_TERMS[(h >> 28) % 3]
         weeks = 4 + (h >> 32) % 9
         return Course(
-            key=f"{org[0]}+{code}", uuid=make_uuid(h, h2), title=title, org=org, subject=subject,
-            run_key=f"course-v1:{org[0]}+{code}+{term}{year}", run_uuid=make_uuid(h2, h),
-            previous_run_key=f"course-v1:{org[0]}+{code}+{term}{year - 1}", start=start,
-            end=start + (60 + (h2 >> 8) % 500) * DAY, pacing="self_paced" if (h >> 36) & 3 else "instructor_paced",
-            weeks=weeks, min_effort=2 + (h >> 40) % 4, max_effort=6 + (h >> 44) % 6,
-            price=float((49, 99, 149, 199, 299)[(h >> 48) % 5]), language=LANGUAGES[(h >> 52) % len(LANGUAGES)],
+            key=f"{org[0]}+{code}",
+            uuid=make_uuid(h, h2),
+            title=title,
+            org=org,
+            subject=subject,
+            run_key=f"course-v1:{org[0]}+{code}+{term}{year}",
+            run_uuid=make_uuid(h2, h),
+            previous_run_key=f"course-v1:{org[0]}+{code}+{term}{year - 1}",
+            start=start,
+            end=start + (60 + (h2 >> 8) % 500) * DAY,
+            pacing="self_paced" if (h >> 36) & 3 else "instructor_paced",
+            weeks=weeks,
+            min_effort=2 + (h >> 40) % 4,
+            max_effort=6 + (h >> 44) % 6,
+            price=float((49, 99, 149, 199, 299)[(h >> 48) % 5]),
+            language=LANGUAGES[(h >> 52) % len(LANGUAGES)],
             level=LEVELS[(h >> 56) % 3],
-        )  # fmt: skip
+        )
 
     def _urls(self, key: str, plan: CatalogPlan, run_key: str | None = None) -> dict[str, str]:
         utm = f"utm_medium=enterprise&utm_source={ENTERPRISE_SLUG}"
@@ -240,60 +310,133 @@ class EdxData:
         modified = self.anchor - (h % (120 * DAY))
         skills = [SKILLS[(h >> (8 + 4 * j)) % len(SKILLS)] for j in range(1 + (h >> 4) % 3)]
         skills = list(dict.fromkeys(skills))
-        subject = {"name": c.subject[0], "subtitle": f"Learn {c.subject[0].lower()}", "description": None,
-                   "banner_image_url": None, "card_image_url": None, "slug": c.subject[0].lower().split()[0],
-                   "uuid": make_uuid(self.h(0x5B, 0), (h >> 8) % len(SUBJECTS))}  # fmt: skip
-        owner = {"uuid": make_uuid(self.h(0x06, 0), ORGS.index(c.org)), "key": c.org[0], "name": c.org[1],
-                 "logo_image_url": f"https://prod-discovery.edx-cdn.org/organization/logos/{c.org[0].lower()}.png",
-                 "certificate_logo_image_url": None, "marketing_url": None, "slug": c.org[0].lower()}  # fmt: skip
+        subject = {
+            "name": c.subject[0],
+            "subtitle": f"Learn {c.subject[0].lower()}",
+            "description": None,
+            "banner_image_url": None,
+            "card_image_url": None,
+            "slug": c.subject[0].lower().split()[0],
+            "uuid": make_uuid(self.h(0x5B, 0), (h >> 8) % len(SUBJECTS)),
+        }
+        owner = {
+            "uuid": make_uuid(self.h(0x06, 0), ORGS.index(c.org)),
+            "key": c.org[0],
+            "name": c.org[1],
+            "logo_image_url": f"https://prod-discovery.edx-cdn.org/organization/logos/{c.org[0].lower()}.png",
+            "certificate_logo_image_url": None,
+            "marketing_url": None,
+            "slug": c.org[0].lower(),
+        }
         urls = self._urls(c.key, plan, c.run_key)
         run = {
-            "key": c.run_key, "uuid": c.run_uuid, "title": c.title, "start": iso_datetime(c.start),
-            "end": iso_datetime(c.end), "enrollment_start": iso_datetime(c.start - 30 * DAY),
-            "enrollment_end": None, "go_live_date": None, "availability": "Current", "pacing_type": c.pacing,
-            "status": "published", "is_enrollable": True, "is_marketable": True, "is_marketable_external": False,
-            "weeks_to_complete": c.weeks, "min_effort": c.min_effort, "max_effort": c.max_effort,
-            "estimated_hours": float(c.weeks * (c.min_effort + c.max_effort) / 2), "content_language": c.language[1],
-            "transcript_languages": [c.language[1]], "type": "verified-audit", "run_type": "verified-audit",
-            "seats": [{"type": "verified", "price": f"{c.price:.2f}", "currency": "USD",
-                       "upgrade_deadline": iso_datetime(c.end - 14 * DAY), "sku": f"{h & 0xFFFFFF:06X}"},
-                      {"type": "audit", "price": "0.00", "currency": "USD", "upgrade_deadline": None, "sku": None}],
-            "modified": iso_datetime(modified, (h >> 20) % 1_000_000), "level_type": c.level, "staff": [],
-            "parent_content_key": c.key, "enrollment_url": urls["enrollment_url"], "restriction_type": None,
-        }  # fmt: skip
+            "key": c.run_key,
+            "uuid": c.run_uuid,
+            "title": c.title,
+            "start": iso_datetime(c.start),
+            "end": iso_datetime(c.end),
+            "enrollment_start": iso_datetime(c.start - 30 * DAY),
+            "enrollment_end": None,
+            "go_live_date": None,
+            "availability": "Current",
+            "pacing_type": c.pacing,
+            "status": "published",
+            "is_enrollable": True,
+            "is_marketable": True,
+            "is_marketable_external": False,
+            "weeks_to_complete": c.weeks,
+            "min_effort": c.min_effort,
+            "max_effort": c.max_effort,
+            "estimated_hours": float(c.weeks * (c.min_effort + c.max_effort) / 2),
+            "content_language": c.language[1],
+            "transcript_languages": [c.language[1]],
+            "type": "verified-audit",
+            "run_type": "verified-audit",
+            "seats": [
+                {
+                    "type": "verified",
+                    "price": f"{c.price:.2f}",
+                    "currency": "USD",
+                    "upgrade_deadline": iso_datetime(c.end - 14 * DAY),
+                    "sku": f"{h & 0xFFFFFF:06X}",
+                },
+                {"type": "audit", "price": "0.00", "currency": "USD", "upgrade_deadline": None, "sku": None},
+            ],
+            "modified": iso_datetime(modified, (h >> 20) % 1_000_000),
+            "level_type": c.level,
+            "staff": [],
+            "parent_content_key": c.key,
+            "enrollment_url": urls["enrollment_url"],
+            "restriction_type": None,
+        }
         description = f"<p>{c.title}: a course by {c.org[1]} on {c.subject[0].lower()}.</p>"
         item: dict[str, Any] = {
-            "content_type": "course", "key": c.key, "uuid": c.uuid, "title": c.title,
+            "content_type": "course",
+            "key": c.key,
+            "uuid": c.uuid,
+            "title": c.title,
             "short_description": description,
             "full_description": f"{description}<ul><li>{c.weeks} weeks</li><li>{c.min_effort}-{c.max_effort} "
-                                f"hours per week</li></ul>",
-            "image": {"src": f"https://prod-discovery.edx-cdn.org/media/course/image/{c.uuid}-{h & 0xFFFFFFFF:08x}"
-                             ".small.jpg", "description": None, "height": None, "width": None},
+            f"hours per week</li></ul>",
+            "image": {
+                "src": f"https://prod-discovery.edx-cdn.org/media/course/image/{c.uuid}-{h & 0xFFFFFFFF:08x}.small.jpg",
+                "description": None,
+                "height": None,
+                "width": None,
+            },
             "card_image_url": f"https://prod-discovery.edx-cdn.org/media/course/image/{c.uuid}.card.jpg",
-            "level_type": c.level, "languages": [c.language[0]], "skill_names": skills,
-            "skills": [{"name": s, "description": f"{s} skills", "category": {"name": "Technology"},
-                        "subcategory": {"name": s, "category": {"name": "Technology"}}} for s in skills],
-            "subjects": [subject], "owners": [owner], "sponsors": [],
-            "organizations": [f"{c.org[0]}: {c.org[1]}"], "course_runs": [run],
-            "advertised_course_run_uuid": c.run_uuid, "canonical_course_run_key": c.run_key,
-            "course_run_keys": [c.run_key], "course_run_statuses": ["published"],
-            "entitlements": [{"mode": "verified", "price": f"{c.price:.2f}", "currency": "USD",
-                              "sku": f"E{h & 0xFFFFF:05X}", "expires": None}],
-            "seat_types": ["audit", "verified"], "course_type": "verified-audit",
+            "level_type": c.level,
+            "languages": [c.language[0]],
+            "skill_names": skills,
+            "skills": [
+                {
+                    "name": s,
+                    "description": f"{s} skills",
+                    "category": {"name": "Technology"},
+                    "subcategory": {"name": s, "category": {"name": "Technology"}},
+                }
+                for s in skills
+            ],
+            "subjects": [subject],
+            "owners": [owner],
+            "sponsors": [],
+            "organizations": [f"{c.org[0]}: {c.org[1]}"],
+            "course_runs": [run],
+            "advertised_course_run_uuid": c.run_uuid,
+            "canonical_course_run_key": c.run_key,
+            "course_run_keys": [c.run_key],
+            "course_run_statuses": ["published"],
+            "entitlements": [
+                {
+                    "mode": "verified",
+                    "price": f"{c.price:.2f}",
+                    "currency": "USD",
+                    "sku": f"E{h & 0xFFFFF:05X}",
+                    "expires": None,
+                }
+            ],
+            "seat_types": ["audit", "verified"],
+            "course_type": "verified-audit",
             "modified": iso_datetime(modified, (h >> 20) % 1_000_000),
             "data_modified_timestamp": iso_datetime(modified, (h >> 20) % 1_000_000),
-            "end_date": iso_datetime(c.end), "course_ends": "Future",
-            "xapi_activity_id": f"{LMS}/xapi/activities/course/{c.key}", "active": True,
-            "parent_content_key": None, "content_last_modified": iso_datetime(modified, (h >> 20) % 1_000_000),
-            "normalized_metadata": self._normalized(c), "normalized_metadata_by_run": {c.run_key: self._normalized(c)},
-            "reviews_count": (h >> 24) % 500, "avg_course_rating": round(3 + ((h >> 34) % 200) / 100, 2),
+            "end_date": iso_datetime(c.end),
+            "course_ends": "Future",
+            "xapi_activity_id": f"{LMS}/xapi/activities/course/{c.key}",
+            "active": True,
+            "parent_content_key": None,
+            "content_last_modified": iso_datetime(modified, (h >> 20) % 1_000_000),
+            "normalized_metadata": self._normalized(c),
+            "normalized_metadata_by_run": {c.run_key: self._normalized(c)},
+            "reviews_count": (h >> 24) % 500,
+            "avg_course_rating": round(3 + ((h >> 34) % 200) / 100, 2),
             **urls,
-        }  # fmt: skip
+        }
         if i == AWKWARD["course_without_description"]:
             item["short_description"], item["full_description"] = None, ""
         elif i == AWKWARD["course_with_html_description"]:
-            item["short_description"] = ("<p>Learn to <strong>negotiate</strong> &amp; persuade&nbsp;&mdash; "
-                                         "<em>“win–win”</em> deals.</p>")  # fmt: skip
+            item["short_description"] = (
+                "<p>Learn to <strong>negotiate</strong> &amp; persuade&nbsp;&mdash; <em>“win–win”</em> deals.</p>"
+            )
             item["full_description"] = (
                 '<div class="course-about"><h3>About</h3><p>Week&nbsp;1: <a href="https://www.edx.org/">basics'
                 "</a><br/>Week 2: cases &lt;real&gt; &amp; simulated</p><ul><li>Tactics</li><li>Ethics</li></ul>"
@@ -304,9 +447,13 @@ class EdxData:
         return item
 
     def _normalized(self, c: Course) -> dict[str, Any]:
-        return {"start_date": iso_datetime(c.start), "end_date": iso_datetime(c.end),
-                "enroll_by_date": iso_datetime(c.end - 7 * DAY), "enroll_start_date": iso_datetime(c.start - 30 * DAY),
-                "content_price": c.price}  # fmt: skip
+        return {
+            "start_date": iso_datetime(c.start),
+            "end_date": iso_datetime(c.end),
+            "enroll_by_date": iso_datetime(c.end - 7 * DAY),
+            "enroll_start_date": iso_datetime(c.start - 30 * DAY),
+            "content_price": c.price,
+        }
 
     def program_item(self, p: int, plan: CatalogPlan) -> dict[str, Any]:
         """A ``content_type: program`` item made of a few of the catalog's courses."""
@@ -315,29 +462,45 @@ class EdxData:
         title = f"{PROGRAM_TYPES[h % 3]} in {courses[0].subject[0]}"
         modified = self.anchor - (h >> 8) % (90 * DAY)
         return {
-            "content_type": "program", "uuid": self.uuid_of(0x9B, p), "title": title,
-            "subtitle": f"Master {courses[0].subject[0].lower()}", "type": PROGRAM_TYPES[h % 3],
+            "content_type": "program",
+            "uuid": self.uuid_of(0x9B, p),
+            "title": title,
+            "subtitle": f"Master {courses[0].subject[0].lower()}",
+            "type": PROGRAM_TYPES[h % 3],
             "marketing_url": f"https://www.edx.org/certificates/{p}?utm_medium=enterprise&utm_source={ENTERPRISE_SLUG}",
             "card_image_url": f"https://prod-discovery.edx-cdn.org/media/programs/card_images/{p}.jpg",
-            "banner_image": None, "authoring_organizations": [{"key": courses[0].org[0], "name": courses[0].org[1]}],
+            "banner_image": None,
+            "authoring_organizations": [{"key": courses[0].org[0], "name": courses[0].org[1]}],
             "courses": [{"key": c.key, "uuid": c.uuid, "title": c.title} for c in courses],
-            "languages": ["English"], "subjects": [], "skill_names": [], "skills": [],
-            "weeks_to_complete": sum(c.weeks for c in courses), "weeks_to_complete_min": None,
-            "weeks_to_complete_max": None, "min_hours_effort_per_week": 2, "max_hours_effort_per_week": 8,
-            "total_hours_of_effort": None, "data_modified_timestamp": iso_datetime(modified),
-            "enrollment_url": None, "parent_content_key": None, "content_last_modified": iso_datetime(modified),
-        }  # fmt: skip
+            "languages": ["English"],
+            "subjects": [],
+            "skill_names": [],
+            "skills": [],
+            "weeks_to_complete": sum(c.weeks for c in courses),
+            "weeks_to_complete_min": None,
+            "weeks_to_complete_max": None,
+            "min_hours_effort_per_week": 2,
+            "max_hours_effort_per_week": 8,
+            "total_hours_of_effort": None,
+            "data_modified_timestamp": iso_datetime(modified),
+            "enrollment_url": None,
+            "parent_content_key": None,
+            "content_last_modified": iso_datetime(modified),
+        }
 
     def catalog_record(self, plan: CatalogPlan, day: int) -> dict[str, Any]:
         """A catalog of the list route; ``content_last_modified`` moves with the day (the content is refreshed)."""
         h = self.h(0xCC, self.catalogs.index(plan))
         content = None if not plan.courses else iso_datetime(self.anchor + day * DAY + 3 * 3600, h % 1_000_000)
         return {
-            "uuid": plan.uuid, "title": plan.title, "enterprise_customer": self.enterprise_uuid,
-            "catalog_query_uuid": plan.query_uuid, "content_last_modified": content,
+            "uuid": plan.uuid,
+            "title": plan.title,
+            "enterprise_customer": self.enterprise_uuid,
+            "catalog_query_uuid": plan.query_uuid,
+            "content_last_modified": content,
             "catalog_modified": iso_datetime(plan.created + 30 * DAY, (h >> 20) % 1_000_000),
             "query_title": plan.query_title,
-        }  # fmt: skip
+        }
 
     # -- learner summary -------------------------------------------------------------------------
     def learner_row(self, r: int) -> dict[str, Any]:
@@ -369,8 +532,11 @@ class EdxData:
         passed = r == same[0] or (last_activity is not None and r != same[1] and (h2 >> 8) % 100 < 45)
         ended = c.end < self.anchor or r == same[1]
         progress = 1.0 if passed else (0.0 if last_activity is None else round(((h2 >> 16) % 95) / 100, 2))
-        grade = round(passing + ((h2 >> 24) % (100 - int(passing * 100))) / 100, 2) if passed else round(
-            min(passing - 0.01, progress * passing), 2)  # fmt: skip
+        grade = (
+            round(passing + ((h2 >> 24) % (100 - int(passing * 100))) / 100, 2)
+            if passed
+            else round(min(passing - 0.01, progress * passing), 2)
+        )
         unenrolled = r == same[1] or (not passed and (h2 >> 32) % 40 == 0)
         row: dict[str, Any] = {
             "enrollment_id": 884_000_000 + r * 7 + (h2 % 7),
@@ -379,19 +545,33 @@ class EdxData:
             "paid_by": "enterprise",
             "user_current_enrollment_mode": "verified" if (h2 >> 40) % 5 else "audit",
             "seat_delivery_method": ("Subscription License", "Learner Credit", "Codes")[(h2 >> 44) % 3],
-            "offer_id": None, "offer_name": None, "offer_type": None, "coupon_code": None, "coupon_name": None,
+            "offer_id": None,
+            "offer_name": None,
+            "offer_type": None,
+            "coupon_code": None,
+            "coupon_name": None,
             "contract_id": None,
-            "course_title": c.title, "course_pacing_type": c.pacing, "course_primary_program": None,
-            "primary_program_type": None, "course_primary_subject": c.subject[0],
-            "course_key": c.key, "courserun_key": run_key,
+            "course_title": c.title,
+            "course_pacing_type": c.pacing,
+            "course_primary_program": None,
+            "primary_program_type": None,
+            "course_primary_subject": c.subject[0],
+            "course_key": c.key,
+            "courserun_key": run_key,
             "enrollment_date": iso_date(enrolled),
-            "unenrollment_date": iso_date(min(self.anchor - DAY, (last_activity or enrolled) + 2 * DAY)) if unenrolled else None,
+            "unenrollment_date": iso_date(min(self.anchor - DAY, (last_activity or enrolled) + 2 * DAY))
+            if unenrolled
+            else None,
             "unenrollment_end_within_date": iso_date(enrolled + 14 * DAY),
             "is_refunded": False if unenrolled else None,
             "is_subsidy": False,
-            "course_start_date": iso_date(c.start), "course_end_date": iso_date(c.end),
-            "course_list_price": c.price, "amount_learner_paid": 0.0,
-            "course_duration_weeks": c.weeks, "course_max_effort": c.max_effort, "course_min_effort": c.min_effort,
+            "course_start_date": iso_date(c.start),
+            "course_end_date": iso_date(c.end),
+            "course_list_price": c.price,
+            "amount_learner_paid": 0.0,
+            "course_duration_weeks": c.weeks,
+            "course_max_effort": c.max_effort,
+            "course_min_effort": c.min_effort,
             "has_passed": passed,
             "passed_date": iso_date(last_activity) if passed and last_activity is not None else None,
             "last_activity_date": iso_date(last_activity) if last_activity is not None else None,
@@ -402,7 +582,8 @@ class EdxData:
             "letter_grade": "Pass" if passed else ("Fail" if ended and last_activity else None),
             "user_email": email,
             "user_username": str(user["mail"]).split("@")[0].replace(".", "_"),
-            "user_first_name": first, "user_last_name": last,
+            "user_first_name": first,
+            "user_last_name": last,
             "user_country_code": COUNTRIES[(h >> 44) % len(COUNTRIES)],
             "user_account_creation_date": iso_datetime(self.anchor - 2 * YEAR + (h >> 20) % YEAR, (h >> 4) % 1_000_000),
             "enterprise_user_id": 140_000 + u,
@@ -410,15 +591,28 @@ class EdxData:
             "enterprise_name": ENTERPRISE_NAME,
             "enterprise_customer_uuid": self.enterprise_uuid,
             "course_product_line": "OCM",
-            "budget_id": None, "enterprise_flex_group_name": None, "enterprise_flex_group_uuid": None,
+            "budget_id": None,
+            "enterprise_flex_group_name": None,
+            "enterprise_flex_group_uuid": None,
             "total_learning_time_hours": round(progress * c.weeks * c.max_effort + ((h2 >> 48) % 100) / 100, 2),
             "created": iso_datetime(self.anchor + 6 * 3600 + 15 * 60 + r % 3600),
             "course_api_url": f"/enterprise/v1/enterprise-catalogs/{self.enterprise_uuid}/courses/{run_key}",
-        }  # fmt: skip
+        }
         if not consent:
-            for name in ("last_activity_date", "progress_status", "passed_date", "current_grade", "letter_grade",
-                         "enterprise_user_id", "user_email", "user_account_creation_date", "user_country_code",
-                         "user_username", "user_first_name", "user_last_name"):  # fmt: skip
+            for name in (
+                "last_activity_date",
+                "progress_status",
+                "passed_date",
+                "current_grade",
+                "letter_grade",
+                "enterprise_user_id",
+                "user_email",
+                "user_account_creation_date",
+                "user_country_code",
+                "user_username",
+                "user_first_name",
+                "user_last_name",
+            ):
                 row[name] = None
         return row
 

@@ -82,13 +82,26 @@ class EdxState:
         with self.lock:
             if as_jwt:
                 claims = {
-                    "aud": AUDIENCE, "iss": "https://courses.edx.org/oauth2", "iat": int(now), "exp": now + ttl,
-                    "grant_type": "client-credentials", "preferred_username": "acme_api_admin",
-                    "sub": "6d6d3f1c4a9b4c5e8f7a2b1c0d9e8f7a", "scopes": list(SCOPES), "version": "1.2.0",
-                    "filters": [], "is_restricted": False, "email_verified": True, "email": "lms-admin@acme.example",
-                    "name": "Acme API admin", "given_name": "Acme", "family_name": "Admin", "administrator": False,
-                    "superuser": False, "roles": [f"enterprise_admin:{enterprise}", f"enterprise_learner:{enterprise}"],
-                }  # fmt: skip
+                    "aud": AUDIENCE,
+                    "iss": "https://courses.edx.org/oauth2",
+                    "iat": int(now),
+                    "exp": now + ttl,
+                    "grant_type": "client-credentials",
+                    "preferred_username": "acme_api_admin",
+                    "sub": "6d6d3f1c4a9b4c5e8f7a2b1c0d9e8f7a",
+                    "scopes": list(SCOPES),
+                    "version": "1.2.0",
+                    "filters": [],
+                    "is_restricted": False,
+                    "email_verified": True,
+                    "email": "lms-admin@acme.example",
+                    "name": "Acme API admin",
+                    "given_name": "Acme",
+                    "family_name": "Admin",
+                    "administrator": False,
+                    "superuser": False,
+                    "roles": [f"enterprise_admin:{enterprise}", f"enterprise_learner:{enterprise}"],
+                }
                 token = jwt.encode(claims, self._key, algorithm="HS256")
             else:
                 token = secrets.token_urlsafe(24)
@@ -102,9 +115,12 @@ class EdxState:
         try:
             # times are judged on the emulator clock below (tests move it with advance_time), not on PyJWT's
             claims = jwt.decode(
-                token, self._key, algorithms=["HS256"], audience=AUDIENCE,
+                token,
+                self._key,
+                algorithms=["HS256"],
+                audience=AUDIENCE,
                 options={"verify_exp": False, "verify_iat": False},
-            )  # fmt: skip
+            )
         except jwt.PyJWTError:
             return None, "Error decoding signature."
         if float(claims.get("exp", 0)) <= self.emulator.now():

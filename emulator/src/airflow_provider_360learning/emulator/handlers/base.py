@@ -226,9 +226,7 @@ def page_items(ctx: RequestContext, items: Iterable[Any], aliases: Mapping[str, 
     """One page of a list held in memory (bracket filters apply to dict items); all of it if not paginated."""
     position, query = _start(ctx)
     tests = compile_filters(query.filters, aliases or {})
-    matching: Sequence[Any] = [
-        x for x in items if not tests or all(t(x.get(name)) for name, t in tests)
-    ]
+    matching: Sequence[Any] = [x for x in items if not tests or all(t(x.get(name)) for name, t in tests)]
     size = ctx.action.page_size or max(1, len(matching))
     chunk = matching[position : position + size]
     body = [project(ctx.action, x) if isinstance(x, dict) else x for x in chunk]

@@ -24,12 +24,24 @@ from airflow_provider_360learning.emulator.routing import parse_datetime
 from airflow_provider_360learning.emulator.tenant import parse_iso
 
 OUTLINES = crud(
-    Resource("certificate_outlines", "certificateOutlineId", "certificateOutlineNotFound", "certificate outline",
-             defaults=lambda ctx: {"createdAt": ctx.now()}),
-    list="get_certificate_outlines", create="create_certificate_outline", update="update_certificate_outline",
-)  # fmt: skip
-EXTERNAL = Resource("user_certificates", "certificateId", "certificateNotFound", "certificate",
-                    parent=Parent("userId", "userId", "users", "userNotFound", "user"))
+    Resource(
+        "certificate_outlines",
+        "certificateOutlineId",
+        "certificateOutlineNotFound",
+        "certificate outline",
+        defaults=lambda ctx: {"createdAt": ctx.now()},
+    ),
+    list="get_certificate_outlines",
+    create="create_certificate_outline",
+    update="update_certificate_outline",
+)
+EXTERNAL = Resource(
+    "user_certificates",
+    "certificateId",
+    "certificateNotFound",
+    "certificate",
+    parent=Parent("userId", "userId", "users", "userNotFound", "user"),
+)
 MAX_PRIVACY_UPDATES = 100
 MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
@@ -39,7 +51,9 @@ def delete_certificate_outline(ctx: RequestContext) -> Reply:
     outline = get_row(ctx, OUTLINES)
     users = [p["_id"] for p in ctx.state.rows("paths") if p.get("certificateId") == outline["_id"]]
     if users:
-        raise fail(ctx, "certificateOutlineStillUsed", f"The outline {outline['_id']} is used by the paths {', '.join(users)}.")
+        raise fail(
+            ctx, "certificateOutlineStillUsed", f"The outline {outline['_id']} is used by the paths {', '.join(users)}."
+        )
     ctx.state.delete_row("certificate_outlines", outline["_id"])
     return ok(ctx)
 
@@ -55,14 +69,23 @@ def path_certificates(ctx: RequestContext, user_id: str) -> Iterator[Row]:
         if row is None or path is None:
             continue
         outline = path.get("certificateId", tenant.certificate_id(0))
-        yield {"_id": row["certificateId"], "type": "path", "title": path["name"], "pathName": path["name"],
-               "deliveryDate": row.get("completedAt", row["enrolledAt"]), "certificateOutlineId": outline,
-               "pathId": path["_id"], "pathSessionId": row["sessionId"]}  # fmt: skip
+        yield {
+            "_id": row["certificateId"],
+            "type": "path",
+            "title": path["name"],
+            "pathName": path["name"],
+            "deliveryDate": row.get("completedAt", row["enrolledAt"]),
+            "certificateOutlineId": outline,
+            "pathId": path["_id"],
+            "pathSessionId": row["sessionId"],
+        }
 
 
 def user_certificates(ctx: RequestContext) -> list[Row]:
     user = get_row(ctx, Resource("users", "userId", "userNotFound", "user"))
-    external = [visible(ctx, "user_certificates", r) for r in ctx.state.rows("user_certificates") if r["userId"] == user["_id"]]
+    external = [
+        visible(ctx, "user_certificates", r) for r in ctx.state.rows("user_certificates") if r["userId"] == user["_id"]
+    ]
     return [*path_certificates(ctx, user["_id"]), *external]
 
 
@@ -85,14 +108,21 @@ def create_user_certificate(ctx: RequestContext) -> Reply:
         raise fail(ctx, "deliveryDateInFuture", f"The delivery date {fields['deliveryDate']} is in the future.")
     if "expirationDate" in fields and fields["expirationDate"] <= fields["deliveryDate"]:
         raise fail(ctx, "expiryDateBeforeDeliveryDate", "The expiration date is not after the delivery date.")
-    outline = state.get_row("certificate_outlines", fields["certificateOutlineId"]) if "certificateOutlineId" in fields else None
+    outline = (
+        state.get_row("certificate_outlines", fields["certificateOutlineId"])
+        if "certificateOutlineId" in fields
+        else None
+    )
     if outline is not None and "validityPeriod" in outline:
         if "expirationDate" in fields:
             raise fail(ctx, "unexpectedExpiryDate", "The outline's validity period sets the expiration date.")
         fields["validityPeriod"] = outline["validityPeriod"]
     user_id = ctx.path_params["userId"]
     for other in state.rows("user_certificates"):
-        if other["userId"] == user_id and (other["title"], other["deliveryDate"]) == (fields["title"], fields["deliveryDate"]):
+        if other["userId"] == user_id and (other["title"], other["deliveryDate"]) == (
+            fields["title"],
+            fields["deliveryDate"],
+        ):
             raise fail(ctx, "CertificateAlreadyImported", f"The certificate {other['_id']} is already imported.")
     row = create_row(ctx, EXTERNAL, {**fields, "type": "external", "isPublic": False})
     state.relation("certificate_files")[row["_id"]] = upload.data or MINIMAL_PDF
@@ -103,7 +133,9 @@ def create_user_certificate(ctx: RequestContext) -> Reply:
 def get_user_certificate_as_pdf(ctx: RequestContext) -> Reply:
     certificate_id = ctx.path_params["certificateId"]
     if all(c["_id"] != certificate_id for c in user_certificates(ctx)):
-        raise fail(ctx, "certificateNotFound", f"The given certificateId {certificate_id} is not a certificate of the user.")
+        raise fail(
+            ctx, "certificateNotFound", f"The given certificateId {certificate_id} is not a certificate of the user."
+        )
     data = ctx.state.relation("certificate_files").get(certificate_id, MINIMAL_PDF)
     return Reply(200, data, media_type="application/pdf")
 

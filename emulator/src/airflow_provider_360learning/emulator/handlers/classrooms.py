@@ -35,25 +35,43 @@ from airflow_provider_360learning.emulator.routing import parse_datetime
 from airflow_provider_360learning.emulator.tenant import mix, parse_iso
 
 CLASSROOMS = crud(
-    Resource("classrooms", "classroomId", "classroomNotFound", "classroom", stamps=True,
-             defaults=lambda ctx: {"mediaIds": []}),
-    list="list_classrooms", get="get_classroom", create="create_classroom", update="edit_classroom",
-)  # fmt: skip
+    Resource(
+        "classrooms",
+        "classroomId",
+        "classroomNotFound",
+        "classroom",
+        stamps=True,
+        defaults=lambda ctx: {"mediaIds": []},
+    ),
+    list="list_classrooms",
+    get="get_classroom",
+    create="create_classroom",
+    update="edit_classroom",
+)
 SLOTS = crud(
-    Resource("classroom_slots", "classroomSlotId", "classroomSlotNotFound", "classroom slot", stamps=True,
-             parent=Parent("classroomId", "classroomId", "classrooms", "classroomNotFound", "classroom"),
-             defaults=lambda ctx: {"trainerIds": [], "mediaIds": []}),
-    list="list_classroom_slots", delete="delete_classroom_slot",
-)  # fmt: skip
+    Resource(
+        "classroom_slots",
+        "classroomSlotId",
+        "classroomSlotNotFound",
+        "classroom slot",
+        stamps=True,
+        parent=Parent("classroomId", "classroomId", "classrooms", "classroomNotFound", "classroom"),
+        defaults=lambda ctx: {"trainerIds": [], "mediaIds": []},
+    ),
+    list="list_classroom_slots",
+    delete="delete_classroom_slot",
+)
 IN_SLOT = Parent("classroomSlotId", "classroomSlotId", "classroom_slots", "classroomSlotNotFound", "classroom slot")
 REGISTRATIONS = crud(
-    Resource("slot_registrations", "slotRegistrationId", "slotRegistrationNotFound", "slot registration", parent=IN_SLOT),
+    Resource(
+        "slot_registrations", "slotRegistrationId", "slotRegistrationNotFound", "slot registration", parent=IN_SLOT
+    ),
     list="list_slot_registrations",
-)  # fmt: skip
+)
 SHEETS = crud(
     Resource("attendance_sheets", "attendanceSheetId", "attendanceSheetNotFound", "attendance sheet", parent=IN_SLOT),
     list="list_attendance_sheets",
-)  # fmt: skip
+)
 MAX_SHEETS = 10
 
 
@@ -97,7 +115,11 @@ def update_classroom_slot(ctx: RequestContext) -> Reply:
 
 # -- registrations -------------------------------------------------------------------------------
 def registrations(ctx: RequestContext, slot_ids: set[str]) -> list[Row]:
-    return [r for r in ctx.state.rows("slot_registrations") if r["classroomSlotId"] in slot_ids and r["status"] == "published"]
+    return [
+        r
+        for r in ctx.state.rows("slot_registrations")
+        if r["classroomSlotId"] in slot_ids and r["status"] == "published"
+    ]
 
 
 def _classroom_slot_ids(ctx: RequestContext, slot: Row) -> set[str]:
@@ -114,8 +136,11 @@ def _check_learner(ctx: RequestContext, slot: Row, user_id: str) -> None:
     if context["type"] == "path":
         row = enrollment(ctx.state, context["_id"], user_id)
         if row is None or "unenrolledAt" in row:
-            raise fail(ctx, "userNotEnrolledInPathSession", f"The user {user_id} is not enrolled in the session "
-                       f"{context['_id']}.")  # fmt: skip
+            raise fail(
+                ctx,
+                "userNotEnrolledInPathSession",
+                f"The user {user_id} is not enrolled in the session {context['_id']}.",
+            )
 
 
 @handler("register_user_for_slot")
@@ -125,13 +150,23 @@ def register_user_for_slot(ctx: RequestContext) -> Reply:
     user = require_param(ctx, "users", "userId", "userNotFound", "user")
     for row in registrations(ctx, _classroom_slot_ids(ctx, slot)):
         if row["userId"] == user["_id"]:
-            code = "userAlreadyRegistered" if row["classroomSlotId"] == slot["_id"] else "userAlreadyRegisteredInAnotherNonMissedSlot"
+            code = (
+                "userAlreadyRegistered"
+                if row["classroomSlotId"] == slot["_id"]
+                else "userAlreadyRegisteredInAnotherNonMissedSlot"
+            )
             raise fail(ctx, code, f"The user {user['_id']} is already registered in the slot {row['classroomSlotId']}.")
     if _is_full(ctx, slot):
         raise fail(ctx, "classroomSlotFull", f"The slot {slot['_id']} is full ({slot['maxCapacity']} learners).")
     _check_learner(ctx, slot, user["_id"])
     now = ctx.now()
-    row = {"classroomSlotId": slot["_id"], "userId": user["_id"], "status": "published", "createdAt": now, "modifiedAt": now}
+    row = {
+        "classroomSlotId": slot["_id"],
+        "userId": user["_id"],
+        "status": "published",
+        "createdAt": now,
+        "modifiedAt": now,
+    }
     if slot["context"]["type"] == "path":
         session = state.get_row("path_sessions", slot["context"]["_id"])
         if session is not None:
@@ -145,9 +180,13 @@ def register_user_for_slot(ctx: RequestContext) -> Reply:
 @handler("update_slot_registration")
 def update_slot_registration(ctx: RequestContext) -> Reply:
     slot = _slot(ctx)
-    row = require_param(ctx, "slot_registrations", "slotRegistrationId", "slotRegistrationNotFound", "slot registration")
+    row = require_param(
+        ctx, "slot_registrations", "slotRegistrationId", "slotRegistrationNotFound", "slot registration"
+    )
     if row["classroomSlotId"] != slot["_id"]:
-        raise fail(ctx, "slotRegistrationNotFound", f"The registration {row['_id']} is not one of the slot {slot['_id']}.")
+        raise fail(
+            ctx, "slotRegistrationNotFound", f"The registration {row['_id']} is not one of the slot {slot['_id']}."
+        )
     changes: dict[str, Any] = {"modifiedAt": ctx.now()}
     if "rsvp" in ctx.fields:
         changes["rsvp"] = {"going": ctx.fields["rsvp"]["going"], "lastUpdatedAt": ctx.now()}
@@ -185,7 +224,9 @@ def join_classroom_slot_waitlist(ctx: RequestContext) -> Reply:
     if not _is_full(ctx, slot):
         raise fail(ctx, "classroomSlotNotFull", f"The slot {slot['_id']} has free seats: register instead.")
     if any(r["userId"] == user["_id"] for r in registrations(ctx, _classroom_slot_ids(ctx, slot))):
-        raise fail(ctx, "userAlreadyRegisteredInAClassroomSlot", f"The user {user['_id']} is registered in this classroom.")
+        raise fail(
+            ctx, "userAlreadyRegisteredInAClassroomSlot", f"The user {user['_id']} is registered in this classroom."
+        )
     _check_learner(ctx, slot, user["_id"])
     if all(w["userId"] != user["_id"] for w in waitlist):
         if len(waitlist) >= slot["maxCapacity"]:
@@ -199,7 +240,9 @@ def leave_classroom_slot_waitlist(ctx: RequestContext) -> Reply:
     slot, waitlist = _waitlist(ctx)
     user = require_param(ctx, "users", "userId", "userNotFound", "user")
     if all(w["userId"] != user["_id"] for w in waitlist):
-        raise fail(ctx, "userNotInClassroomSlotWaitlist", f"The user {user['_id']} is not on the waitlist of {slot['_id']}.")
+        raise fail(
+            ctx, "userNotInClassroomSlotWaitlist", f"The user {user['_id']} is not on the waitlist of {slot['_id']}."
+        )
     waitlist[:] = [w for w in waitlist if w["userId"] != user["_id"]]
     return ok(ctx)
 
@@ -209,8 +252,11 @@ def _sheet(ctx: RequestContext) -> Row:
     """The sheet of the URL: 404 naming it when unknown, 400 when it belongs to another slot."""
     sheet = require_param(ctx, "attendance_sheets", "attendanceSheetId", "attendanceSheetNotFound", "attendance sheet")
     if sheet["classroomSlotId"] != ctx.path_params["classroomSlotId"]:
-        raise fail(ctx, "attendanceSheetNotBelongToClassroomSlot", f"The sheet {sheet['_id']} belongs to the slot "
-                   f"{sheet['classroomSlotId']}.")  # fmt: skip
+        raise fail(
+            ctx,
+            "attendanceSheetNotBelongToClassroomSlot",
+            f"The sheet {sheet['_id']} belongs to the slot {sheet['classroomSlotId']}.",
+        )
     return sheet
 
 
@@ -221,7 +267,9 @@ def create_attendance_sheet(ctx: RequestContext) -> Reply:
     if len(sheets) >= MAX_SHEETS:
         raise fail(ctx, "maxAttendanceSheetsReached", f"A slot has at most {MAX_SHEETS} attendance sheets.")
     if any(s["name"] == ctx.fields["name"] for s in sheets):
-        raise fail(ctx, "attendanceSheetCreationConflict", f"The slot already has a sheet named {ctx.fields['name']!r}.")
+        raise fail(
+            ctx, "attendanceSheetCreationConflict", f"The slot already has a sheet named {ctx.fields['name']!r}."
+        )
     code = f"{mix(int(slot['_id'], 16) + len(sheets)) % 900_000 + 100_000}"
     return ok(ctx, create_row(ctx, SHEETS, {**ctx.fields, "status": "open", "checkInCode": code}))
 
@@ -245,7 +293,13 @@ def list_attendances(ctx: RequestContext) -> Reply:
     out = []
     for row in registrations(ctx, {sheet["classroomSlotId"]}):
         user = state.get_row("users", row["userId"]) or {}
-        out.append({"_id": row["_id"], "userId": row["userId"], "firstName": user.get("firstName", ""),
-                    "lastName": user.get("lastName", ""),
-                    "status": "present" if row.get("hasAttended") else "attendancePending"})  # fmt: skip
+        out.append(
+            {
+                "_id": row["_id"],
+                "userId": row["userId"],
+                "firstName": user.get("firstName", ""),
+                "lastName": user.get("lastName", ""),
+                "status": "present" if row.get("hasAttended") else "attendancePending",
+            }
+        )
     return page_items(ctx, out)

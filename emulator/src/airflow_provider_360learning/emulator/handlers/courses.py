@@ -18,11 +18,23 @@ from airflow_provider_360learning.emulator.handlers.crud import (
 from airflow_provider_360learning.emulator.pagination import Row
 
 COURSES = crud(
-    Resource("courses", "courseId", "courseNotFound", "course", stamps=True, defaults=lambda ctx: {
-        "coAuthorIds": [], "status": "published", "translations": [], "currentVersionNumber": 1, "tagIds": [],
-    }),
-    list="list_courses", get="get_course",
-)  # fmt: skip
+    Resource(
+        "courses",
+        "courseId",
+        "courseNotFound",
+        "course",
+        stamps=True,
+        defaults=lambda ctx: {
+            "coAuthorIds": [],
+            "status": "published",
+            "translations": [],
+            "currentVersionNumber": 1,
+            "tagIds": [],
+        },
+    ),
+    list="list_courses",
+    get="get_course",
+)
 crud(Resource("course_stats", "courseStatId", "courseStatNotFound", "course statistic"), list="list_courses_statistics")
 ESTD = "elearning standard"
 
@@ -41,7 +53,9 @@ def _package_fields(ctx: RequestContext, current: Row | None) -> dict[str, Any]:
         except ValueError:
             fields["duration"] = -1.0
         if not fields["duration"] > 0:
-            raise fail(ctx, "invalidCourseDuration", f"The duration {ctx.fields['duration']!r} is not a positive number.")
+            raise fail(
+                ctx, "invalidCourseDuration", f"The duration {ctx.fields['duration']!r} is not a positive number."
+            )
     check_references(ctx, fields)
     merged = {**(current or {}), **fields}
     if merged.get("authorId") in merged.get("coAuthorIds", []):
@@ -77,9 +91,19 @@ def generate_from_prompt(ctx: RequestContext) -> Reply:
         raise fail(ctx, "userIsNotAnEditor", f"The user {fields['authorId']} cannot author courses.")
     check_references(ctx, {"groupId": fields.get("groupId")})
     group = (fields.get("groupId") or author.get("primaryGroupId") or state.tenant.groups.object_id(0)).lower()
-    create_row(ctx, COURSES, {"name": fields["prompt"][:80], "sourceLang": author["lang"], "defaultLang": author["lang"],
-                              "authorId": author["_id"], "originalAuthorId": author["_id"], "groupId": group,
-                              "type": "native"})  # fmt: skip
+    create_row(
+        ctx,
+        COURSES,
+        {
+            "name": fields["prompt"][:80],
+            "sourceLang": author["lang"],
+            "defaultLang": author["lang"],
+            "authorId": author["_id"],
+            "originalAuthorId": author["_id"],
+            "groupId": group,
+            "type": "native",
+        },
+    )
     return ok(ctx)
 
 

@@ -83,8 +83,15 @@ REFERENCES: dict[str, tuple[str, tuple[str, ...], str]] = {
 A reference is checked only when the operation documents one of the codes (``primaryGroupId`` of a
 user, for instance, is checked by the users module against the user's memberships instead).
 """
-MEDIA_FIELDS = ("mediaIds", "profileImageId", "bannerImageId", "backgroundImageId", "faviconImageId", "logoImageId",
-                "coverPicture")  # fmt: skip
+MEDIA_FIELDS = (
+    "mediaIds",
+    "profileImageId",
+    "bannerImageId",
+    "backgroundImageId",
+    "faviconImageId",
+    "logoImageId",
+    "coverPicture",
+)
 
 
 def media_exists(state: EmulatorState, oid: str) -> bool:
@@ -115,7 +122,9 @@ def check_references(ctx: RequestContext, fields: Mapping[str, Any]) -> None:
             code = next((c for c in codes if documents(ctx, c)), None)
             missing = [oid for oid in _ids(value) if state.get_row(collection, oid) is None]
             if code is not None and missing:
-                raise fail(ctx, code, f"The given {name} {', '.join(missing)} does not correspond to any existing {label}.")
+                raise fail(
+                    ctx, code, f"The given {name} {', '.join(missing)} does not correspond to any existing {label}."
+                )
         elif name in MEDIA_FIELDS and value is not None and documents(ctx, "mediaNotFound"):
             missing = [oid for oid in _ids(value) if not media_exists(state, oid)]
             if missing:
@@ -153,8 +162,11 @@ def get_row(ctx: RequestContext, resource: Resource) -> Row:
         owner = require_param(ctx, parent.collection, parent.param, parent.missing, parent.label)
         row = require_param(ctx, resource.collection, resource.param, resource.missing, resource.label)
         if row.get(parent.field) != owner["_id"]:
-            raise fail(ctx, resource.missing, f"The given {resource.param} {row['_id']} does not belong to "
-                       f"the {parent.label} {owner['_id']}.")  # fmt: skip
+            raise fail(
+                ctx,
+                resource.missing,
+                f"The given {resource.param} {row['_id']} does not belong to the {parent.label} {owner['_id']}.",
+            )
         return row
     return require_param(ctx, resource.collection, resource.param, resource.missing, resource.label)
 
@@ -169,8 +181,9 @@ def list_rows(ctx: RequestContext, resource: Resource) -> Reply:
     if ctx.action.page_size is None:
         rows = [r for r in state.rows(resource.collection) if all(r.get(f.name) == f.value for f in fixed)]
         return page_items(ctx, rows, resource.aliases)
-    view = View.whole(state.collection(resource.collection), state.overlay(resource.collection),
-                      aliases=resource.aliases)  # fmt: skip
+    view = View.whole(
+        state.collection(resource.collection), state.overlay(resource.collection), aliases=resource.aliases
+    )
     return page(ctx, view, extra=fixed)
 
 
@@ -240,4 +253,3 @@ def crud(resource: Resource, **actions: str) -> Resource:
 def serve(ctx: RequestContext) -> Reply:
     verb, resource = CRUD[ctx.action.name]
     return VERBS[verb](ctx, resource)
-

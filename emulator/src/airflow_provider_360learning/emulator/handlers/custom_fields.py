@@ -18,10 +18,16 @@ from airflow_provider_360learning.emulator.routing import parse_datetime
 from airflow_provider_360learning.emulator.tenant import CustomFields
 
 FIELDS = crud(
-    Resource("custom_fields", "customFieldId", "customFieldNotFound", "custom field",
-             unique=((("name", "targetType"), ("nameAlreadyTaken",)),)),
-    list="list_custom_fields", delete="delete_custom_field",
-)  # fmt: skip
+    Resource(
+        "custom_fields",
+        "customFieldId",
+        "customFieldNotFound",
+        "custom field",
+        unique=((("name", "targetType"), ("nameAlreadyTaken",)),),
+    ),
+    list="list_custom_fields",
+    delete="delete_custom_field",
+)
 MAX_FIELDS = 100
 """Custom fields a company may define (``customFieldLimitReached`` beyond)."""
 _OWNERS = {  # action -> (owner collection, path parameter, 404 code, label, target type)
@@ -29,10 +35,21 @@ _OWNERS = {  # action -> (owner collection, path parameter, 404 code, label, tar
     "replace_user_custom_field_values": ("users", "userId", "userNotFound", "user", "users"),
     "get_course_custom_field_values": ("courses", "courseId", "courseNotFound", "course", "contents"),
     "update_course_custom_field_values": ("courses", "courseId", "courseNotFound", "course", "contents"),
-    "get_path_session_custom_field_values": ("path_sessions", "sessionId", "sessionNotFound", "path session", "contents"),
-    "update_path_session_custom_field_values": ("path_sessions", "sessionId", "sessionNotFound", "path session",
-                                                "contents"),
-}  # fmt: skip
+    "get_path_session_custom_field_values": (
+        "path_sessions",
+        "sessionId",
+        "sessionNotFound",
+        "path session",
+        "contents",
+    ),
+    "update_path_session_custom_field_values": (
+        "path_sessions",
+        "sessionId",
+        "sessionNotFound",
+        "path session",
+        "contents",
+    ),
+}
 
 
 def _check_name(ctx: RequestContext) -> None:
@@ -71,8 +88,12 @@ def list_custom_field_authorized_values(ctx: RequestContext) -> Reply:
 
 
 def _values_in_use(ctx: RequestContext, field_id: str) -> set[str]:
-    return {v["value"] for values in ctx.state.relation("custom_values").values() for v in values
-            if v["customFieldId"] == field_id}  # fmt: skip
+    return {
+        v["value"]
+        for values in ctx.state.relation("custom_values").values()
+        for v in values
+        if v["customFieldId"] == field_id
+    }
 
 
 @handler("replace_custom_field_authorized_values")
@@ -83,7 +104,9 @@ def replace_custom_field_authorized_values(ctx: RequestContext) -> Reply:
         raise fail(ctx, "authorizedValuesTypeMismatch", f"The field {field['_id']} takes dates (YYYY-MM-DD).")
     dropped = _values_in_use(ctx, field["_id"]) - set(values)
     if values and dropped:
-        raise fail(ctx, "customFieldValuesConflict", f"Values still in use would no longer be authorized: {sorted(dropped)}.")
+        raise fail(
+            ctx, "customFieldValuesConflict", f"Values still in use would no longer be authorized: {sorted(dropped)}."
+        )
     ctx.state.relation("authorized_values")[field["_id"]] = list(values)
     return ok(ctx, values)
 
@@ -120,8 +143,11 @@ def _check_values(ctx: RequestContext, target: str, values: Sequence[dict[str, A
         field_id = value["customFieldId"].lower()
         field = ctx.state.get_row("custom_fields", field_id)
         if field is None or field["targetType"] != target:
-            raise fail(ctx, "customFieldNotFound", f"The given customFieldId {field_id} does not correspond to any "
-                       f"existing custom field of {target}.")  # fmt: skip
+            raise fail(
+                ctx,
+                "customFieldNotFound",
+                f"The given customFieldId {field_id} does not correspond to any existing custom field of {target}.",
+            )
         if field_id in seen:
             raise fail(ctx, "multipleValuesForSingleCustomField", f"The custom field {field_id} is given twice.")
         seen.add(field_id)
@@ -134,8 +160,9 @@ def _check_values(ctx: RequestContext, target: str, values: Sequence[dict[str, A
     return out
 
 
-@handler("replace_user_custom_field_values", "update_course_custom_field_values",
-         "update_path_session_custom_field_values")  # fmt: skip
+@handler(
+    "replace_user_custom_field_values", "update_course_custom_field_values", "update_path_session_custom_field_values"
+)
 def replace_custom_field_values(ctx: RequestContext) -> Reply:
     key, target = _owner(ctx)
     values = _check_values(ctx, target, ctx.fields["customValues"])

@@ -14,16 +14,32 @@ from airflow_provider_360learning.emulator.handlers.crud import (
 )
 
 LINKS = crud(
-    Resource("custom_links", "customLinkId", "customLinkNotFound", "custom link",
-             unique=((("name",), ("nameAlreadyUsed",)), (("order",), ("orderAlreadyUsed",)),
-                     (("type",), ("typeAlreadyUsed",)))),
-    list="get_custom_links_by_company", create="create_custom_link", replace="replace_custom_link",
-)  # fmt: skip
+    Resource(
+        "custom_links",
+        "customLinkId",
+        "customLinkNotFound",
+        "custom link",
+        unique=(
+            (("name",), ("nameAlreadyUsed",)),
+            (("order",), ("orderAlreadyUsed",)),
+            (("type",), ("typeAlreadyUsed",)),
+        ),
+    ),
+    list="get_custom_links_by_company",
+    create="create_custom_link",
+    replace="replace_custom_link",
+)
 USER_LINKS = crud(
-    Resource("user_custom_links", "customUserLinkId", "customUserLinkNotFound", "custom user link",
-             parent=Parent("userId", "userId", "users", "userNotFound", "user")),
-    list="get_custom_user_links", delete="delete_custom_user_link",
-)  # fmt: skip
+    Resource(
+        "user_custom_links",
+        "customUserLinkId",
+        "customUserLinkNotFound",
+        "custom user link",
+        parent=Parent("userId", "userId", "users", "userNotFound", "user"),
+    ),
+    list="get_custom_user_links",
+    delete="delete_custom_user_link",
+)
 
 
 def _check_free(ctx: RequestContext, link_id: str, own: str | None = None) -> None:

@@ -9,19 +9,34 @@ from airflow_provider_360learning.emulator.handlers.base import Reply, RequestCo
 from airflow_provider_360learning.emulator.handlers.crud import Resource, create_row, crud, get_row, update_row
 
 MAPPINGS = crud(
-    Resource("external_ids", "mappingId", "mappingIdNotFound", "external id mapping", aliases={"type": "targetType"},
-             unique=((("platform", "targetType", "targetId"), ("mappingAlreadyExists", "targetAlreadyMapped")),
-                     (("platform", "targetType", "value"), ("valueAlreadyUsed",)))),
+    Resource(
+        "external_ids",
+        "mappingId",
+        "mappingIdNotFound",
+        "external id mapping",
+        aliases={"type": "targetType"},
+        unique=(
+            (("platform", "targetType", "targetId"), ("mappingAlreadyExists", "targetAlreadyMapped")),
+            (("platform", "targetType", "value"), ("valueAlreadyUsed",)),
+        ),
+    ),
     list="list_external_id_mappings",
-)  # fmt: skip
+)
 RESERVED_PLATFORMS = frozenset({"360learning"})
 """Platform names the API keeps for itself (compared case-insensitively)."""
 TARGETS = {
-    "user": "users", "group": "groups", "course": "courses", "path": "paths", "pathSession": "path_sessions",
-    "pathEnrollment": "path_session_user_stats", "classroom": "classrooms", "classroomSlot": "classroom_slots",
-    "classroomSlotRegistration": "slot_registrations", "classroomAttendanceSheet": "attendance_sheets",
+    "user": "users",
+    "group": "groups",
+    "course": "courses",
+    "path": "paths",
+    "pathSession": "path_sessions",
+    "pathEnrollment": "path_session_user_stats",
+    "classroom": "classrooms",
+    "classroomSlot": "classroom_slots",
+    "classroomSlotRegistration": "slot_registrations",
+    "classroomAttendanceSheet": "attendance_sheets",
     "learningNeed": "learning_needs",
-}  # fmt: skip
+}
 """Target types backed by a collection; the others (attempts, trackings...) are not emulated and accepted as given."""
 
 
@@ -31,8 +46,11 @@ def _checked(ctx: RequestContext) -> Mapping[str, Any]:
         raise fail(ctx, "reservedPlatformName", f"The platform name {fields['platform']!r} is reserved.")
     collection = TARGETS.get(fields["targetType"])
     if collection is not None and ctx.state.get_row(collection, fields["targetId"]) is None:
-        raise fail(ctx, "resourceNotFound", f"The given targetId {fields['targetId']} does not correspond to any "
-                   f"existing {fields['targetType']}.")  # fmt: skip
+        raise fail(
+            ctx,
+            "resourceNotFound",
+            f"The given targetId {fields['targetId']} does not correspond to any existing {fields['targetType']}.",
+        )
     return fields
 
 

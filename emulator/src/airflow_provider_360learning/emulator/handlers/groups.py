@@ -25,10 +25,16 @@ from airflow_provider_360learning.emulator.state import EmulatorState
 
 GROUPS = crud(
     Resource("groups", "groupId", "groupNotFound", "group", unique=((("subdomain",), ("subdomainUnavailable",)),)),
-    list="list_groups", get="get_group", create="create_group",
-)  # fmt: skip
-MEDIA_PARTS = {"banner": "bannerImageId", "background": "backgroundImageId", "favicon": "faviconImageId",
-               "logo": "logoImageId"}  # fmt: skip
+    list="list_groups",
+    get="get_group",
+    create="create_group",
+)
+MEDIA_PARTS = {
+    "banner": "bannerImageId",
+    "background": "backgroundImageId",
+    "favicon": "faviconImageId",
+    "logo": "logoImageId",
+}
 
 
 def ancestors(state: EmulatorState, group: Row) -> list[str]:
@@ -55,8 +61,11 @@ def edit_group(ctx: RequestContext) -> Reply:
         check_references(ctx, {"parentId": parent_id})
         parent = state.get_row("groups", parent_id)
         if parent is not None and (parent_id == group["_id"] or group["_id"] in ancestors(state, parent)):
-            raise fail(ctx, "parentGroupNotDescendantOrSelf", f"The group {parent_id} is {group['_id']} or one of "
-                       "its descendants.")  # fmt: skip
+            raise fail(
+                ctx,
+                "parentGroupNotDescendantOrSelf",
+                f"The group {parent_id} is {group['_id']} or one of its descendants.",
+            )
     return ok(ctx, update_row(ctx, GROUPS, group, fields))
 
 
@@ -112,7 +121,9 @@ _CONTENTS = {  # (action, contentType) -> collection and the extra row filters
 }
 
 
-def set_content(state: EmulatorState, kind: str, content_type: str, content_id: str, group_id: str, present: bool) -> None:
+def set_content(
+    state: EmulatorState, kind: str, content_type: str, content_id: str, group_id: str, present: bool
+) -> None:
     """Add a content to (or take it out of) a group's ``catalog`` or ``library``, beyond its own group's (bulk API)."""
     with state.lock:
         state.relation(f"group_{kind}").setdefault(content_type, {}).setdefault(content_id, {})[group_id] = present
@@ -120,6 +131,7 @@ def set_content(state: EmulatorState, kind: str, content_type: str, content_id: 
 
 def _in_groups(changes: dict[str, dict[str, bool]]) -> Callable[[Row], Row]:
     """Rows gain ``inGroups``: their own group and the groups bulk writes added them to, minus removals."""
+
     def transform(row: Row) -> Row:
         groups = {row["groupId"]: True, **changes.get(row["_id"], {})}
         return {**row, "inGroups": [g for g, present in groups.items() if present]}
@@ -135,8 +147,8 @@ def list_group_content_ids(ctx: RequestContext) -> Reply:
     collection, filters = _CONTENTS[ctx.action.name, content_type]
     kind = "catalog" if ctx.action.name == "list_group_catalog_content_ids" else "library"
     changes = state.relation(f"group_{kind}").get(content_type)
-    view = View.whole(state.collection(collection), state.overlay(collection),
-                      transform=_in_groups(changes) if changes else None)  # fmt: skip
+    view = View.whole(
+        state.collection(collection), state.overlay(collection), transform=_in_groups(changes) if changes else None
+    )
     mine = Filter("inGroups" if changes else "groupId", "eq", group["_id"])
     return page(ctx, view, out=lambda row: row["_id"], extra=[mine, *filters])
-

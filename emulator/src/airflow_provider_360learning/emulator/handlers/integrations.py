@@ -19,10 +19,16 @@ from airflow_provider_360learning.emulator.state import EmulatorState
 from airflow_provider_360learning.emulator.tenant import EXTERNAL_PLATFORMS
 
 INTEGRATIONS = crud(
-    Resource("integrations", "integrationId", "integrationNotFound", "integration",
-             unique=((("externalPlatform",), ("duplicateExternalPlatform",)),)),
-    list="get_integrations", delete="delete_integration",
-)  # fmt: skip
+    Resource(
+        "integrations",
+        "integrationId",
+        "integrationNotFound",
+        "integration",
+        unique=((("externalPlatform",), ("duplicateExternalPlatform",)),),
+    ),
+    list="get_integrations",
+    delete="delete_integration",
+)
 PLATFORM_CODES = ("LIL", "COURSERA", "UDEMY")
 _EXTERNAL_ID = re.compile(r"^([A-Z]+)-(\d+)$")
 
@@ -85,13 +91,18 @@ def external_course(state: EmulatorState, integration: Row, external_id: str) ->
         return None
     platform = EXTERNAL_PLATFORMS[PLATFORM_CODES.index(external_id.split("-", 1)[0])]
     return {
-        "externalId": external_id, "courseId": course["_id"], "name": course["name"],
-        "defaultLang": course["defaultLang"], "authorId": course["authorId"], "translations": [],
+        "externalId": external_id,
+        "courseId": course["_id"],
+        "name": course["name"],
+        "defaultLang": course["defaultLang"],
+        "authorId": course["authorId"],
+        "translations": [],
         "launchUrl": f"https://content.example.com/{external_id}",
-        "sources": [{"name": platform}], "subjects": [course["name"].split(" ")[0]],
+        "sources": [{"name": platform}],
+        "subjects": [course["name"].split(" ")[0]],
         "description": course.get("description") or course["name"],
         "duration": max(1, min(100_000, int(course.get("duration", 1)))),
-    }  # fmt: skip
+    }
 
 
 @handler("get_external_course")
@@ -99,6 +110,10 @@ def get_external_course(ctx: RequestContext) -> Reply:
     integration = get_row(ctx, INTEGRATIONS)
     answer = external_course(ctx.state, integration, ctx.path_params["externalId"])
     if answer is None:
-        raise fail(ctx, "courseNotBelongToIntegration", f"The external course {ctx.path_params['externalId']} does "
-                   f"not belong to the integration {integration['_id']}.")  # fmt: skip
+        raise fail(
+            ctx,
+            "courseNotBelongToIntegration",
+            f"The external course {ctx.path_params['externalId']} does "
+            f"not belong to the integration {integration['_id']}.",
+        )
     return ok(ctx, answer)

@@ -19,16 +19,37 @@ from airflow_provider_360learning.emulator.pagination import Row
 from airflow_provider_360learning.emulator.state import EmulatorState
 from airflow_provider_360learning.emulator.tenant import parse_iso
 
-OPTIONS = ("linearProgression", "mandatoryReplay", "displayForum", "displayClassroomMessages", "automatedReminders",
-           "notificationOnStepCreation")  # fmt: skip
+OPTIONS = (
+    "linearProgression",
+    "mandatoryReplay",
+    "displayForum",
+    "displayClassroomMessages",
+    "automatedReminders",
+    "notificationOnStepCreation",
+)
 PATHS = crud(
-    Resource("paths", "pathId", "pathNotFound", "path", stamps=True, defaults=lambda ctx: {
-        "coAuthorIds": [], "defaultLang": "en", "status": "published", "steps": [], "translations": [],
-    }),
-    list="list_paths", get="get_path",
-)  # fmt: skip
-STEP_TARGETS = {"course": ("courses", "courseStepNotFound"), "classroom": ("classrooms", "classroomStepNotFound"),
-                "path": ("paths", "pathStepNotFound")}  # fmt: skip
+    Resource(
+        "paths",
+        "pathId",
+        "pathNotFound",
+        "path",
+        stamps=True,
+        defaults=lambda ctx: {
+            "coAuthorIds": [],
+            "defaultLang": "en",
+            "status": "published",
+            "steps": [],
+            "translations": [],
+        },
+    ),
+    list="list_paths",
+    get="get_path",
+)
+STEP_TARGETS = {
+    "course": ("courses", "courseStepNotFound"),
+    "classroom": ("classrooms", "classroomStepNotFound"),
+    "path": ("paths", "pathStepNotFound"),
+}
 """Step types whose ``_id`` names an emulated object; other steps (messages, assessments, programs) are kept as given."""
 MESSAGE_STEPS = frozenset({"email", "slackMessage", "teamsMessage"})
 
@@ -79,9 +100,13 @@ def archive_restore_path(ctx: RequestContext) -> Reply:
     archive = ctx.fields["archived"]
     if archive:
         now = state.today()
-        running = [s["_id"] for s in path_sessions(state, row["_id"]) if parse_iso(s["startDate"]) <= now and is_open(s, now)]
+        running = [
+            s["_id"] for s in path_sessions(state, row["_id"]) if parse_iso(s["startDate"]) <= now and is_open(s, now)
+        ]
         if running:
-            raise fail(ctx, "pathHasRunningSessions", f"The path {row['_id']} has running sessions: {', '.join(running)}.")
+            raise fail(
+                ctx, "pathHasRunningSessions", f"The path {row['_id']} has running sessions: {', '.join(running)}."
+            )
     update_row(ctx, PATHS, row, {"status": "archived" if archive else "published"})
     return ok(ctx)
 
@@ -111,8 +136,11 @@ def _check_steps(ctx: RequestContext, path: Row, steps: list[dict[str, Any]]) ->
             raise fail(ctx, "pathCycle", f"The path {path['_id']} cannot be a step of itself.")
         target = STEP_TARGETS.get(step["type"])
         if target is not None and state.get_row(target[0], step["_id"]) is None:
-            raise fail(ctx, target[1], f"The given {step['type']} step {step['_id']} does not correspond to any "
-                       f"existing {step['type']}.")  # fmt: skip
+            raise fail(
+                ctx,
+                target[1],
+                f"The given {step['type']} step {step['_id']} does not correspond to any existing {step['type']}.",
+            )
     learning = [s for s in steps if s["type"] not in MESSAGE_STEPS]
     if learning and all(s["options"].get("optional") for s in learning):
         raise fail(ctx, "onlyOptionalSteps", "A path needs at least one mandatory step.")

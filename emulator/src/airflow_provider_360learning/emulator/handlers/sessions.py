@@ -26,8 +26,16 @@ from airflow_provider_360learning.emulator.state import EmulatorState
 from airflow_provider_360learning.emulator.tenant import parse_iso
 
 STATS = "path_session_user_stats"
-STATUS_TYPES = ("awaitingCorrection", "late", "notYetStarted", "onTime", "sessionNotOpened", "successful", "toRetake",
-                "unsuccessful")  # fmt: skip
+STATUS_TYPES = (
+    "awaitingCorrection",
+    "late",
+    "notYetStarted",
+    "onTime",
+    "sessionNotOpened",
+    "successful",
+    "toRetake",
+    "unsuccessful",
+)
 
 
 # -- lookups -------------------------------------------------------------------------------------
@@ -36,8 +44,11 @@ def session_in_path(ctx: RequestContext, param: str = "sessionId") -> tuple[Row,
     path = require_param(ctx, "paths", "pathId", "pathNotFound", "path")
     session = require_param(ctx, "path_sessions", param, "sessionNotFound", "path session")
     if session["pathId"] != path["_id"]:
-        raise fail(ctx, "sessionNotBelongToPath",
-                   f"The given {param} {session['_id']} does not belong to the path {path['_id']}.")  # fmt: skip
+        raise fail(
+            ctx,
+            "sessionNotBelongToPath",
+            f"The given {param} {session['_id']} does not belong to the path {path['_id']}.",
+        )
     return path, session
 
 
@@ -80,11 +91,20 @@ def enroll(ctx: RequestContext, session: Row, user_id: str, *, self_enrolled: bo
             state.patch_row(STATS, current["_id"], {"unenrolledAt": None})
         return
     opened = parse_iso(session["startDate"]) <= state.today()
-    state.add_row(STATS, {
-        "userId": user_id, "pathId": session["pathId"], "sessionId": session["_id"], "selfEnrolled": self_enrolled,
-        "enrolledAt": ctx.now(), "progress": 0, "timeSpent": 0,
-        "status": {"type": "notYetStarted" if opened else "sessionNotOpened"},
-    }, fill=False)  # fmt: skip
+    state.add_row(
+        STATS,
+        {
+            "userId": user_id,
+            "pathId": session["pathId"],
+            "sessionId": session["_id"],
+            "selfEnrolled": self_enrolled,
+            "enrolledAt": ctx.now(),
+            "progress": 0,
+            "timeSpent": 0,
+            "status": {"type": "notYetStarted" if opened else "sessionNotOpened"},
+        },
+        fill=False,
+    )
 
 
 def unenroll(ctx: RequestContext, session: Row, user_id: str) -> bool:
@@ -110,8 +130,12 @@ def _session_segments(state: EmulatorState, path_index: int | None) -> list[Segm
 @handler("get_all_path_sessions")
 def get_all_path_sessions(ctx: RequestContext) -> Reply:
     state = ctx.state
-    view = View(state.collection("path_sessions"), state.overlay("path_sessions"),
-                _session_segments(state, None), aliases={"sessionId": "_id"})  # fmt: skip
+    view = View(
+        state.collection("path_sessions"),
+        state.overlay("path_sessions"),
+        _session_segments(state, None),
+        aliases={"sessionId": "_id"},
+    )
     return page(ctx, view)
 
 
@@ -168,8 +192,12 @@ def stat_segments(
 def _stats_view(state: EmulatorState, session_id: str) -> View:
     segments, added = stat_segments(state, session_id)
     # Within one session the path and session ids are fixed; only ``status`` must stay a row field here.
-    return View(state.collection(STATS), state.overlay(STATS), [Segment(s.start, s.end, {}) for s in segments],
-                lambda row: {} if added(row) is not None else None)  # fmt: skip
+    return View(
+        state.collection(STATS),
+        state.overlay(STATS),
+        [Segment(s.start, s.end, {}) for s in segments],
+        lambda row: {} if added(row) is not None else None,
+    )
 
 
 @handler("get_path_stats")
@@ -186,10 +214,15 @@ def list_path_session_user_stats(ctx: RequestContext) -> Reply:
 
 def as_enrollment(row: Row) -> Row:
     """A path enrolment (``PathEnrollmentDTO``) seen from its statistics row; unenrolled means archived."""
-    out = {"_id": row["_id"], "userId": row["userId"], "sessionId": row["sessionId"],
-           "isSelfEnrolled": row["selfEnrolled"], "createdAt": row["enrolledAt"],
-           "modifiedAt": row.get("unenrolledAt", row["enrolledAt"]),
-           "status": "archived" if "unenrolledAt" in row else "published"}  # fmt: skip
+    out = {
+        "_id": row["_id"],
+        "userId": row["userId"],
+        "sessionId": row["sessionId"],
+        "isSelfEnrolled": row["selfEnrolled"],
+        "createdAt": row["enrolledAt"],
+        "modifiedAt": row.get("unenrolledAt", row["enrolledAt"]),
+        "status": "archived" if "unenrolledAt" in row else "published",
+    }
     if "unenrolledAt" in row:
         out["archivedAt"] = row["unenrolledAt"]
     return out
@@ -201,8 +234,13 @@ def list_path_enrollments(ctx: RequestContext) -> Reply:
     path = require_param(ctx, "paths", "pathId", "pathNotFound", "path")
     segments, added = stat_segments(state, only_path=path["_id"])
     segments = [Segment(s.start, s.end, {"sessionId": s.attrs["sessionId"]}) for s in segments]
-    view = View(state.collection(STATS), state.overlay(STATS), segments,
-                lambda row: None if added(row) is None else {"sessionId": row["sessionId"]}, transform=as_enrollment)  # fmt: skip
+    view = View(
+        state.collection(STATS),
+        state.overlay(STATS),
+        segments,
+        lambda row: None if added(row) is None else {"sessionId": row["sessionId"]},
+        transform=as_enrollment,
+    )
     return page(ctx, view)
 
 
@@ -231,10 +269,16 @@ def get_path_session_metrics(ctx: RequestContext) -> Reply:
 # -- writes --------------------------------------------------------------------------------------
 def _dates(ctx: RequestContext, fields: Mapping[str, Any]) -> dict[str, Any]:
     """Dates normalised to the API's format; 400 ``invalidStartOrEndDate`` when the end is not after the start."""
-    out = {k: (parse_datetime(v) if k in ("startDate", "endDate") and isinstance(v, str) else v) for k, v in fields.items()}
+    out = {
+        k: (parse_datetime(v) if k in ("startDate", "endDate") and isinstance(v, str) else v) for k, v in fields.items()
+    }
     start, end = out.get("startDate"), out.get("endDate")
     if isinstance(start, str) and isinstance(end, str) and end <= start:
-        raise fail(ctx, "invalidStartOrEndDate", f"The end date {out['endDate']} is not after the start date {out['startDate']}.")
+        raise fail(
+            ctx,
+            "invalidStartOrEndDate",
+            f"The end date {out['endDate']} is not after the start date {out['startDate']}.",
+        )
     return out
 
 
@@ -253,8 +297,16 @@ def create_path_session(ctx: RequestContext) -> Reply:
     fields = _dates(ctx, ctx.fields)
     _check_session_fields(ctx, path, fields)
     now = ctx.now()
-    row = {"instructorIds": [], **fields, "pathId": path["_id"], "groupId": path["groupId"], "isAudienceBuilder": True,
-           "translations": [], "createdAt": now, "modifiedAt": now}  # fmt: skip
+    row = {
+        "instructorIds": [],
+        **fields,
+        "pathId": path["_id"],
+        "groupId": path["groupId"],
+        "isAudienceBuilder": True,
+        "translations": [],
+        "createdAt": now,
+        "modifiedAt": now,
+    }
     return ok(ctx, state.add_row("path_sessions", row, fill=False))
 
 
@@ -312,9 +364,10 @@ def replace_path_session_audience(ctx: RequestContext) -> Reply:
     if path["status"] == "archived":
         raise fail(ctx, "pathArchived", f"The path {path['_id']} is archived.")
     check_writable(ctx, session)
-    audience = {"mode": ctx.fields["mode"], "filters": [
-        {"type": f["type"], "ids": [i.lower() for i in f["ids"]]} for f in ctx.fields["filters"]
-    ]}  # fmt: skip
+    audience = {
+        "mode": ctx.fields["mode"],
+        "filters": [{"type": f["type"], "ids": [i.lower() for i in f["ids"]]} for f in ctx.fields["filters"]],
+    }
     for f in audience["filters"]:
         collection, code = ("groups", "groupsNotFound") if f["type"] == "groups" else ("users", "usersNotFound")
         missing = [i for i in f["ids"] if state.get_row(collection, i) is None]
@@ -342,7 +395,10 @@ def archive_self_enrollment(ctx: RequestContext) -> Reply:
     if row is None or "unenrolledAt" in row:
         raise fail(ctx, "learnerNotEnrolled", f"The user {user_id} is not enrolled in the session {session['_id']}.")
     if not row["selfEnrolled"]:
-        raise fail(ctx, "learnerNotSelfEnrolled", f"The user {user_id} did not enrol in the session {session['_id']} "
-                   "themselves.")  # fmt: skip
+        raise fail(
+            ctx,
+            "learnerNotSelfEnrolled",
+            f"The user {user_id} did not enrol in the session {session['_id']} themselves.",
+        )
     unenroll(ctx, session, user_id)
     return ok(ctx)

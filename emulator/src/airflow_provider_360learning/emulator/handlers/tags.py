@@ -7,10 +7,19 @@ from airflow_provider_360learning.emulator.handlers.crud import Resource, check_
 from airflow_provider_360learning.emulator.pagination import Row
 
 TAGS = crud(
-    Resource("tags", "tagId", "tagNotFound", "tag", unique=((("name",), ("tagNameNotAvailable",)),),
-             defaults=lambda ctx: {"source": "native"}),
-    list="list_tags", get="get_tag", create="create_tag", replace="replace_tag",
-)  # fmt: skip
+    Resource(
+        "tags",
+        "tagId",
+        "tagNotFound",
+        "tag",
+        unique=((("name",), ("tagNameNotAvailable",)),),
+        defaults=lambda ctx: {"source": "native"},
+    ),
+    list="list_tags",
+    get="get_tag",
+    create="create_tag",
+    replace="replace_tag",
+)
 _OWNERS = {  # action -> (collection, path parameter, 404 code, label)
     "list_path_tags": ("paths", "pathId", "pathNotFound", "path"),
     "replace_path_tags": ("paths", "pathId", "pathNotFound", "path"),
@@ -32,14 +41,19 @@ def _owner(ctx: RequestContext) -> Row:
 
 def tag_ids(ctx: RequestContext, owner: Row) -> list[str]:
     """Current tags of a path or course: a path's are a side table, a course's its ``tagIds`` field."""
-    ids = owner.get("tagIds", []) if "courseId" in ctx.path_params else ctx.state.relation("path_tags").get(owner["_id"], [])
+    ids = (
+        owner.get("tagIds", [])
+        if "courseId" in ctx.path_params
+        else ctx.state.relation("path_tags").get(owner["_id"], [])
+    )
     return [t for t in ids if ctx.state.get_row("tags", t) is not None]
 
 
 @handler("list_path_tags", "get_course_tags")
 def list_owner_tags(ctx: RequestContext) -> Reply:
     owner = _owner(ctx)
-    return page_items(ctx, [{"tagId": t, "source": ctx.state.get_row("tags", t)["source"]} for t in tag_ids(ctx, owner)])  # type: ignore[index]
+    items = [{"tagId": t, "source": (ctx.state.get_row("tags", t) or {}).get("source")} for t in tag_ids(ctx, owner)]
+    return page_items(ctx, items)
 
 
 @handler("replace_path_tags", "replace_course_tags")

@@ -23,11 +23,22 @@ from airflow_provider_360learning.emulator.tenant import parse_iso
 USERS = crud(Resource("users", "userId", "userNotFound", "user"), list="list_users", get="get_user")
 _MAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USERNAME = re.compile(r"^[a-z0-9_\-.+#!$%&'*/=?^`{|}~]+$")
-_IDENTIFIERS = (("mail", _MAIL, "mailInvalid", "mailAlreadyUsed"),
-                ("username", _USERNAME, "usernameNotAllowed", "usernameAlreadyUsed"))
+_IDENTIFIERS = (
+    ("mail", _MAIL, "mailInvalid", "mailAlreadyUsed"),
+    ("username", _USERNAME, "usernameNotAllowed", "usernameAlreadyUsed"),
+)
 _INDEXED = {"mail": re.compile(r"^[a-z0-9]+\.[a-z0-9]+\.(\d+)@example\.com$"), "username": re.compile(r"^[a-z]+(\d+)$")}
-PERSONAL_FIELDS = ("mail", "username", "phone", "job", "organization", "custom", "lastLoginDate", "profileImageId",
-                   "toBeDeactivatedAt")  # fmt: skip
+PERSONAL_FIELDS = (
+    "mail",
+    "username",
+    "phone",
+    "job",
+    "organization",
+    "custom",
+    "lastLoginDate",
+    "profileImageId",
+    "toBeDeactivatedAt",
+)
 
 
 def find_user(state: EmulatorState, name: str, value: str) -> Row | None:
@@ -118,7 +129,9 @@ def delete_user(ctx: RequestContext) -> Reply:
     if is_owner(ctx.state, user):
         raise fail(ctx, "userIsCompanyOwner", f"The user {user['_id']} owns the company and cannot be deleted.")
     if user["status"] != "deleted":
-        ctx.state.patch_row("users", user["_id"], {"status": "deleted", "deletedAt": [*user.get("deletedAt", []), ctx.now()]})
+        ctx.state.patch_row(
+            "users", user["_id"], {"status": "deleted", "deletedAt": [*user.get("deletedAt", []), ctx.now()]}
+        )
     return ok(ctx)
 
 

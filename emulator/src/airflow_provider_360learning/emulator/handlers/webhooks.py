@@ -20,10 +20,17 @@ from airflow_provider_360learning.emulator.state import EmulatorState
 from airflow_provider_360learning.emulator.tenant import DAY, parse_iso
 
 SUBSCRIPTION = crud(
-    Resource(SUBSCRIPTIONS, "subscriptionId", "subscriptionNotFound", "subscription",
-             unique=((("eventType", "url"), ("subscriptionAlreadyExists",)),), defaults=lambda ctx: {"status": "active"}),
-    list="get_subscriptions", get="get_subscription",
-)  # fmt: skip
+    Resource(
+        SUBSCRIPTIONS,
+        "subscriptionId",
+        "subscriptionNotFound",
+        "subscription",
+        unique=((("eventType", "url"), ("subscriptionAlreadyExists",)),),
+        defaults=lambda ctx: {"status": "active"},
+    ),
+    list="get_subscriptions",
+    get="get_subscription",
+)
 MAX_PER_EVENT_TYPE = 10
 """Subscriptions one event type may have (the documents name the limit, not its value)."""
 RETRY_WINDOW = 3 * DAY
@@ -54,8 +61,11 @@ def create_subscription(ctx: RequestContext) -> Reply:
     with state.lock:
         same_type = [s for s in state.rows(SUBSCRIPTIONS) if s["eventType"] == ctx.fields["eventType"]]
         if len(same_type) >= MAX_PER_EVENT_TYPE:
-            raise fail(ctx, "subscriptionsLimitReached", f"The event type {ctx.fields['eventType']} already has "
-                       f"{MAX_PER_EVENT_TYPE} subscriptions.")  # fmt: skip
+            raise fail(
+                ctx,
+                "subscriptionsLimitReached",
+                f"The event type {ctx.fields['eventType']} already has {MAX_PER_EVENT_TYPE} subscriptions.",
+            )
         row = create_row(ctx, SUBSCRIPTION)
         new_secret(state, row["_id"])
     return ok(ctx, row)
@@ -92,8 +102,12 @@ def retry_events(ctx: RequestContext) -> Reply:
     """Nothing fails to deliver here, and delivered events stay delivered: the answer checks the request only."""
     row = ctx.state.get_row(SUBSCRIPTIONS, ctx.path_params["subscriptionId"])
     if row is None or row["status"] != "active":
-        raise fail(ctx, "activeSubscriptionNotFound", f"The given subscriptionId {ctx.path_params['subscriptionId']} "
-                   "does not correspond to any active subscription.")  # fmt: skip
+        raise fail(
+            ctx,
+            "activeSubscriptionNotFound",
+            f"The given subscriptionId {ctx.path_params['subscriptionId']} "
+            "does not correspond to any active subscription.",
+        )
     start, end = (parse_datetime(ctx.fields[k]) for k in ("startDate", "endDate"))
     if start is None or end is None or not 0 < parse_iso(end) - parse_iso(start) <= RETRY_WINDOW:
         raise fail(ctx, "invalidRetryTimeframe", "endDate must be after startDate, at most 3 days later.")

@@ -70,9 +70,10 @@ def scim_control_routes(emulator_state: Any) -> list[BaseRoute]:
         except ValueError:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("token", ""), str):
-            return JSONResponse({"error": {"code": "badRequest", "message": "body must be {} or {\"token\": str}"}}, 400)
-        return JSONResponse({"token": scim.issue_token(body.get("token") or None)}, 201,
-                            headers={"Cache-Control": "no-store"})  # fmt: skip
+            return JSONResponse({"error": {"code": "badRequest", "message": 'body must be {} or {"token": str}'}}, 400)
+        return JSONResponse(
+            {"token": scim.issue_token(body.get("token") or None)}, 201, headers={"Cache-Control": "no-store"}
+        )
 
     async def reset(request: Request) -> Response:
         scim.reset()
@@ -85,7 +86,7 @@ def scim_control_routes(emulator_state: Any) -> list[BaseRoute]:
         try:
             value = str(json.loads(await request.body() or b"{}")["value"])
         except (ValueError, KeyError, TypeError):
-            return JSONResponse({"error": {"code": "badRequest", "message": "body must be {\"value\": userId}"}}, 400)
+            return JSONResponse({"error": {"code": "badRequest", "message": 'body must be {"value": userId}'}}, 400)
         try:
             scim.add_manual_member(request.path_params["group_id"], value)
         except (KeyError, NotFoundException) as exc:
@@ -93,10 +94,13 @@ def scim_control_routes(emulator_state: Any) -> list[BaseRoute]:
         return JSONResponse({"added": value}, 201)
 
     return [
-        Mount("/scim", routes=[
-            Route("/token", token, methods=["POST"]),
-            Route("/reset", reset, methods=["POST"]),
-            Route("/stats", stats, methods=["GET"]),
-            Route("/groups/{group_id}/members", manual_member, methods=["POST"]),
-        ]),
+        Mount(
+            "/scim",
+            routes=[
+                Route("/token", token, methods=["POST"]),
+                Route("/reset", reset, methods=["POST"]),
+                Route("/stats", stats, methods=["GET"]),
+                Route("/groups/{group_id}/members", manual_member, methods=["POST"]),
+            ],
+        ),
     ]

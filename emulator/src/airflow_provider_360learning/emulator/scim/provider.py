@@ -3,7 +3,7 @@ service provider configuration limited to what 360Learning is known to need.
 
 360Learning publishes no ``ServiceProviderConfig``. IdPs (Okta, Entra) need filtered lookups
 (``userName eq``), ``startIndex``/``count`` paging and PATCH, so the emulator announces those; sort, ETag,
-bulk and password change are announced as unsupported until 360Learning documents them (README, "SCIM
+bulk and password change are announced as unsupported until 360Learning documents them (docs/emulator.md, "SCIM
 provisioning"). ``maxResults`` 1000 is the emulator's choice. Entra's PATCH ``remove`` with a value list is
 accepted (``remove_value_as_filter``), as 360Learning's Entra integration sends it.
 """

@@ -1,7 +1,7 @@
 """360Learning's SCIM rules, as pure functions over scim2-models resources.
 
 Each rule below is documented by 360Learning (``../shared/research/scim-and-peers.md`` §1) or is the
-emulator's reading of it, and the README's "SCIM provisioning" section lists them:
+emulator's reading of it, and docs/scim-provisioning.md lists them:
 
 - the email is the user's identifier: required, well formed, unique, and never changed over SCIM
   (an email change is made by hand in 360Learning);
@@ -99,14 +99,18 @@ def explicitly_removed(patch_op: PatchOp[Any]) -> set[str]:
         if match:
             named.add(match.group("value"))
         elif path.casefold() == "members" and isinstance(operation.value, list):
-            named.update(str(v.get("value") if isinstance(v, dict) else getattr(v, "value", "")) for v in operation.value)
+            named.update(
+                str(v.get("value") if isinstance(v, dict) else getattr(v, "value", "")) for v in operation.value
+            )
     return named
 
 
 def keep_protected_members(before: Any, after: Any, protected: set[str], removed: set[str]) -> bool:
     """Put back into ``after`` the protected members of ``before`` that a replace dropped; True if any."""
     present = set(member_values(after))
-    restored = [m for m in before.members or [] if m.value in protected and m.value not in present and m.value not in removed]
+    restored = [
+        m for m in before.members or [] if m.value in protected and m.value not in present and m.value not in removed
+    ]
     if restored:
         member_class = type(after).Members  # the model's own member class (models built from discovery differ)
         after.members = [*(after.members or []), *(member_class.model_validate(m.model_dump()) for m in restored)]

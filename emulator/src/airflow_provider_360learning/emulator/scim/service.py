@@ -67,7 +67,9 @@ class ThreeSixtyScimService(ScimService):
             keep_protected_members(current, replacement, self.protected_members(current.id or ""), set())
         return super().apply_replacement(current, replacement, conditions)
 
-    def apply_patch(self, current: Resource[Any], patch_op: PatchOp[Any], conditions: Conditions) -> Resource[Any] | None:
+    def apply_patch(
+        self, current: Resource[Any], patch_op: PatchOp[Any], conditions: Conditions
+    ) -> Resource[Any] | None:
         before = current.model_copy(deep=True)
         patched = super().apply_patch(current, patch_op, conditions)
         if patched is None:

@@ -29,7 +29,9 @@ class ThreeSixtyStorage(InMemoryStorage):
             self.resources = []
             self.emails.clear()
             self.versions = itertools.count(1)
-            self.integration_group_id = super().create(self.group_type, Group(display_name=self.integration_group_name)).id or ""
+            self.integration_group_id = (
+                super().create(self.group_type, Group(display_name=self.integration_group_name)).id or ""
+            )
 
     def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
         if not is_user(resource):

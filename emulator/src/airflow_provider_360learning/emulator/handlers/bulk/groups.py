@@ -106,6 +106,10 @@ def delete_group(run: Run, item: Row) -> str:
             state.patch_row("courses", course["_id"], {"status": "deleted"})
     for doomed_group in reversed(doomed):
         state.delete_row("groups", doomed_group["_id"])
-        emit(state, "group.deleted", pick(doomed_group, "GroupDeletedDTO", groupId=doomed_group["_id"], deletedAt=run.now),
-             run.at)  # fmt: skip
+        emit(
+            state,
+            "group.deleted",
+            pick(doomed_group, "GroupDeletedDTO", groupId=doomed_group["_id"], deletedAt=run.now),
+            run.at,
+        )
     return str(group["_id"])

@@ -22,8 +22,21 @@ from airflow_provider_360learning.emulator.handlers.bulk.operations import (
 from airflow_provider_360learning.emulator.handlers.integrations import external_course, store_external_course
 from airflow_provider_360learning.emulator.handlers.users import find_user
 
-_ANSWER_FIELDS = ("externalId", "name", "defaultLang", "launchUrl", "mobileLaunchUrl", "sources", "subjects",
-                  "contentType", "description", "difficultyLevel", "duration", "imageUrl", "translations")  # fmt: skip
+_ANSWER_FIELDS = (
+    "externalId",
+    "name",
+    "defaultLang",
+    "launchUrl",
+    "mobileLaunchUrl",
+    "sources",
+    "subjects",
+    "contentType",
+    "description",
+    "difficultyLevel",
+    "duration",
+    "imageUrl",
+    "translations",
+)
 
 
 def _integration(run: Run) -> None:
@@ -47,22 +60,41 @@ def _author(run: Run, item: Row) -> str:
 def import_external_course(run: Run, item: Row) -> str:
     state, integration = run.state, run.cache["integration"]
     author = _author(run, item)
-    fields: dict[str, Any] = {"name": item["name"], "defaultLang": item["defaultLang"], "authorId": author,
-                              "status": "published", "modifiedAt": run.now,
-                              "description": item.get("description"), "duration": item.get("duration")}  # fmt: skip
+    fields: dict[str, Any] = {
+        "name": item["name"],
+        "defaultLang": item["defaultLang"],
+        "authorId": author,
+        "status": "published",
+        "modifiedAt": run.now,
+        "description": item.get("description"),
+        "duration": item.get("duration"),
+    }
     existing = external_course(state, integration, item["externalId"])
     if existing is not None:
         course = state.patch_row("courses", existing["courseId"], fields)
     else:
-        course = state.add_row("courses", {
-            **{k: v for k, v in fields.items() if v is not None}, "sourceLang": item["defaultLang"],
-            "groupId": integration["groupId"], "coAuthorIds": [], "createdAt": run.now, "translations": [],
-            "type": "external", "externalPlatform": integration["externalPlatform"], "currentVersionNumber": 1,
-            "originalAuthorId": author, "tagIds": [],
-        }, fill=False, validate=False)  # fmt: skip
+        course = state.add_row(
+            "courses",
+            {
+                **{k: v for k, v in fields.items() if v is not None},
+                "sourceLang": item["defaultLang"],
+                "groupId": integration["groupId"],
+                "coAuthorIds": [],
+                "createdAt": run.now,
+                "translations": [],
+                "type": "external",
+                "externalPlatform": integration["externalPlatform"],
+                "currentVersionNumber": 1,
+                "originalAuthorId": author,
+                "tagIds": [],
+            },
+            fill=False,
+            validate=False,
+        )
     answer = {k: item[k] for k in _ANSWER_FIELDS if k in item}
-    store_external_course(state, integration["_id"], {"translations": [], **answer, "authorId": author,
-                                                      "courseId": course["_id"]})  # fmt: skip
+    store_external_course(
+        state, integration["_id"], {"translations": [], **answer, "authorId": author, "courseId": course["_id"]}
+    )
     return str(course["_id"])
 
 
@@ -71,8 +103,10 @@ def archive_external_course(run: Run, item: Row) -> str:
     """The course becomes ``archived`` (out of catalogs, still readable); archiving twice changes nothing."""
     answer = external_course(run.state, run.cache["integration"], item["externalId"])
     if answer is None:
-        raise ObjectError(f"The external course {item['externalId']} does not belong to the integration "
-                          f"{run.cache['integration']['_id']}.")  # fmt: skip
+        raise ObjectError(
+            f"The external course {item['externalId']} does not belong to the integration "
+            f"{run.cache['integration']['_id']}."
+        )
     course = run.state.get_row("courses", answer["courseId"])
     if course is None or course["status"] == "deleted":
         raise ObjectError(f"The external course {item['externalId']} was deleted.")
@@ -93,8 +127,9 @@ def _course(run: Run, identifier: Row) -> Row:
         if course is not None and course.get("externalPlatform") != integration["externalPlatform"]:
             course = None
     if course is None or course["status"] == "deleted":
-        raise ObjectError(f"The course {identifier['type']} {value} does not belong to the integration "
-                          f"{integration['_id']}.")  # fmt: skip
+        raise ObjectError(
+            f"The course {identifier['type']} {value} does not belong to the integration {integration['_id']}."
+        )
     return course
 
 
@@ -125,10 +160,19 @@ def _attempts(run: Run, course_id: str, user_id: str) -> list[Row]:
 
 def _closed(run: Run, attempt: Row) -> None:
     if "completedAt" in attempt:
-        emit(run.state, "course.attempt.closed", {
-            "attemptId": attempt["_id"], "closedAt": attempt["completedAt"], "userId": attempt["userId"],
-            "courseId": attempt["courseId"], "reason": "learnerFinished", "context": {},
-        }, run.at)  # fmt: skip
+        emit(
+            run.state,
+            "course.attempt.closed",
+            {
+                "attemptId": attempt["_id"],
+                "closedAt": attempt["completedAt"],
+                "userId": attempt["userId"],
+                "courseId": attempt["courseId"],
+                "reason": "learnerFinished",
+                "context": {},
+            },
+            run.at,
+        )
 
 
 @bulk("import_external_statistics", "importExternalStatistics", prepare=_integration)
@@ -141,7 +185,11 @@ def import_external_statistic(run: Run, item: Row) -> str:
     first, last = api_date(item["firstActivityAt"]), api_date(item["lastActivityAt"])
     if last < first:
         raise ObjectError("lastActivityAt is before firstActivityAt.")
-    fields: dict[str, Any] = {"progress": round(item["progress"]), "timeSpent": item["timeSpent"], "lastActivityAt": last}
+    fields: dict[str, Any] = {
+        "progress": round(item["progress"]),
+        "timeSpent": item["timeSpent"],
+        "lastActivityAt": last,
+    }
     if "score" in item:
         fields["score"] = round(item["score"])
     if fields["progress"] >= 100:
@@ -150,15 +198,27 @@ def import_external_statistic(run: Run, item: Row) -> str:
     same = next((a for a in attempts if a.get("firstActivityAt") == first), None)
     ends = [a.get("completedAt") or a.get("lastActivityAt") or "" for a in attempts]
     if same is None and (item.get("forceNew") or not attempts or all(first > end for end in ends)):
-        attempt = state.add_row("course_stats", {
-            **fields, "courseId": course["_id"], "userId": user["_id"], "firstActivityAt": first,
-            "lang": item.get("lang", course["defaultLang"]), "versionNumber": course.get("currentVersionNumber", 1),
-        }, fill=False, validate=False)  # fmt: skip
+        attempt = state.add_row(
+            "course_stats",
+            {
+                **fields,
+                "courseId": course["_id"],
+                "userId": user["_id"],
+                "firstActivityAt": first,
+                "lang": item.get("lang", course["defaultLang"]),
+                "versionNumber": course.get("currentVersionNumber", 1),
+            },
+            fill=False,
+            validate=False,
+        )
         state.relation("imported_attempts").setdefault((course["_id"], user["_id"]), []).append(attempt["_id"])
         _closed(run, attempt)
         return str(attempt["_id"])
-    targets = [same] if same is not None else [
-        a for a, end in zip(attempts, ends, strict=True) if "completedAt" not in a and first < end]
+    targets = (
+        [same]
+        if same is not None
+        else [a for a, end in zip(attempts, ends, strict=True) if "completedAt" not in a and first < end]
+    )
     for attempt in targets:
         if "completedAt" not in attempt:
             _closed(run, state.patch_row("course_stats", attempt["_id"], fields))

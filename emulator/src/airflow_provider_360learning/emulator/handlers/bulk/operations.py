@@ -109,9 +109,9 @@ SPECS: dict[str, BulkSpec] = {}
 """Submitting action -> the operation type of the documents and how one input object applies."""
 
 
-def bulk(name: str, op_type: str, prepare: Callable[[Run], None] | None = None) -> Callable[
-    [Callable[[Run, Row], str]], Callable[[Run, Row], str]
-]:
+def bulk(
+    name: str, op_type: str, prepare: Callable[[Run], None] | None = None
+) -> Callable[[Callable[[Run, Row], str]], Callable[[Run, Row], str]]:
     """Register how one valid input object of a bulk action applies (returns the id of what it changed)."""
 
     def register(fn: Callable[[Run, Row], str]) -> Callable[[Run, Row], str]:
@@ -184,8 +184,9 @@ def _envelope(ctx: RequestContext) -> int:
     if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
         raise fail(ctx, "invalidInput", "The body must be an object whose 'input' is an array of objects.")
     if len(items) > max_items:
-        raise fail(ctx, "inputTooLong", f"The input has {len(items):,} objects; this operation takes at most "
-                   f"{max_items:,}.")  # fmt: skip
+        raise fail(
+            ctx, "inputTooLong", f"The input has {len(items):,} objects; this operation takes at most {max_items:,}."
+        )
     return len(items)
 
 
@@ -212,14 +213,22 @@ def submit(ctx: RequestContext) -> Reply:
             headers = {}
             if not state.documented_rate_limit:
                 headers["Retry-After"] = str(max(1, math.ceil(min(_end(state, op) for op in unfinished) - state.now())))
-            raise documented(ctx.action, 429, "bulkOperationsConcurrencyLimitReached", f"{len(unfinished)} bulk "
-                             "operations are waiting or running; retry when one has ended.", **headers)  # fmt: skip
+            raise documented(
+                ctx.action,
+                429,
+                "bulkOperationsConcurrencyLimitReached",
+                f"{len(unfinished)} bulk operations are waiting or running; retry when one has ended.",
+                **headers,
+            )
         created = state.now()
         oid = f"{int(created):08x}{state.tenant.tag:04x}b0{len(store):010x}"
-        op = Operation(oid, ctx.action.name, created, count, zlib.compress(ctx.body or b"", 1),
-                       dict(ctx.path_params))
+        op = Operation(oid, ctx.action.name, created, count, zlib.compress(ctx.body or b"", 1), dict(ctx.path_params))
         store[oid] = op
-        emit(state, "bulk.operation.created", {"bulkOperationId": oid, "type": op.type, "createdAt": _stamp(state, created)})
+        emit(
+            state,
+            "bulk.operation.created",
+            {"bulkOperationId": oid, "type": op.type, "createdAt": _stamp(state, created)},
+        )
     return Reply(202, None, {"Location": f"{ctx.base_url}/api/v2/bulk/operations/{oid}"}, media_type=None)
 
 
@@ -266,8 +275,17 @@ def _run(state: EmulatorState, op: Operation) -> None:
     except OperationError as exc:
         op.error, op.resource_ids, op.errors = str(exc), [], {}
     op.ended = end
-    emit(state, "bulk.operation.ended", {"bulkOperationId": op.oid, "type": op.type, "createdAt": _stamp(state, op.created),
-                                         "endedAt": _stamp(state, end), "status": "error" if op.error else "completed"})  # fmt: skip
+    emit(
+        state,
+        "bulk.operation.ended",
+        {
+            "bulkOperationId": op.oid,
+            "type": op.type,
+            "createdAt": _stamp(state, op.created),
+            "endedAt": _stamp(state, end),
+            "status": "error" if op.error else "completed",
+        },
+    )
 
 
 def api_date(value: str) -> str:
@@ -305,8 +323,12 @@ def describe(state: EmulatorState, op: Operation) -> Row:
 def _operation(ctx: RequestContext) -> Operation:
     op = operations(ctx.state).get(ctx.path_params["bulkOperationId"])
     if op is None:
-        raise fail(ctx, "bulkOperationNotFound", f"The given bulkOperationId {ctx.path_params['bulkOperationId']} "
-                   "does not correspond to any existing bulk operation.")  # fmt: skip
+        raise fail(
+            ctx,
+            "bulkOperationNotFound",
+            f"The given bulkOperationId {ctx.path_params['bulkOperationId']} "
+            "does not correspond to any existing bulk operation.",
+        )
     return op
 
 

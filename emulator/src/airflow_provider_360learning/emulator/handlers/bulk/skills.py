@@ -51,16 +51,20 @@ def upsert_skill(run: Run, item: Row) -> str:
             raise ObjectError(f"No skill or library has the external id {key}.")
         parents.append({"_id": parent["_id"] if parent else libraries[key]["_id"], "externalId": key})
     fields: dict[str, Any] = {
-        "name": item["name"], "parents": parents, "updatedAt": run.now, "description": item.get("description"),
+        "name": item["name"],
+        "parents": parents,
+        "updatedAt": run.now,
+        "description": item.get("description"),
         "libraryId": item.get("libraryId"),
         "translations": [t for t in item.get("translations", []) if t["lang"] in _core_langs()],
-    }  # fmt: skip
+    }
     current = skill(run, item["externalId"])
     if current is not None:
         return str(state.patch_row("skills", current["_id"], fields)["_id"])
     row = {k: v for k, v in fields.items() if v is not None}
-    created = state.add_row("skills", {**row, "externalId": item["externalId"], "status": "published", "createdAt": run.now},
-                            fill=False)  # fmt: skip
+    created = state.add_row(
+        "skills", {**row, "externalId": item["externalId"], "status": "published", "createdAt": run.now}, fill=False
+    )
     return str(created["_id"])
 
 
@@ -75,8 +79,12 @@ def delete_skill(run: Run, item: Row) -> str:
 def upsert_library(run: Run, item: Row) -> str:
     libraries = run.state.relation("skill_libraries")
     current = libraries.get(item["externalId"], {"_id": _local_id("LIB", item["externalId"]), "createdAt": run.now})
-    libraries[item["externalId"]] = {**current, **item, "status": item.get("status", current.get("status", "draft")),
-                                     "updatedAt": run.now}  # fmt: skip
+    libraries[item["externalId"]] = {
+        **current,
+        **item,
+        "status": item.get("status", current.get("status", "draft")),
+        "updatedAt": run.now,
+    }
     return str(current["_id"])
 
 
@@ -129,8 +137,11 @@ def replace_user_jobs(run: Run, item: Row) -> str:
     user = state.get_row("users", item["userId"])
     if user is None or user["status"] == "deleted":
         raise ObjectError(f"The userId {item['userId']} does not correspond to any existing user.")
-    lists = {status: list(dict.fromkeys(item[f"{status}JobIds"])) for status in ("current", "target", "previous")
-             if f"{status}JobIds" in item}  # fmt: skip
+    lists = {
+        status: list(dict.fromkeys(item[f"{status}JobIds"]))
+        for status in ("current", "target", "previous")
+        if f"{status}JobIds" in item
+    }
     for status, jobs in lists.items():
         if len(jobs) > MAX_JOBS:
             raise ObjectError(f"A user has at most {MAX_JOBS} {status} jobs.")
@@ -166,8 +177,17 @@ def add_skill_review(run: Run, item: Row) -> str:
         if status == "validated" or power["status"] == "toAssess":
             state.patch_row("powers", power["_id"], {"status": status, "updatedAt": when})
         return str(power["_id"])
-    created = state.add_row("powers", {
-        "skillId": found["_id"], "userId": user_id, "status": status, "qualifiers": [], "createdAt": when,
-        "updatedAt": when, **({"skillExternalId": found["externalId"]} if "externalId" in found else {}),
-    }, fill=False)  # fmt: skip
+    created = state.add_row(
+        "powers",
+        {
+            "skillId": found["_id"],
+            "userId": user_id,
+            "status": status,
+            "qualifiers": [],
+            "createdAt": when,
+            "updatedAt": when,
+            **({"skillExternalId": found["externalId"]} if "externalId" in found else {}),
+        },
+        fill=False,
+    )
     return str(created["_id"])
