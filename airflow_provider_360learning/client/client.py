@@ -65,6 +65,11 @@ class Call:
     """Extra advice for an HTTP status (edX: which UUID the credentials administer)."""
 
     @property
+    def line(self) -> dict[str, str]:
+        """The request line as error keyword arguments (``method``, ``path``)."""
+        return {"method": self.method, "path": self.path}
+
+    @property
     def idempotent(self) -> bool:
         return self.method in IDEMPOTENT_METHODS
 
@@ -138,12 +143,10 @@ class ApiClient:
     def url(self, path_and_query: str) -> str:
         return self.settings.base_url.rstrip("/") + path_and_query
 
-    def _unsafe(
+    def unsafe(
         self, call: Call, cls: type[ThreeSixtyLearningUnsafeResponseError], problem: str, **extra: Any
     ) -> Exception:
-        return cls(
-            service=self.service.name, action=call.action, method=call.method, path=call.path, problem=problem, **extra
-        )
+        return cls(service=self.service.name, action=call.action, problem=problem, **call.line, **extra)
 
     def pin(self, call: Call, url: str, *, what: str) -> str:
         """``url`` if it is on the connection's origin; else the typed error (nothing is sent there)."""
@@ -153,7 +156,7 @@ class ApiClient:
             same = False
         if not same:
             host = host_of(url)
-            raise self._unsafe(
+            raise self.unsafe(
                 call,
                 ThreeSixtyLearningOriginError,
                 f"{what} points to {host}, not to the connection's origin {self.origin}; nothing was sent there",
@@ -223,7 +226,7 @@ class ApiClient:
             started = tokens.clock()
             response = await self._guarded(call, "POST", url, headers, data)
             if response.status in REDIRECT_STATUSES:
-                raise self._unsafe(
+                raise self.unsafe(
                     call,
                     ThreeSixtyLearningRedirectError,
                     f"the token endpoint answered HTTP {response.status} (a redirect to "
@@ -244,14 +247,14 @@ class ApiClient:
         try:
             return await self._attempt(method, url, headers, data)
         except BodyTooLarge:
-            raise self._unsafe(
+            raise self.unsafe(
                 call,
                 ThreeSixtyLearningResponseTooLargeError,
                 f"the answer is larger than max_response_mb={self.settings.max_response_mb:g} "
                 "(after decompression); it was not read whole. Raise the connection's max_response_mb if it is legitimate",
             ) from None
         except UnsupportedEncoding as exc:
-            raise self._unsafe(
+            raise self.unsafe(
                 call,
                 ThreeSixtyLearningUnsafeResponseError,
                 f"the answer uses Content-Encoding {self.redactor.clean(str(exc), 40)!r}, which was not asked for",
@@ -340,13 +343,13 @@ class ApiClient:
             target = resolve(url, response.headers["Location"])
             self.pin(call, target, what=f"a redirect (HTTP {response.status})")
             if method not in ("GET", "HEAD"):
-                raise self._unsafe(
+                raise self.unsafe(
                     call,
                     ThreeSixtyLearningRedirectError,
                     f"the server answered HTTP {response.status}; a {method} is never redirected (it could apply twice)",
                 )
             url = target
-        raise self._unsafe(call, ThreeSixtyLearningRedirectError, f"more than {MAX_REDIRECTS} redirects")
+        raise self.unsafe(call, ThreeSixtyLearningRedirectError, f"more than {MAX_REDIRECTS} redirects")
 
     def check_json(self, call: Call, response: Response) -> Any:
         """The decoded JSON body of a success answer, or the typed error for one that is not JSON."""

@@ -8,8 +8,7 @@ keyword arguments (see :mod:`airflow_provider_360learning.client.settings`) and 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 
 def _config_error(message: str) -> Exception:
@@ -21,8 +20,7 @@ def _config_error(message: str) -> Exception:
 Kind = Literal["number", "integer", "string"]
 
 
-@dataclass(frozen=True)
-class ExtraField:
+class ExtraField(NamedTuple):
     """One connection extra: how it is validated and how the connection form shows it."""
 
     name: str
@@ -163,7 +161,7 @@ def with_defaults(fields: tuple[ExtraField, ...], **defaults: Any) -> tuple[Extr
     unknown = set(defaults) - {f.name for f in fields}
     if unknown:
         raise ValueError(f"no such fields: {sorted(unknown)}")
-    return tuple(replace(f, default=defaults[f.name]) if f.name in defaults else f for f in fields)
+    return tuple(f._replace(default=defaults[f.name]) if f.name in defaults else f for f in fields)
 
 
 # --- per connection type -----------------------------------------------------------------------------------

@@ -96,13 +96,9 @@ async def walk_pages(
         if following:
             url = client.pin(call, resolve(current, following), what="the next-page URL")
             if _loop_key(url) in seen:
-                raise ThreeSixtyLearningPaginationLoopError(
-                    service=client.service.name,
-                    action=call.action,
-                    method=call.method,
-                    path=call.path,
-                    problem=f"the next-page URL was already fetched in this iteration (after {progress.pages} "
-                    "page(s)); following it would never end",
+                problem = f"the next-page URL was already fetched in this iteration (after {progress.pages} page(s))"
+                raise client.unsafe(
+                    call, ThreeSixtyLearningPaginationLoopError, f"{problem}; following it would never end"
                 )
         yield response, decoded
     progress.finish()

@@ -184,15 +184,8 @@ class ThreeSixtyLearningService(BaseService):
         return parse_api_error_body(body)
 
     def http_error(self, call: Call, status: int, code: str | None, message: str | None) -> Exception:
-        common: dict[str, Any] = {
-            "action": call.action,
-            "method": call.method,
-            "path": call.path,
-            "status": status,
-            "code": code,
-            "message": message,
-            "path_params": call.path_params,
-        }
+        common: dict[str, Any] = {"action": call.action, "status": status, "code": code, "message": message}
+        common.update(call.line, path_params=call.path_params)
         if status == 403:
             hint = (
                 f"This action needs the OAuth scope '{call.scope}': grant it to the API client in 360Learning's "
@@ -210,13 +203,9 @@ class ThreeSixtyLearningService(BaseService):
         return error_class_for(status)(hint=hint, **common)
 
     def invalid_response(self, call: Call, status: int, problem: str) -> Exception:
+        line = {"action": call.action, **call.line}
         return ThreeSixtyLearningInvalidResponseError(
-            action=call.action,
-            method=call.method,
-            path=call.path,
-            status=status,
-            message=problem,
-            path_params=call.path_params,
+            status=status, message=problem, path_params=call.path_params, **line
         )
 
     def connection_error(self, call: Call, settings: ClientSettings, reason: str) -> Exception:
@@ -411,31 +400,17 @@ class ScimService(BaseService):
             return _string(decoded.get("scimType")), _string(decoded.get("detail"))
         return None, _text(body) if body else None
 
+    @staticmethod
+    def _where(call: Call) -> dict[str, Any]:
+        return {"conn_id": call.path_params.get("conn_id", "?"), **call.line}
+
     def http_error(self, call: Call, status: int, code: str | None, message: str | None) -> Exception:
         cls = ThreeSixtyLearningScimAuthenticationError if status == 401 else ThreeSixtyLearningScimError
-        return cls(
-            conn_id=call.path_params.get("conn_id", "?"),
-            method=call.method,
-            path=call.path,
-            status=status,
-            scim_type=code,
-            detail=message,
-        )
+        return cls(status=status, scim_type=code, detail=message, **self._where(call))
 
     def invalid_response(self, call: Call, status: int, problem: str) -> Exception:
-        return ThreeSixtyLearningScimError(
-            conn_id=call.path_params.get("conn_id", "?"),
-            method=call.method,
-            path=call.path,
-            status=status,
-            detail=problem,
-        )
+        return ThreeSixtyLearningScimError(status=status, detail=problem, **self._where(call))
 
     def connection_error(self, call: Call, settings: ClientSettings, reason: str) -> Exception:
-        return ThreeSixtyLearningScimConnectionError(
-            conn_id=settings.conn_id,
-            method=call.method,
-            path=call.path,
-            status=None,
-            detail=f"could not reach {settings.base_url} after retries ({reason})",
-        )
+        detail = f"could not reach {settings.base_url} after retries ({reason})"
+        return ThreeSixtyLearningScimConnectionError(status=None, detail=detail, **self._where(call))
