@@ -321,8 +321,7 @@ class ApiClient:
                 if budget is not None:
                     await budget.aacquire(call.budget, call.action if call.endpoint_rate else None, call.endpoint_rate)
                 response = await self._follow(call, call.method, url, auth, data)
-                if raise_for_status or response.status in (429, 503) or (call.idempotent and response.status >= 500):
-                    raise_if_retryable(response, response.headers)
+                raise_if_retryable(response, response.headers)  # the retry policy decides what is resent
                 return response
 
             response: Response = await self._retry(call, attempt, return_exhausted=not raise_for_status)

@@ -95,6 +95,11 @@ class _Decoder:
         self.size = 0
         self.parts: list[bytes] = []
 
+    @property
+    def identity(self) -> bool:
+        """No decompression: the body's ``Content-Length`` is its decoded size."""
+        return self._zlib is None
+
     def _keep(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.cap:
@@ -143,7 +148,7 @@ async def exchange(
             ) as answer:
                 decoder = _Decoder(answer.headers.get("Content-Encoding", ""), max_bytes)
                 length = answer.content_length
-                if length is not None and decoder._zlib is None and length > max_bytes:
+                if length is not None and decoder.identity and length > max_bytes:
                     raise BodyTooLarge(max_bytes, length)
                 async for chunk in answer.content.iter_chunked(CHUNK_BYTES):
                     decoder.feed(chunk)

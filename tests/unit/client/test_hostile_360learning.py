@@ -739,3 +739,31 @@ async def test_429_without_retry_after_is_retried_async(api: Service) -> None:
     _busy_then_ok(api)
     assert await async_rows() == FIRST_PAGE
     assert_only(api.server, TOKEN_LINE, f"GET {USERS}", f"GET {USERS}")
+
+
+# --- a partial answer: the server promises more bytes than it sends, then hangs up --------------------------
+def _cut_short(api: Service) -> None:
+    body = b'[{"_id": "1", "mail": "one@exa'
+    cut = Reply(headers=[("Content-Type", "application/json"), ("Content-Length", "5000")], body=body)
+    api.server.route(USERS, cut, method="GET")
+    api.connect(max_retries=1, backoff_initial=0.01, backoff_max=0.01)
+
+
+def _check_cut_short(api: Service, exc: ThreeSixtyLearningConnectionError) -> None:
+    assert "list_users" in str(exc) and "after retries" in str(exc)
+    assert_exception_clean(exc, api.credentials())
+    assert api.server.count("GET", USERS) == 2  # a GET is idempotent: retried once, then a typed error
+
+
+def test_an_answer_cut_short_is_a_connection_error_sync(api: Service) -> None:
+    _cut_short(api)
+    with pytest.raises(ThreeSixtyLearningConnectionError) as caught:
+        sync_rows()
+    _check_cut_short(api, caught.value)
+
+
+async def test_an_answer_cut_short_is_a_connection_error_async(api: Service) -> None:
+    _cut_short(api)
+    with pytest.raises(ThreeSixtyLearningConnectionError) as caught:
+        await async_rows()
+    _check_cut_short(api, caught.value)
