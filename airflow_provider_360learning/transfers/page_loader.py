@@ -16,25 +16,38 @@ Two ways through, chosen page by page:
   quarantines misfits and finds new fields. A page that fails the typed decoding comes this way, so
   both give the same table content; the batch being built is flushed whenever the way changes, so
   rows still land in page order (the last version of a key wins).
+
+Nothing row-level stops a load: a body that strict JSON refuses is read again leniently (``NaN``,
+``Infinity``, ``1e999``) and only the rows holding such values are quarantined; the keys of every
+quarantined row are kept (:attr:`LoadTotals.rejected_keys`) so that a full refresh keeps their previous
+copies. A value of the incremental field later than ``ceiling`` (a sentinel such as ``9999-12-31``)
+never becomes the watermark: it is logged with its row. Each batch logs rows loaded, rejected and
+merged, with rows/s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_360learning.transfers.tabular import (
+    DEFAULT_MAX_COLUMNS,
     SCALAR_SOURCE,
     Column,
+    Reject,
     TypedPageDecoder,
+    key_sources,
     page_to_frame,
+    quarantine_non_finite,
     warehouse_name,
 )
 
@@ -56,8 +69,13 @@ class LoadTotals:
     rows: int = 0
     rejected: int = 0
     pages: int = 0
+    batches: int = 0
     newest: dt.datetime | None = None
     columns: list[Column] = field(default_factory=list)
+    rejected_keys: set[tuple[Any, ...]] = field(default_factory=set)
+    """Key values of quarantined rows: their previous copies must survive a full refresh's sweep."""
+    future_rows: int = 0
+    """Rows whose incremental field lay beyond the ceiling (loaded, but not moving the watermark)."""
 
 
 class PageLoader:
@@ -73,6 +91,9 @@ class PageLoader:
     :param max_pending_pages: pages the fetching thread may be ahead of the loader.
     :param logger: where quarantines and new columns are reported (the task's logger).
     :param decode_page: page body (``bytes``) -> items, raising for a body that is not a page (default: JSON).
+    :param ceiling: latest credible value of the incremental field (now plus a tolerance); later values
+        load but never become the watermark.
+    :param max_columns: columns the table may have before new fields overflow into one JSON column.
     """
 
     def __init__(
@@ -88,6 +109,8 @@ class PageLoader:
         max_pending_pages: int = 4,
         logger: Any = None,
         decode_page: Callable[[bytes], list[Any]] | None = None,
+        ceiling: dt.datetime | None = None,
+        max_columns: int = DEFAULT_MAX_COLUMNS,
     ) -> None:
         if batch_rows < 1:
             raise ValueError(f"batch_rows must be >= 1, got {batch_rows}")
@@ -98,7 +121,11 @@ class PageLoader:
         self.incremental_field = incremental_field
         self.batch_rows = batch_rows
         self.log = logger or log
+        self.ceiling = ceiling
+        self.max_columns = max_columns
         self.totals = LoadTotals(columns=list(columns))
+        self._key_fields = key_sources(columns, writer.key)
+        self._started = time.monotonic()
         self._known = {c.name for c in columns}
         if decode_page is None:  # the hook module (HTTP provider) is imported here, not when a DAG file is parsed
             from airflow_provider_360learning.hooks.three_sixty_learning import decode_json
@@ -188,40 +215,117 @@ class PageLoader:
             rows = decoder.decode(bytes(page))
             if rows is not None:
                 return rows, decoder
-        return self._decode_page(bytes(page)), None
+        try:
+            return self._decode_page(bytes(page)), None
+        except Exception as strict_error:
+            items = _lenient_json(bytes(page))
+            if items is None:
+                raise strict_error from None
+        # Strict JSON refused the body (``NaN``, ``Infinity``, ``1e999``): quarantine just those rows.
+        clean, rejects = quarantine_non_finite(items, self._key_fields)
+        self._quarantine(rejects)
+        return clean, None
+
+    def _quarantine(self, rejects: Sequence[Reject]) -> None:
+        if not rejects:
+            return
+        self.totals.rejected += len(rejects)
+        self.totals.rejected_keys.update(r.key_values for r in rejects if r.key_values is not None)
+        self.log.warning(
+            "%d row(s) of %s quarantined in the rejects table, e.g. %s: %s",
+            len(rejects),
+            self.table,
+            rejects[0].key,
+            rejects[0].reason,
+        )
+        self.writer.write_rejects(self.table, self.run_id, rejects)
 
     def _load(self, rows: list[Any], decoder: TypedPageDecoder | None) -> None:
         if not rows:
             return
+        started = time.monotonic()
+        rejected_before = self.totals.rejected
         if decoder is not None:  # typed rows: of the decoder's columns (a later page may have added some)
-            self.totals.newest = decoder.newest(rows, self.incremental_field, self.totals.newest)
-            self.totals.rows += self.writer.upsert_typed(decoder.columns, rows, self.load_id)
-            return
-        frame, rejects, extra = page_to_frame(rows, self.totals.columns)
-        new_columns = [c for c in extra if c.name not in self._known]
-        if new_columns:
-            self._known.update(c.name for c in new_columns)
-            self.totals.columns = [*self.totals.columns, *new_columns]
-            self.log.info("New API fields become columns of %s: %s", self.table, [c.source for c in new_columns])
-            self.writer.ensure_table(self.totals.columns)
-            self._typed_checked = False  # the typed decoder must know the new columns
-        if rejects:
-            self.totals.rejected += len(rejects)
-            self.log.warning("%d row(s) of %s quarantined in the rejects table", len(rejects), self.table)
-            self.writer.write_rejects(self.table, self.run_id, rejects)
-        self.totals.newest = newest_value(frame, self.incremental_field, self.totals.newest)
-        self.totals.rows += self.writer.upsert(frame, self.load_id)
+            newest, late = decoder.newest(rows, self.incremental_field, self.totals.newest, self.ceiling)
+            loaded = self.writer.upsert_typed(decoder.columns, rows, self.load_id)
+        else:
+            frame, rejects, extra = page_to_frame(
+                rows, self.totals.columns, key=self.writer.key, max_columns=self.max_columns
+            )
+            new_columns = [c for c in extra if c.name not in self._known]
+            if new_columns:
+                self._known.update(c.name for c in new_columns)
+                self.totals.columns = [*self.totals.columns, *new_columns]
+                self.log.info("New API fields become columns of %s: %s", self.table, [c.source for c in new_columns])
+                self.writer.ensure_table(self.totals.columns)
+                self._typed_checked = False  # the typed decoder must know the new columns
+            self._quarantine(rejects)
+            newest, late = newest_value(
+                frame, self.incremental_field, self.totals.newest, self.ceiling, self.writer.key
+            )
+            loaded = self.writer.upsert(frame, self.load_id)
+        self.totals.newest = newest
+        if late:
+            self.totals.future_rows += len(late)
+            self.log.warning(
+                "%d row(s) of %s have %s later than %s; they are loaded but do not move the watermark: %s",
+                len(late),
+                self.table,
+                self.incremental_field,
+                self.ceiling.isoformat() if self.ceiling else "now",
+                ", ".join(f"{key} ({value})" for key, value in late[:10]),
+            )
+        self.totals.rows += loaded
+        self.totals.batches += 1
+        elapsed = time.monotonic() - self._started
+        self.log.info(
+            "%s batch %d: %d row(s) loaded and merged on %s in %.2f s, %d rejected; %d loaded in all, %.0f rows/s",
+            self.table,
+            self.totals.batches,
+            loaded,
+            "/".join(self.writer.key),
+            time.monotonic() - started,
+            self.totals.rejected - rejected_before,
+            self.totals.rows,
+            self.totals.rows / elapsed if elapsed > 0 else 0.0,
+        )
 
 
-def newest_value(frame: Any, field: str | None, current: dt.datetime | None) -> dt.datetime | None:
-    """The later of ``current`` and the frame's largest value of the incremental ``field``."""
+def _lenient_json(body: bytes) -> list[Any] | None:
+    """A page body read by Python's permissive parser (``NaN``, ``Infinity``, ``1e999`` become floats), or None."""
+    try:
+        items = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return items if isinstance(items, list) else None
+
+
+def newest_value(
+    frame: Any,
+    field: str | None,
+    current: dt.datetime | None,
+    ceiling: dt.datetime | None = None,
+    key: Sequence[str] = ("id",),
+) -> tuple[dt.datetime | None, list[tuple[Any, Any]]]:
+    """The later of ``current`` and the frame's largest ``field`` value up to ``ceiling``; and the rows past it.
+
+    Returns ``(newest, late)`` where ``late`` lists ``(key, value)`` of the rows beyond ``ceiling``.
+    """
     if field is None:
-        return current
+        return current, []
     column = warehouse_name(field)
     if column not in frame.columns or frame.empty:
-        return current
-    value = frame[column].max()
+        return current, []
+    values = frame[column]
+    late: list[tuple[Any, Any]] = []
+    if ceiling is not None:
+        beyond = (values > ceiling).fillna(False).to_numpy(dtype=bool)
+        if beyond.any():
+            keys = frame[key[0]].to_numpy()[beyond] if key and key[0] in frame.columns else [None] * int(beyond.sum())
+            late = [(k, v.isoformat()) for k, v in zip(keys, values[beyond], strict=True)]
+            values = values[~beyond]
+    value = values.max() if len(values) else None
     if value is None or value != value:  # NaT
-        return current
+        return current, late
     newest = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
-    return newest if current is None or newest > current else current
+    return (newest if current is None or newest > current else current), late

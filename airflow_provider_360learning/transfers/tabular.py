@@ -26,24 +26,34 @@ Column names are the snake_case of the API field (``_id`` -> ``id``, ``completed
 is in the schema's ``required`` list. A row schema that is a scalar (an array of IDs) gives one
 column named ``value``.
 
-Fields a row carries that the schema does not declare (new API fields) become extra columns whose
-kind is inferred from the page's values (all ``str`` -> text, all ``bool`` -> boolean, all ``int``
--> integer, ``int``/``float`` -> float, anything else -> json); pass them back with the declared
-columns on the next pages so their kind stays stable.
+**Type drift: the row is quarantined, never the load.** A declared field keeps the schema's kind on
+every dialect. A row that does not fit (not an object, a required field missing or null, a value of
+the wrong type such as ``"progress": "abc"``, a date-time that does not parse, an object where a
+scalar is declared, an integer beyond 64 bits, a number beyond a double, ``NaN`` or ``Infinity``
+anywhere in the row, a NUL character in a key) is returned as a :class:`Reject` naming the field and
+the problem; it is neither dropped silently nor fatal to the page, and the warehouse keeps the row's
+previous copy. Timestamps use microseconds, not nanoseconds, so far-future sentinel dates such as
+``9999-12-31`` stay representable.
 
-A row that does not fit (not an object, a required field missing or null, a value of the wrong
-type such as ``"progress": "abc"``, a date-time that does not parse, an object where a scalar is
-declared, an integer beyond 64 bits) is returned as a :class:`Reject` naming the field and the
-problem; it is neither dropped silently nor fatal to the page. Timestamps use microseconds, not
-nanoseconds, so far-future sentinel dates such as ``9999-12-31`` stay representable.
+**Fields the schema does not declare** (new API fields) become ``text`` columns: strings as they are,
+any other value as compact JSON. They have no declared type to drift from, so a new field whose
+values change type (``5`` then ``"s0"``) can never block a load. Their names follow the same
+snake_case, kept only when the name maps back to the field exactly (``badgeName`` ->
+``badge_name``) and is not a declared column's; otherwise, and for any name longer than
+:data:`MAX_IDENTIFIER` characters (PostgreSQL's limit, the smallest of the common warehouses), the
+name is cut and given a stable suffix hashed from the field (``some_field_1a2b3c4d``), so two fields
+never share a column whatever order they arrive in. Past :data:`DEFAULT_MAX_COLUMNS` columns, further
+new fields go into one JSON object column, :data:`OVERFLOW_COLUMN`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
@@ -75,7 +85,15 @@ PANDAS_DTYPES: Mapping[Kind, str] = {
     "json": "string",
 }
 
+MAX_IDENTIFIER = 63
+"""Longest column name written: PostgreSQL and Redshift truncate at 63 bytes, MySQL refuses past 64."""
+DEFAULT_MAX_COLUMNS = 400
+"""Columns a table gets before new API fields overflow into :data:`OVERFLOW_COLUMN` (PostgreSQL allows 1,600)."""
+OVERFLOW_COLUMN = "_extra"
+"""JSON object of the undeclared fields that arrived after the table reached its column limit."""
+
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_FLOAT_MAX = int(1.7976931348623157e308)
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NON_WORD_RE = re.compile(r"[^a-z0-9_]+")
 _JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -92,6 +110,8 @@ class Column:
     source: str
     kind: Kind
     required: bool = False
+    declared: bool = True
+    """False for a field the schema does not declare: a text column taking any value (non-strings as JSON)."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -100,24 +120,52 @@ class Column:
 
 @dataclass
 class Reject:
-    """A row that did not fit its columns, kept whole so that nothing is lost silently."""
+    """A row that did not fit its columns, kept whole so that nothing is lost silently.
+
+    ``key_values`` are the row's values of the table's key columns, when it has them all: a full
+    refresh keeps the warehouse's previous copy of that key instead of sweeping it.
+    """
 
     key: str | None
     reason: str
     payload: str
+    key_values: tuple[Any, ...] | None = None
 
 
 # --- column derivation ------------------------------------------------------------------------------
 
 
 def warehouse_name(field: str) -> str:
-    """The warehouse name of an API field: snake_case, leading underscores dropped, SQL-safe characters."""
+    """The warehouse name of an API field: snake_case, leading underscores dropped, SQL-safe characters,
+    at most :data:`MAX_IDENTIFIER` characters (a longer one is cut and suffixed with a hash of the field)."""
     name = _CAMEL_RE.sub("_", field.lstrip("_")).lower()
     name = _NON_WORD_RE.sub("_", name).strip("_")
     name = re.sub(r"__+", "_", name)
     if not name:
-        return "field"
-    return f"f_{name}" if name[0].isdigit() else name
+        name = "field"
+    elif name[0].isdigit():
+        name = f"f_{name}"
+    return name if len(name) <= MAX_IDENTIFIER else hashed_name(name, field)
+
+
+def hashed_name(name: str, field: str) -> str:
+    """``name`` cut to fit :data:`MAX_IDENTIFIER` with an 8-character suffix hashed from ``field`` (stable)."""
+    digest = hashlib.sha1(field.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()[:8]
+    return f"{name[: MAX_IDENTIFIER - 9].rstrip('_')}_{digest}"
+
+
+def extra_column_name(field: str, declared: set[str]) -> str:
+    """The column of an undeclared field, the same whatever other fields exist or the order they come in.
+
+    The snake_case name is kept only when it maps back to exactly this field (``badgeName`` ->
+    ``badge_name`` -> ``badgeName``), so no two fields can claim it, and when no declared column has
+    it; any other field gets the hashed form.
+    """
+    name = warehouse_name(field)
+    head, *rest = name.split("_")
+    if head + "".join(part.capitalize() for part in rest) == field and name not in declared:
+        return name
+    return hashed_name(name, field)
 
 
 def _merged(doc: Mapping[str, Any], node: Any) -> dict[str, Any]:
@@ -235,36 +283,44 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _infer_kind(values: Iterable[Any]) -> Kind | None:
-    """Kind of an undeclared field from its non-null values; None when the page has only nulls."""
-    types = {type(v) for v in values if v is not None}
-    if not types:
-        return None
-    if types == {str}:
-        return "text"
-    if types == {bool}:
-        return "boolean"
-    if types == {int}:
-        return "integer"
-    if types <= {int, float}:
-        return "float"
-    return "json"
+def infer_extra_columns(
+    items: Sequence[Any], columns: Sequence[Column], *, max_columns: int = DEFAULT_MAX_COLUMNS
+) -> list[Column]:
+    """Text columns for the fields of ``items`` that ``columns`` do not declare (new API fields).
 
-
-def infer_extra_columns(items: Sequence[Any], columns: Sequence[Column]) -> list[Column]:
-    """Columns for the fields of ``items`` that ``columns`` do not declare (new API fields)."""
+    A field becomes a column while the table has fewer than ``max_columns``; past that, the
+    :data:`OVERFLOW_COLUMN` (JSON) column is returned once, and the fields without a column go there.
+    A field whose values are all null gets no column until a value comes.
+    """
     dicts = [row for row in items if isinstance(row, dict)]
     if not dicts:
         return []
-    declared = {c.source for c in columns}
-    fields = set().union(*dicts) - declared
-    taken = {c.name for c in columns}
-    extras = []
+    known = {c.source for c in columns}
+    fields = {f for f in set().union(*dicts) - known if any(row.get(f) is not None for row in dicts)}
+    if not fields:
+        return []
+    declared = {c.name for c in columns}
+    room = max_columns - len(columns)
+    extras: list[Column] = []
     for field in sorted(fields, key=str):
-        kind = _infer_kind([row.get(field) for row in dicts])
-        if kind is not None:
-            extras.append(Column(_unique(warehouse_name(str(field)), taken), str(field), kind, False))
+        if room <= 0:
+            if OVERFLOW_COLUMN not in declared:
+                extras.append(Column(OVERFLOW_COLUMN, OVERFLOW_COLUMN, "json", False))
+            break
+        extras.append(Column(extra_column_name(str(field), declared), str(field), "text", False, declared=False))
+        room -= 1
     return extras
+
+
+def non_finite_fields(value: Any, path: str = "") -> list[str]:
+    """The paths of the ``NaN``/``Infinity`` numbers inside a decoded value (a lenient JSON parser makes them)."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [path or "value"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in non_finite_fields(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in non_finite_fields(v, f"{path}[{i}]")]
+    return []
 
 
 class _Problems:
@@ -280,7 +336,7 @@ class _Problems:
 _NONE_TYPE = type(None)
 
 
-def _convert(column: Column, values: list[Any], problems: _Problems) -> Any:
+def _convert(column: Column, values: list[Any], problems: _Problems, *, key: bool = False) -> Any:
     """Check one column's values against its kind (marking misfits) and build its typed array.
 
     The common case, a column whose values all have the right type, costs one C-level pass
@@ -308,15 +364,31 @@ def _convert(column: Column, values: list[Any], problems: _Problems) -> Any:
 
     if kind == "json":
         return pd.array(_json_texts(values), dtype="string")
+    if kind == "text" and not column.declared:  # any value: non-strings as JSON text
+        if not types <= {_NONE_TYPE, str}:
+            values = [v if v is None or type(v) is str else encode_json(v).decode() for v in values]
+        return pd.array(values, dtype="string")
     if kind == "text":
         misfit("string", (str,))
+        if key and str in types:
+            for i, v in enumerate(values):
+                if v is not None and "\x00" in v:
+                    problems.add(i, f"field {field!r}: the key holds a NUL character, which warehouses cannot store")
+                    values[i] = None
         return pd.array(values, dtype="string")
     if kind == "boolean":
         misfit("boolean", (bool,))
         return pd.array(values, dtype="boolean")
     if kind == "float":
         misfit("number", (float, int))
-        return pd.array(values, dtype="Float64")
+        try:
+            return pd.array(values, dtype="Float64")
+        except OverflowError:  # an integer beyond a double's range
+            for i, v in enumerate(values):
+                if type(v) is int and not -_FLOAT_MAX <= v <= _FLOAT_MAX:
+                    problems.add(i, f"field {field!r}: number {_shown(v)} is out of range for a double")
+                    values[i] = None
+            return pd.array(values, dtype="Float64")
     if kind == "integer":
         misfit("integer", (int, float))
         if float in types:
@@ -355,12 +427,20 @@ def _json_texts(values: list[Any]) -> list[str | None]:
     return [None if v is None else encode_json(v).decode() for v in values]
 
 
-def page_to_frame(items: Sequence[Any], columns: Sequence[Column]) -> tuple[pd.DataFrame, list[Reject], list[Column]]:
+def page_to_frame(
+    items: Sequence[Any],
+    columns: Sequence[Column],
+    *,
+    key: Sequence[str] = (),
+    max_columns: int = DEFAULT_MAX_COLUMNS,
+) -> tuple[pd.DataFrame, list[Reject], list[Column]]:
     """One page of API rows as a typed frame, the rows that did not fit, and columns for undeclared fields.
 
     The frame has one column per declared column, then one per extra column (third element), with
     the dtypes of the module docstring; rejected rows are not in it. Values are checked column by
     column over the whole page, so the cost is a few passes per column rather than per-row logic.
+    ``key`` names the table's key columns: a NUL character there rejects the row (PostgreSQL drops
+    it, so two keys differing only by a NUL would collide), and rejects carry their key values.
     """
     import numpy as np
     import pandas as pd
@@ -374,29 +454,70 @@ def page_to_frame(items: Sequence[Any], columns: Sequence[Column]) -> tuple[pd.D
             problems.add(i, f"row is not a JSON object (got {_type_name(row)})")
             not_objects.add(i)
             rows[i] = {}
-    extras = [] if scalar_rows else infer_extra_columns(rows, columns)
+    extras = [] if scalar_rows else infer_extra_columns(rows, columns, max_columns=max_columns)
+    all_columns = [*columns, *extras]
     data: dict[str, Any] = {}
-    for column in [*columns, *extras]:
+    for column in all_columns:
         source = column.source
-        data[column.name] = _convert(column, [row.get(source) for row in rows], problems)
+        if source == OVERFLOW_COLUMN:
+            values = _overflow_values(rows, {c.source for c in all_columns})
+        else:
+            values = [row.get(source) for row in rows]
+        data[column.name] = _convert(column, values, problems, key=column.name in key)
     frame = pd.DataFrame(data) if data else pd.DataFrame(index=pd.RangeIndex(len(rows)))
     rejects: list[Reject] = []
     if problems.by_row:
         bad = sorted(problems.by_row)
         for i in bad:
-            original = items[i]
-            key = original.get(KEY_SOURCE) if isinstance(original, dict) else None
-            rejects.append(
-                Reject(
-                    key=None if key is None else str(key),
-                    reason=problems.by_row[i][0] if i in not_objects else "; ".join(problems.by_row[i]),
-                    payload=_JSON_PAYLOAD.encode(original),
-                )
-            )
+            reason = problems.by_row[i][0] if i in not_objects else "; ".join(problems.by_row[i])
+            rejects.append(reject(items[i], reason, key_sources(all_columns, key)))
         keep = np.ones(len(rows), dtype=bool)
         keep[bad] = False
         frame = frame.loc[keep].reset_index(drop=True)
     return frame, rejects, extras
+
+
+def _overflow_values(rows: Sequence[dict[str, Any]], sources: set[str]) -> list[Any]:
+    """Each row's fields that have no column, as one object (None when it has none)."""
+    out: list[Any] = []
+    for row in rows:
+        rest = {k: v for k, v in row.items() if k not in sources and v is not None}
+        out.append(rest or None)
+    return out
+
+
+def key_sources(columns: Sequence[Column], key: Sequence[str]) -> tuple[str, ...]:
+    """The API fields of the key columns (empty when a key column has no field here)."""
+    by_name = {c.name: c.source for c in columns}
+    return tuple(by_name[k] for k in key) if all(k in by_name for k in key) else ()
+
+
+def reject(row: Any, reason: str, key_fields: Sequence[str] = ()) -> Reject:
+    """A :class:`Reject` of a raw row: its ``_id``, the reason, the whole row as JSON, its key values."""
+    key = row.get(KEY_SOURCE) if isinstance(row, dict) else None
+    values = tuple(row.get(f) for f in key_fields) if isinstance(row, dict) and key_fields else ()
+    return Reject(
+        key=None if key is None else str(key),
+        reason=reason,
+        payload=_JSON_PAYLOAD.encode(row),
+        key_values=values if values and all(v is not None for v in values) else None,
+    )
+
+
+def quarantine_non_finite(items: Sequence[Any], key_fields: Sequence[str] = ()) -> tuple[list[Any], list[Reject]]:
+    """Split rows holding ``NaN``/``Infinity`` (how a lenient parser reads ``NaN`` or ``1e999``) from the rest."""
+    clean: list[Any] = []
+    rejects: list[Reject] = []
+    for row in items:
+        paths = non_finite_fields(row)
+        if paths:
+            fields = ", ".join(repr(p) for p in paths[:5])
+            rejects.append(
+                reject(row, f"field {fields}: not a finite number (NaN, Infinity or out of range)", key_fields)
+            )
+        else:
+            clean.append(row)
+    return clean, rejects
 
 
 # --- strict typed decoding (the fast path) ----------------------------------------------------------
@@ -466,14 +587,27 @@ class TypedPageDecoder:
         return rows
 
     def newest(
-        self, rows: Sequence[tuple[Any, ...]], field: str | None, current: dt.datetime | None
-    ) -> dt.datetime | None:
-        """Like :func:`newest_value` for decoded rows: the later of ``current`` and the rows' largest ``field``."""
+        self,
+        rows: Sequence[tuple[Any, ...]],
+        field: str | None,
+        current: dt.datetime | None,
+        ceiling: dt.datetime | None = None,
+    ) -> tuple[dt.datetime | None, list[tuple[Any, Any]]]:
+        """Like ``page_loader.newest_value`` for decoded rows: the later of ``current`` and the rows'
+        largest ``field`` up to ``ceiling``, and ``(key, value)`` of the rows beyond it."""
         index = next((i for i, c in enumerate(self.columns) if c.source == field), None)
         if index is None:
-            return current
-        newest = max((row[index] for row in rows if row[index] is not None), default=None)
+            return current, []
+        values = [row[index] for row in rows if row[index] is not None]
+        late: list[tuple[Any, Any]] = []
+        if ceiling is not None and values and max(values) > ceiling:
+            key = next((i for i, c in enumerate(self.columns) if c.source == KEY_SOURCE), 0)
+            late = [
+                (row[key], row[index].isoformat()) for row in rows if row[index] is not None and row[index] > ceiling
+            ]
+            values = [v for v in values if v <= ceiling]
+        newest = max(values, default=None)
         if newest is None:
-            return current
+            return current, late
         newest = newest.astimezone(dt.UTC)
-        return newest if current is None or newest > current else current
+        return (newest if current is None or newest > current else current), late

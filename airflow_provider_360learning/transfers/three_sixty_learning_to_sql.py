@@ -5,7 +5,11 @@ Page by page: the task's main thread only fetches page bodies; a loader thread
 (``transfers.tabular``) and upserts them on their key in batches of a few pages, one transaction each
 (``transfers.sql_writer``), so decoding, typing and loading hide under the network wait and only a
 few pages are in memory. A re-run or a retried task
-writes the same rows, never duplicates; a full refresh also removes rows the API no longer returns.
+writes the same rows, never duplicates; a full refresh also removes rows the API no longer returns,
+but only after a stream that ended without error, never the previous copy of a row whose new version
+was quarantined, and never more than ``max_delete_share`` of the table unless ``allow_mass_delete``
+(a server that stops paging early omits its ``Link`` header just as a complete answer does, so only
+the share can tell a truncated answer from a real mass deletion). See ``docs/warehouse.md``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from airflow_provider_360learning.actions import ACTIONS, Action
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningError, ThreeSixtyLearningParameterError
 from airflow_provider_360learning.transfers.page_loader import DEFAULT_BATCH_ROWS, PageLoader
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
-from airflow_provider_360learning.transfers.tabular import Column, columns_for
+from airflow_provider_360learning.transfers.tabular import DEFAULT_MAX_COLUMNS, Column, columns_for
 
 if TYPE_CHECKING:  # the hook (HTTP provider) is imported when a task runs, not when a DAG file is parsed
     from airflow.sdk import Context
@@ -38,6 +42,16 @@ log = logging.getLogger(__name__)
 Mode = Literal["incremental", "full"]
 # Filters that mark a row as new or changed, in order of preference (stats: completion; entities: edits).
 INCREMENTAL_FIELDS = ("completedAt", "modifiedAt")
+DEFAULT_MAX_DELETE_SHARE = 0.10
+
+
+def strict_bool(action: str, name: str, value: Any) -> bool:
+    """A flag given as a bool or the strings ``true``/``false`` (a template renders one); anything else is an error."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ThreeSixtyLearningParameterError(action, name, f"must be true or false, got {value!r}")
 
 
 def incremental_field_for(action: Action) -> str | None:
@@ -48,13 +62,13 @@ def incremental_field_for(action: Action) -> str | None:
 
 def destination_hook(conn_id: str, embedded_default_path: str | None = None) -> DbApiHook:
     """The common.sql hook of ``conn_id``; when that connection is not defined and an embedded default
-    path is given, a SQLite hook on that file (how the example DAGs run with no set-up)."""
+    path is given, a DuckDB hook on that file (how the example DAGs run with no set-up)."""
     try:
         hook = BaseHook.get_connection(conn_id).get_hook()
     except AirflowNotFoundException:
         if not embedded_default_path:
             raise
-        from airflow_provider_360learning.transfers.sql_writer import embedded_hook
+        from airflow_provider_360learning.transfers.embedded import embedded_hook
 
         log.info("Connection %r is not defined: using the embedded database %s", conn_id, embedded_default_path)
         hook = embedded_hook(embedded_default_path)
@@ -86,6 +100,17 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
     :param hook_params: keyword overrides for :class:`ThreeSixtyLearningHook` (timeouts, retries...).
     :param rows_per_transaction: pages are upserted in batches of about this many rows, one transaction
         each (a killed task leaves whole batches, which a retry upserts again).
+    :param max_delete_share: a full refresh that would delete more than this share of the table's rows
+        (default 10%) deletes nothing and fails, naming the share: the upserts stay (templated).
+    :param allow_mass_delete: let a full refresh delete more than ``max_delete_share`` (templated;
+        a bool, or the strings ``true``/``false``).
+    :param future_tolerance: an incremental field later than the load's start plus this never becomes the
+        watermark (a ``9999-12-31`` sentinel would freeze every later load); such rows load, with a warning.
+    :param column_types: warehouse column -> SQL type in the destination's dialect, overriding the type
+        the typing rule derives (e.g. ``{"name": "VARCHAR(200)"}``).
+    :param dialect: force the destination's SQL dialect instead of detecting it from the hook
+        (``postgres``, ``duckdb``, ``sqlite``, ``snowflake``, ``bigquery``, ``mysql``, ``tsql``, ``redshift``).
+    :param max_columns: columns the table may have; new API fields past it go into one JSON ``_extra`` column.
     """
 
     template_fields: Sequence[str] = (
@@ -95,6 +120,8 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         "action_params",
         "mode",
         "three_sixty_learning_conn_id",
+        "allow_mass_delete",
+        "max_delete_share",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"action_params": "json"}
     ui_color = "#2f5d8a"
@@ -116,6 +143,12 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         three_sixty_learning_conn_id: str = "360learning_default",  # ThreeSixtyLearningHook.default_conn_name
         hook_params: dict[str, Any] | None = None,
         rows_per_transaction: int = DEFAULT_BATCH_ROWS,
+        max_delete_share: float | str = DEFAULT_MAX_DELETE_SHARE,
+        allow_mass_delete: bool | str = False,
+        future_tolerance: dt.timedelta = dt.timedelta(days=1),
+        column_types: dict[str, str] | None = None,
+        dialect: str | None = None,
+        max_columns: int = DEFAULT_MAX_COLUMNS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -133,6 +166,12 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         self.three_sixty_learning_conn_id = three_sixty_learning_conn_id
         self.hook_params = hook_params or {}
         self.rows_per_transaction = rows_per_transaction
+        self.max_delete_share = max_delete_share
+        self.allow_mass_delete = allow_mass_delete
+        self.future_tolerance = future_tolerance
+        self.column_types = dict(column_types or {})
+        self.dialect = dialect
+        self.max_columns = max_columns
         self._stop = threading.Event()
 
     @cached_property
@@ -157,6 +196,16 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
             raise ThreeSixtyLearningParameterError(
                 action.name, "mode", f"must be 'incremental' or 'full', got {self.mode!r}"
             )
+        self.allow_mass_delete = strict_bool(action.name, "allow_mass_delete", self.allow_mass_delete)
+        try:
+            share = float(self.max_delete_share)
+        except (TypeError, ValueError):
+            share = -1.0
+        if not 0.0 <= share <= 1.0:
+            raise ThreeSixtyLearningParameterError(
+                action.name, "max_delete_share", f"must be a share between 0 and 1, got {self.max_delete_share!r}"
+            )
+        self.max_delete_share = share
         return action
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -176,6 +225,8 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
             key=self.key_columns,
             metadata_table=self.metadata_table,
             rejects_table=self.rejects_table,
+            dialect=self.dialect,
+            column_types=self.column_types or None,
         )
 
         # Every database call runs on one loader thread (some drivers bind a connection to its thread).
@@ -208,6 +259,8 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                     batch_rows=self.rows_per_transaction,
                     logger=self.log,
                     decode_page=functools.partial(decode_page, action),
+                    ceiling=started_at + self.future_tolerance,
+                    max_columns=self.max_columns,
                 )
                 loading = loader.submit(pages.run)
                 try:
@@ -221,7 +274,17 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                     raise
                 deleted = 0
                 if mode == "full" and totals.rows:
-                    deleted = loader.submit(writer.delete_not_loaded, load_id).result()
+                    # Only now, after a stream that ended without error: keep the previous copies of the
+                    # quarantined rows, then sweep what the answer did not hold (within the share limit).
+                    if totals.rejected_keys:
+                        loader.submit(writer.keep_keys, sorted(totals.rejected_keys, key=repr), load_id).result()
+                    swept = loader.submit(
+                        writer.sweep,
+                        load_id,
+                        max_share=self.max_delete_share,
+                        allow_mass_delete=self.allow_mass_delete,
+                    ).result()
+                    deleted = swept.deleted
                 elif mode == "full":
                     # An empty answer is far likelier an API or permission problem than an empty tenant:
                     # never let it wipe the table.
@@ -255,6 +318,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
             "mode": mode,
             "rows": totals.rows,
             "rejected": totals.rejected,
+            "future_rows": totals.future_rows,
             "pages": totals.pages,
             "deleted": deleted,
             "watermark": watermark_out.isoformat() if watermark_out else None,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -103,3 +105,44 @@ def test_a_loader_failure_reaches_the_fetching_thread(tmp_path: Path) -> None:
                 loader.put([stat_row(p)], loading)
             loader.finish(loading)
         pool.submit(writer.close).result()
+
+
+def test_a_body_strict_json_refuses_loads_its_good_rows_and_quarantines_the_rest(tmp_path: Path) -> None:
+    writer = _writer(tmp_path / "wh.db")
+    good = [stat_row(i) for i in range(5)]
+    text = json.dumps(good)[:-1] + ', {"_id": "nan-row", "progress": NaN}, {"_id": "big-row", "timeSpent": 1e999}]'
+    totals, count = _run(writer, [text.encode()], batch_rows=1000)
+    assert (totals.rows, totals.rejected) == (5, 2) and count == (5, 5)
+    assert totals.rejected_keys == {("nan-row",), ("big-row",)}
+    reasons = dict(embedded_hook(tmp_path / "wh.db").get_records("SELECT row_key, reason FROM _360learning_rejects"))
+    assert "'progress'" in reasons["nan-row"] and "'timeSpent'" in reasons["big-row"]
+
+
+def test_a_body_that_is_not_json_at_all_still_fails_the_load(tmp_path: Path) -> None:
+    writer = _writer(tmp_path / "wh.db")
+    with pytest.raises(Exception, match=r"not JSON|Expecting|malformed"):
+        _run(writer, [b"<html>maintenance</html>"], batch_rows=1000)
+
+
+def test_a_far_future_value_loads_but_never_becomes_the_watermark(tmp_path: Path, caplog: Any) -> None:
+    writer = _writer(tmp_path / "wh.db")
+    ceiling = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    rows = [stat_row(i * 4) for i in range(3)] + [stat_row(999 * 4, completedAt="9999-12-31T00:00:00.000Z")]
+    for body in (rows, json.dumps(rows).encode()):  # the frame path and the typed path (bytes)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            totals, count = _run(writer, [body], batch_rows=1000, ceiling=ceiling)
+        assert totals.rows == 4 and count == (4, 4)
+        assert totals.newest == dt.datetime(2025, 7, 28, 21, 34, 15, tzinfo=dt.UTC)
+        assert totals.future_rows == 1
+        assert stat_row(999 * 4)["_id"] in caplog.text and "9999-12-31" in caplog.text
+
+
+def test_each_batch_logs_its_progress(tmp_path: Path, caplog: Any) -> None:
+    writer = _writer(tmp_path / "wh.db")
+    with caplog.at_level(logging.INFO):
+        _run(writer, [[stat_row(p * 10 + i) for i in range(10)] for p in range(3)], batch_rows=10)
+    lines = [r.getMessage() for r in caplog.records if " batch " in r.getMessage()]
+    assert len(lines) == 3
+    assert "stats batch 3: 10 row(s) loaded and merged on id" in lines[-1] and "30 loaded in all" in lines[-1]
+    assert "rows/s" in lines[-1]

@@ -16,11 +16,16 @@ import pytest
 
 from airflow_provider_360learning.actions import ACTIONS
 from airflow_provider_360learning.transfers.tabular import (
+    MAX_IDENTIFIER,
+    OVERFLOW_COLUMN,
     PANDAS_DTYPES,
     Column,
     columns_for,
+    extra_column_name,
+    hashed_name,
     key_columns,
     page_to_frame,
+    quarantine_non_finite,
     schema_kind,
     warehouse_name,
 )
@@ -345,7 +350,7 @@ def test_json_beyond_msgspec_falls_back_to_the_same_text() -> None:
     ]
 
 
-def test_new_api_fields_become_typed_extra_columns() -> None:
+def test_new_api_fields_become_text_columns_that_take_any_value() -> None:
     columns = columns_for(ACTIONS["get_path_stats"])
     rows = [
         dict(GOOD_STAT, badgeName="gold", isMandatory=True, attempts=3, ratio=1, tags=["a"], alwaysNull=None, id="dup"),
@@ -361,25 +366,83 @@ def test_new_api_fields_become_typed_extra_columns() -> None:
     ]
     frame, rejects, extras = page_to_frame(rows, columns)
     assert rejects == []
-    assert [(c.name, c.source, c.kind, c.required) for c in extras] == [
-        ("attempts", "attempts", "integer", False),
+    assert [(c.name, c.source, c.kind, c.declared) for c in extras] == [
+        ("attempts", "attempts", "text", False),
         ("badge_name", "badgeName", "text", False),
-        ("id_2", "id", "text", False),  # ``id`` is taken by ``_id``
-        ("is_mandatory", "isMandatory", "boolean", False),
-        ("ratio", "ratio", "float", False),
-        ("tags", "tags", "json", False),
+        (hashed_name("id", "id"), "id", "text", False),  # ``id`` is the declared ``_id``'s column
+        ("is_mandatory", "isMandatory", "text", False),
+        ("ratio", "ratio", "text", False),
+        ("tags", "tags", "text", False),
     ]  # ``alwaysNull`` has no value yet: no column until one comes
     assert list(frame.columns) == [c.name for c in columns] + [c.name for c in extras]
     assert frame["badge_name"].tolist()[0] == "gold" and pd.isna(frame["badge_name"].tolist()[1])
-    assert frame["is_mandatory"].tolist() == [True, False]
-    assert frame["attempts"].tolist() == [3, 4] and str(frame["attempts"].dtype) == "Int64"
-    assert frame["ratio"].tolist() == [1.0, 0.5]
+    assert frame["is_mandatory"].tolist() == ["true", "false"]
+    assert frame["attempts"].tolist() == ["3", "4"]
     assert frame["tags"].tolist() == ['["a"]', '{"k":1}']
 
-    # Passed back with the declared columns, the extras keep their kind; a misfit is then rejected.
-    again, rejects, more = page_to_frame([dict(GOOD_STAT, attempts="many")], [*columns, *extras])
-    assert more == [] and again.empty
-    assert [r.reason for r in rejects] == ["field 'attempts': expected integer, got str \"many\""]
+    # A field that changes type on a later page (an integer, then a string) still loads: it has no type to drift from.
+    again, rejects, more = page_to_frame([dict(GOOD_STAT, attempts="s0")], [*columns, *extras])
+    assert more == [] and rejects == [] and again["attempts"].tolist() == ["s0"]
+
+
+def test_a_declared_field_that_drifts_rejects_the_row_naming_the_field() -> None:
+    frame, rejects, _ = page_to_frame([dict(GOOD_STAT, progress="s0")], columns_for(ACTIONS["get_path_stats"]))
+    assert frame.empty and [r.reason for r in rejects] == ["field 'progress': expected integer, got str \"s0\""]
+    assert rejects[0].key == GOOD_STAT["_id"]
+
+
+def test_extra_column_names_are_unique_and_independent_of_order() -> None:
+    columns = columns_for(ACTIONS["get_path_stats"])
+    prefix = "a" * 70
+    fields = {f"{prefix}One": 1, f"{prefix}Two": 2, "fooBar": 3, "fooBAR": 4, "foo_bar": 5}
+    names = [
+        {c.source: c.name for c in page_to_frame([dict(GOOD_STAT, **dict(order))], columns)[2]}
+        for order in (
+            list(fields.items()),
+            list(reversed(fields.items())),
+        )
+    ]
+    assert names[0] == names[1]
+    assert len(set(names[0].values())) == len(fields)  # no two fields share a column
+    assert all(len(name) <= MAX_IDENTIFIER for name in names[0].values())
+    assert names[0]["fooBar"] == "foo_bar"  # the field that maps back to it keeps the plain name
+    assert names[0]["foo_bar"].startswith("foo_bar_") and names[0]["fooBAR"].startswith("foo_bar_")
+    assert {n for n in names[0].values()} == {extra_column_name(f, {c.name for c in columns}) for f in fields}
+
+
+def test_past_the_column_limit_new_fields_overflow_into_one_json_column() -> None:
+    columns = columns_for(ACTIONS["get_path_stats"])
+    many = {f"field{i:04d}": i for i in range(1_700)}
+    frame, rejects, extras = page_to_frame([dict(GOOD_STAT, **many)], columns, max_columns=len(columns) + 10)
+    assert rejects == []
+    assert [c.name for c in extras][-1] == OVERFLOW_COLUMN and len(extras) == 11
+    overflow = json.loads(frame[OVERFLOW_COLUMN][0])
+    kept = {c.source for c in extras}
+    assert set(overflow) == set(many) - kept and len(overflow) == 1_690
+    assert all(overflow[f] == many[f] for f in overflow)
+
+
+def test_a_nul_in_a_key_rejects_the_row_and_elsewhere_is_kept() -> None:
+    columns = columns_for(ACTIONS["get_path_stats"])
+    rows = [dict(GOOD_STAT, _id="k\x00"), dict(GOOD_STAT, _id="k2", userId="u\x00")]
+    frame, rejects, _ = page_to_frame(rows, columns, key=("id",))
+    assert [r.key for r in rejects] == ["k\x00"] and "NUL" in rejects[0].reason and "'_id'" in rejects[0].reason
+    assert frame["id"].tolist() == ["k2"]
+
+
+def test_numbers_beyond_a_double_and_non_finite_values_are_quarantined_per_row() -> None:
+    columns = columns_for(ACTIONS["get_path_stats"])
+    float_column = next(c for c in columns if c.kind == "float")
+    rows = [dict(GOOD_STAT, _id="big", **{float_column.source: 10**400}), dict(GOOD_STAT, _id="ok")]
+    frame, rejects, _ = page_to_frame(rows, columns, key=("id",))
+    assert [r.key for r in rejects] == ["big"] and "out of range" in rejects[0].reason
+    assert frame["id"].tolist() == ["ok"]
+
+    parsed = json.loads('[{"_id": "a", "progress": NaN}, {"_id": "b", "x": {"y": [1, 1e999]}}, {"_id": "c"}]')
+    clean, quarantined = quarantine_non_finite(parsed, ("_id",))
+    assert [r["_id"] for r in clean] == ["c"]
+    assert [(r.key, r.key_values) for r in quarantined] == [("a", ("a",)), ("b", ("b",))]
+    assert "'progress'" in quarantined[0].reason and "'x.y[1]'" in quarantined[1].reason
 
 
 def test_an_empty_page_is_an_empty_typed_frame() -> None:
@@ -395,3 +458,17 @@ def test_the_input_page_is_not_modified() -> None:
     before = json.dumps(rows, sort_keys=True)
     page_to_frame(rows, columns_for(ACTIONS["get_path_stats"]))
     assert json.dumps(rows, sort_keys=True) == before
+
+
+def test_the_typed_decoder_keeps_a_far_future_value_out_of_the_watermark() -> None:
+    from airflow_provider_360learning.transfers.tabular import TypedPageDecoder
+
+    columns = columns_for(ACTIONS["get_path_stats"])
+    decoder = TypedPageDecoder(columns, key=("id",))
+    late = dict(GOOD_STAT, _id="late", completedAt="9999-12-31T00:00:00.000Z")
+    rows = decoder.decode(json.dumps([GOOD_STAT, late]).encode())
+    assert rows is not None
+    ceiling = pd.Timestamp("2030-01-01", tz="UTC").to_pydatetime()
+    newest, beyond = decoder.newest(rows, "completedAt", None, ceiling)
+    assert newest == pd.Timestamp(GOOD_STAT["completedAt"]).to_pydatetime()
+    assert [key for key, _ in beyond] == ["late"]
