@@ -75,6 +75,11 @@ MODE_TEMPLATE = (
     params={
         "warehouse_conn_id": Param(WAREHOUSE_CONN_ID, type="string", description="SQL connection of the warehouse"),
         "full_refresh": Param(False, type="boolean", description="reload every table in full"),
+        "allow_mass_delete": Param(
+            False,
+            type="boolean",
+            description="let a full refresh delete more than 10% of a table (rows the API no longer returns)",
+        ),
         "full_refresh_weekday": Param(
             FULL_REFRESH_WEEKDAY,
             type="integer",
@@ -93,6 +98,7 @@ def stats_to_warehouse() -> None:
             table=f"{TABLE_PREFIX}{table}",
             destination_conn_id="{{ params.warehouse_conn_id }}",
             mode=MODE_TEMPLATE,
+            allow_mass_delete="{{ params.allow_mass_delete }}",
             embedded_default_path=embedded_warehouse_path(),
             outlets=[ASSETS[table]],
         )
