@@ -8,11 +8,15 @@ the rest with the sync state: new and changed courses are upserted (``import_cou
 API: the upsert itself puts a new course in the integration group's catalog and library), courses that
 left the catalogs are archived (``archive_courses``, 1,000 per request). ``record`` writes the sync state
 for the objects 360Learning accepted (failed ones are sent again by the next run); ``report`` says what
-happened and fails when any object failed. A run with no change in edX sends no write.
+happened and fails when any object failed. A run with no change in edX sends no write. When ``record``
+succeeds it updates the Asset ``360learning_edx_external_courses``, on which the learner-statistics sync
+is scheduled.
 
 The sync state is a table (``_360learning_edx_courses``) of the warehouse connection; when that connection is
-not defined, of the embedded SQLite file in ``$AIRFLOW_HOME``. 360Learning owns what its users add to a
-course (skills, tags, co-authors): no request of this DAG touches them.
+not defined, of the embedded default warehouse in ``$AIRFLOW_HOME``. With several edX integrations in
+360Learning, the param ``integration_id`` selects one (none given: the run stops and lists them).
+360Learning owns what its users add to a course (skills, tags, co-authors): no request of this DAG
+touches them.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import json
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_360learning.edx.assets import EXTERNAL_COURSES
 from airflow_provider_360learning.edx.catalog_plan import plan_catalog
 from airflow_provider_360learning.edx.preflight import CATALOG_PROBES, preflight_from_params, sync_params
 from airflow_provider_360learning.edx.records import content_hash, read_jsonl, run_work_dir, write_jsonl
@@ -33,7 +38,6 @@ from airflow_provider_360learning.operators.generated.bulk_actions import (
     ImportExternalCoursesOperator,
 )
 
-EXTERNAL_COURSES = Asset(name="360learning_edx_external_courses", uri="360learning://integrations/edx/courses")
 REPORTED = 100
 """Rejected records and failed objects listed in the XCom and the log (all of them are in the run's files)."""
 BULK_ARGS: dict[str, Any] = {

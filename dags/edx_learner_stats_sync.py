@@ -1,17 +1,25 @@
-"""Daily: import edX learners' progress into 360Learning as statistics of the edX integration's external courses.
+"""After each catalog sync: import edX learners' progress into 360Learning as statistics of the edX integration's
+external courses.
+
+The DAG is scheduled on the Asset ``360learning_edx_external_courses``, which the catalog sync's ``record``
+task updates (the catalog sync runs daily, so this one does too): a statistic needs its external course in
+360Learning, so it runs after the courses are there, not on a clock of its own. It can also be triggered
+by hand, before any catalog sync: then every statistic is deferred (below) and the run succeeds.
 
 ``preflight`` checks both sides (edX credentials and enterprise customer, the integration, the scopes)
 and stops the run with a message naming the problem. ``build`` reads the learner summary once, skips rows
 without consent, rejects unreadable rows with their id and the reason, aggregates the rest per (learner,
 course), matches learners to 360Learning users by email ignoring case (one listing of the users: about
 one request per 500 users, whatever the number of learners) and courses to the external ids the catalog
-sync imported, and maps each pair to a statistic (mapping: ``airflow_provider_360learning/edx/statistics.py`` and docs/edx-sync.md).
+sync imported, and maps each pair to a statistic. Statistics of a course the catalog sync has not imported
+yet are deferred: counted and reported, not sent, and sent by a later run once the course is there.
+Enrollments the learner left without passing are counted, not imported (mapping: ``airflow_provider_360learning/edx/statistics.py`` and docs/edx-sync.md).
 Dates come from edX's enrollment, activity and completion dates, never from the run's clock, and
 ``forceNew`` is never set, so re-running the same day updates the same attempts. Statistics identical to
 what an earlier run imported are not sent again. ``import_statistics`` sends them through the Bulk API
 (10,000 per request); ``record`` keeps what 360Learning accepted; ``report`` lists the unmatched learners
-and courses (also in the table ``learning360_edx_unmatched`` of the warehouse) and fails when 360Learning
-refused any statistic.
+and the deferred courses (also in the table ``learning360_edx_unmatched`` of the warehouse) and fails when
+360Learning refused any statistic. Rules and reasons: docs/edx-sync.md.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import pendulum
 from airflow.sdk import ObjectStoragePath, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_360learning.edx.assets import EXTERNAL_COURSES
 from airflow_provider_360learning.edx.preflight import STATISTICS_PROBES, preflight_from_params, sync_params
 from airflow_provider_360learning.edx.records import content_hash, read_jsonl, run_work_dir, write_jsonl
 from airflow_provider_360learning.edx.statistics import plan_statistics, statistic_key
@@ -53,7 +62,7 @@ def _state(table: str, integration_id: str) -> SyncState:
 
 @dag(
     dag_id="360learning_edx_learner_stats_sync",
-    schedule="@daily",
+    schedule=EXTERNAL_COURSES,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -83,13 +92,13 @@ def edx_learner_stats_sync() -> None:
         courses_state = _state(COURSES_TABLE, target["integration_id"])
         statistics_state = _state(STATISTICS_TABLE, target["integration_id"])
         try:
-            known = set(courses_state.load()) if courses_state.exists() else None
+            synced_courses = set(courses_state.load())  # empty before the first catalog sync: all deferred
             sent = statistics_state.load()
         finally:
             courses_state.close()
             statistics_state.close()
         rows = EdxHook().iter_learner_summary(target["enterprise_customer_uuid"])
-        result = plan_statistics(rows, users, known)
+        result = plan_statistics(rows, users, synced_courses)
         to_send = [
             s
             for s in result.statistics.values()
@@ -98,7 +107,7 @@ def edx_learner_stats_sync() -> None:
         folder = run_work_dir(params["work_dir"], context["dag"].dag_id, context["run_id"])
         unmatched = {
             "learners": dict(result.unmatched_learners.most_common()),
-            "courses": dict(result.unmatched_courses.most_common()),
+            "deferred_courses": dict(result.deferred.most_common()),
         }
         ObjectStoragePath(f"{folder}/unmatched.json").write_text(json.dumps(unmatched, ensure_ascii=False, indent=1))
         write_jsonl(f"{folder}/rejected.jsonl", (r.as_dict() for r in result.rejected))
@@ -108,16 +117,17 @@ def edx_learner_stats_sync() -> None:
             "counts": {
                 "rows": result.rows,
                 "without_consent": result.without_consent,
+                "unenrolled": result.unenrolled,
                 "rejected": len(result.rejected),
                 "unmatched_learners": len(result.unmatched_learners),
-                "unmatched_courses": len(result.unmatched_courses),
+                "deferred": result.deferred_statistics,
+                "deferred_courses": len(result.deferred),
                 "statistics": len(result.statistics),
                 "unchanged": len(result.statistics) - len(to_send),
-                "courses_checked": known is not None,
                 "to_send": write_jsonl(f"{folder}/statistics.jsonl", to_send),
             },
             "unmatched_learners": dict(result.unmatched_learners.most_common(REPORTED)),
-            "unmatched_courses": dict(result.unmatched_courses.most_common(REPORTED)),
+            "deferred_courses": dict(result.deferred.most_common(REPORTED)),
             "rejected": [r.as_dict() for r in result.rejected[:REPORTED]],
         }
 
@@ -154,16 +164,17 @@ def edx_learner_stats_sync() -> None:
         context = get_current_context()
         counts, failed = built["counts"], int(imported.get("failed", 0))
         unmatched = json.loads(ObjectStoragePath(f"{built['folder']}/unmatched.json").read_text())
-        courses_note = "" if counts["courses_checked"] else " (not checked: no catalog sync state; see refused objects)"
         lines = [
             f"edX learner statistics: {counts['rows']} learner-summary rows, {counts['statistics']} statistics "
             f"(learner x course); imported {recorded} of {counts['to_send']} sent, {counts['unchanged']} unchanged "
             f"since the last run",
             f"  rows without consent (not imported): {counts['without_consent']}",
+            f"  enrollments left without passing (not imported): {counts['unenrolled']}",
             f"  unmatched learners (no 360Learning user with that email, or a deleted one): {counts['unmatched_learners']}",
             *(f"    {email} ({n} row(s))" for email, n in built["unmatched_learners"].items()),
-            f"  unmatched courses (not synced to the integration){courses_note}: {counts['unmatched_courses']}",
-            *(f"    {key} ({n} row(s))" for key, n in built["unmatched_courses"].items()),
+            f"  deferred statistics (course not imported by the catalog sync yet; sent by a later run): "
+            f"{counts['deferred']} in {counts['deferred_courses']} course(s)",
+            *(f"    {key} ({n} row(s))" for key, n in built["deferred_courses"].items()),
             f"  rejected rows: {counts['rejected']}",
             *(f"    {r['id']}: {r['reason']}" for r in built["rejected"]),
             f"  statistics 360Learning refused: {failed}",
@@ -176,7 +187,7 @@ def edx_learner_stats_sync() -> None:
         print("\n".join(lines))
         rows = [
             (context["run_id"], kind, value, n)
-            for kind in ("learners", "courses")
+            for kind in ("learners", "deferred_courses")
             for value, n in unmatched[kind].items()
         ]
         writer = SqlTableWriter(
@@ -199,7 +210,7 @@ def edx_learner_stats_sync() -> None:
             "recorded": recorded,
             "failed": failed,
             "unmatched_learners": built["unmatched_learners"],
-            "unmatched_courses": built["unmatched_courses"],
+            "deferred_courses": built["deferred_courses"],
             "rejected": built["rejected"],
         }
 

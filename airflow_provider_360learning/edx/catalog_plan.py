@@ -1,9 +1,10 @@
 """What a catalog sync run sends: the courses to upsert (new or changed) and the ones to archive (gone).
 
 Today's edX catalogs are compared with the sync state (``edx.sync_state``) by external id and by the hash
-of the mapped course. A course in two selected catalogs counts once. A record that cannot be mapped is
-rejected with its key and the reason; if it has a key, it still counts as *in the catalog* (it is offered,
-only malformed today), so a course already synced is neither changed nor archived because of it.
+of the mapped course. A course in two selected catalogs counts once: the first *valid* copy wins, so a
+malformed first copy (rejected with its key and the reason) does not hide a valid one further on. A key
+whose every copy is malformed still counts as *in the catalog* (it is offered, only malformed today), so a
+course already synced is neither changed nor archived because of it.
 
 A safety limit refuses a plan that would archive more than ``max_archive_percent`` of the synced courses
 (at least :data:`ARCHIVE_FLOOR` are always allowed): an edX answer that is empty or cut short by mistake
@@ -75,21 +76,25 @@ def plan_catalog(
 ) -> CatalogPlan:
     """``records``: ``(catalog title, raw course)`` of every selected catalog; ``synced``: the sync state."""
     plan = CatalogPlan(synced_active=sum(1 for s in synced.values() if s.status == "active"))
-    seen: set[str] = set()
+    mapped: set[str] = set()
+    offered: set[str] = set()  # mapped, or only malformed today: not archived
     for catalog, record in records:
         plan.records += 1
         key = course_key(record)
-        if key is not None and key in seen:
+        if key is not None and key in offered:
             plan.duplicates += 1
+        if key is not None and key in mapped:
             continue
         try:
             item = external_course(record, default_lang=default_lang)
         except InvalidRecord as exc:
             plan.rejected.append(Rejected(key or _identify(record, plan.records), f"catalog {catalog!r}", str(exc)))
             if key is not None:
-                seen.add(key)
+                offered.add(key)
             continue
-        seen.add(key := item["externalId"])
+        key = item["externalId"]
+        mapped.add(key)
+        offered.add(key)
         plan.courses += 1
         if needs_sending(key, content_hash(item), synced, full_resync=full_resync):
             plan.upserts.append(item)
@@ -100,7 +105,7 @@ def plan_catalog(
                 plan.changed += 1
         else:
             plan.unchanged += 1
-    plan.archives = [{"externalId": k} for k, s in sorted(synced.items()) if s.status == "active" and k not in seen]
+    plan.archives = [{"externalId": k} for k, s in sorted(synced.items()) if s.status == "active" and k not in offered]
     return plan
 
 

@@ -23,6 +23,7 @@ Skills, tags and co-authors are not mapped: 360Learning users own them, and the 
 from __future__ import annotations
 
 import html.parser
+import math
 import re
 from collections.abc import Mapping
 from functools import cache
@@ -173,15 +174,27 @@ def advertised_run(course: Mapping[str, Any]) -> Mapping[str, Any]:
     return next((r for r in runs if wanted and r.get("uuid") == wanted), runs[0] if runs else {})
 
 
+def _positive(run: Mapping[str, Any], name: str) -> float | None:
+    """A run's number when it is one above 0; ``None`` when absent, 0 or not a number; a NaN or an infinity
+    is refused with the field named (it would turn into any duration, or crash the rounding)."""
+    value = run.get(name)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    if not math.isfinite(value):
+        raise InvalidRecord(f"{name} is {value!r}, expected a finite number")
+    return float(value) if value > 0 else None
+
+
 def duration_minutes(run: Mapping[str, Any]) -> int | None:
-    hours = run.get("estimated_hours")
-    if not isinstance(hours, int | float) or isinstance(hours, bool) or hours <= 0:
-        weeks, low, high = run.get("weeks_to_complete"), run.get("min_effort"), run.get("max_effort")
-        efforts = [e for e in (low, high) if isinstance(e, int | float) and not isinstance(e, bool) and e > 0]
-        if not (isinstance(weeks, int | float) and not isinstance(weeks, bool) and weeks > 0 and efforts):
+    """Minutes of a run: ``estimated_hours``, else weeks x mean weekly effort; within 1..100,000."""
+    hours = _positive(run, "estimated_hours")
+    weeks = _positive(run, "weeks_to_complete")
+    efforts = [e for e in (_positive(run, "min_effort"), _positive(run, "max_effort")) if e is not None]
+    if hours is None:
+        if weeks is None or not efforts:
             return None
         hours = weeks * sum(efforts) / len(efforts)
-    return max(1, min(MAX_DURATION_MINUTES, round(hours * 60)))
+    return max(1, round(min(MAX_DURATION_MINUTES, hours * 60)))
 
 
 def _image(course: Mapping[str, Any]) -> str | None:

@@ -59,11 +59,14 @@ def check_edx(hook: EdxHook) -> str:
 
 
 def find_integration(hook: ThreeSixtyLearningHook, integration_id: str, external_platform: str) -> dict[str, Any]:
-    """The integration given by id, else the one of ``external_platform`` (``GET /integrations?externalPlatform=``)."""
+    """The integration given by id, else the only one of ``external_platform`` (``GET /integrations?externalPlatform=``).
+
+    Several integrations of the platform (e.g. one per edX enterprise, each with its group) are an error that
+    lists them: picking one silently would publish a catalog to the wrong group."""
 
     def lookup() -> list[dict[str, Any]]:
         if integration_id:
-            return [i for i in hook.iter_action("get_integrations") if i["_id"] == integration_id.lower()]
+            return [i for i in hook.iter_action("get_integrations") if i["_id"] == integration_id.strip().lower()]
         return list(hook.iter_action("get_integrations", externalPlatform={"eq": external_platform}))
 
     found = _learning360(hook, "finding the integration", lookup)
@@ -72,6 +75,12 @@ def find_integration(hook: ThreeSixtyLearningHook, integration_id: str, external
         raise AirflowFailException(
             f"360Learning has no integration with {which}: create it (integrations.CreateIntegrationOperator, "
             "with the group whose catalog and library receive the edX courses) or set the DAG's integration params"
+        )
+    if len(found) > 1:
+        listed = "; ".join(f"{i['_id']} (group {i.get('groupId')}, author {i.get('authorId')})" for i in found)
+        raise AirflowFailException(
+            f"360Learning has {len(found)} integrations with external platform {external_platform!r}: {listed}. "
+            "Set the DAG param integration_id to the one this run syncs"
         )
     return found[0]
 
@@ -132,10 +141,16 @@ def sync_params(*, state: str, resync: str) -> dict[str, Any]:
     from airflow.sdk import Param
 
     return {
-        "integration_id": Param("", type="string", description="the 360Learning integration; empty: found by platform"),
+        "integration_id": Param(
+            "",
+            type="string",
+            description="the 360Learning integration to sync; empty: the only one of external_platform (several: error)",
+        ),
         "external_platform": Param("edX", type="string", description="externalPlatform of the integration to find"),
         "warehouse_conn_id": Param(
-            "360learning_warehouse", type="string", description=f"SQL connection of {state}; undefined: embedded SQLite"
+            "360learning_warehouse",
+            type="string",
+            description=f"SQL connection of {state}; undefined: the embedded default warehouse",
         ),
         "work_dir": Param("", type="string", description="folder or object-storage URL of the run's files"),
         "full_resync": Param(False, type="boolean", description=resync),

@@ -11,9 +11,10 @@ clock, so importing the same summary twice (the same day, or a retry) gives the 
 ``userIdentifier``    ``internalId`` of the 360Learning user whose ``mail`` equals ``user_email`` ignoring case
 ``courseIdentifier``  ``externalId`` = ``course_key`` (the external id the catalog sync gives the course)
 ``firstActivityAt``   earliest ``enrollment_date``, midnight UTC (edX has no first-activity date)
-``lastActivityAt``    passed: earliest ``passed_date`` (360Learning reads it as the completion date); else the
-                      latest of ``last_activity_date`` and ``enrollment_date``; midnight UTC, never before
-                      ``firstActivityAt``
+``lastActivityAt``    not passed: the latest ``last_activity_date`` (else ``enrollment_date``), edX's last
+                      activity; passed: the earliest ``passed_date``, because for a statistic at 100% the spec
+                      reads this field as the completion date, so activity after passing is not carried;
+                      midnight UTC, never before ``firstActivityAt``
 ``progress``          100 when any row passed (``has_passed`` or ``progress_status`` Passed), else the highest
                       ``course_progress`` x 100, rounded (0 when unknown)
 ``result``            ``success`` when passed, ``failed`` when a row's ``progress_status`` is Failed, else omitted
@@ -22,14 +23,23 @@ clock, so importing the same summary twice (the same day, or a retry) gives the 
 ``forceNew``          never set
 ====================  ==========================================================================================
 
-Rows without consent (``is_consent_granted`` false: no email, no progress) are counted, not imported;
-rows that cannot be read (no email, no course key, no enrollment date, a value of the wrong type) are
-rejected with their ``enterprise_enrollment_id`` and the reason.
+Rows without consent (``is_consent_granted`` false: no email, no progress) are counted, not imported.
+Enrollments the learner left (``unenrollment_date`` set, or ``is_active`` false) without passing are
+counted as *unenrolled* and not imported: in edX the learner dropped the course, and a 360Learning
+statistic has no "dropped" state, so importing it would show an abandoned course as in progress. A passed
+enrollment counts even if the learner unenrolled afterwards: edX keeps the certificate. Rows that cannot be
+read (no email, no course key, no enrollment date, a value of the wrong type, a NaN or infinite number) are
+rejected with their ``enterprise_enrollment_id`` and the field named.
+
+Statistics of a course the catalog sync has not imported yet (not in its sync state) are *deferred*:
+counted, reported, and sent by a later run once the course is synced (they are not in the statistics sync
+state, so they are still "to send"). Sending them would only have 360Learning refuse them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -58,10 +68,11 @@ def _number(row: Mapping[str, Any], name: str, high: float | None = None) -> flo
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
+        or not math.isfinite(value)
         or value < 0
         or (high is not None and value > high)
     ):
-        _bad(name, value, f"a number{f' within 0..{high:g}' if high is not None else ' >= 0'}")
+        _bad(name, value, f"a finite number{f' within 0..{high:g}' if high is not None else ' >= 0'}")
     return float(value)
 
 
@@ -94,8 +105,7 @@ class LearnerCourse:
         self.rows += 1
         self.enrolled = min(self.enrolled, row["enrolled"])
         self.last_activity = _latest(self.last_activity, row["last_activity"])
-        passed = row["has_passed"] is True or row["status"] == "Passed"
-        if passed:
+        if has_passed(row):
             self.passed = True
             if row["passed_on"] is not None:
                 self.passed_on = row["passed_on"] if self.passed_on is None else min(self.passed_on, row["passed_on"])
@@ -156,6 +166,9 @@ def read_row(row: Any) -> dict[str, Any] | None:
     passed = row.get("has_passed")
     if passed is not None and not isinstance(passed, bool):
         _bad("has_passed", passed, "true or false")
+    active = row.get("is_active")
+    if active is not None and not isinstance(active, bool):
+        _bad("is_active", active, "true or false")
     return {
         "email": email.strip().lower(),
         "course_key": key.strip(),
@@ -167,7 +180,13 @@ def read_row(row: Any) -> dict[str, Any] | None:
         "progress": _number(row, "course_progress", 1.0),
         "grade": _number(row, "current_grade", 1.0),
         "hours": _number(row, "total_learning_time_hours"),
+        "unenrolled": active is False or _date(row, "unenrollment_date") is not None,
     }
+
+
+def has_passed(fields: Mapping[str, Any]) -> bool:
+    """Whether a read row (:func:`read_row`) says the learner passed."""
+    return fields["has_passed"] is True or fields["status"] == "Passed"
 
 
 def row_id(row: Any, number: int) -> str:
@@ -182,18 +201,21 @@ class StatisticsPlan:
 
     rows: int = 0
     without_consent: int = 0
+    unenrolled: int = 0
+    """Rows of an enrollment the learner left without passing."""
     rejected: list[Rejected] = field(default_factory=list)
     unmatched_learners: Counter[str] = field(default_factory=Counter)
-    unmatched_courses: Counter[str] = field(default_factory=Counter)
+    deferred: Counter[str] = field(default_factory=Counter)
+    """Course key -> learner-summary rows whose statistics wait for the catalog sync to import the course."""
+    deferred_statistics: int = 0
     statistics: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     """``(course key, user id)`` -> the statistic, in the order first seen."""
 
 
-def plan_statistics(
-    rows: Iterable[Any], users: Mapping[str, str], known_courses: Collection[str] | None
-) -> StatisticsPlan:
+def plan_statistics(rows: Iterable[Any], users: Mapping[str, str], synced_courses: Collection[str]) -> StatisticsPlan:
     """Aggregate the summary per (learner, course), match learners (``users``: lower-cased mail -> user id)
-    and courses (``known_courses``: the external ids synced; ``None``: not checked), map each to a statistic."""
+    and courses (``synced_courses``: the external ids the catalog sync imported; others are deferred), map
+    each pair to a statistic."""
     plan = StatisticsPlan()
     groups: dict[tuple[str, str], LearnerCourse] = {}
     for number, row in enumerate(rows, 1):
@@ -206,6 +228,9 @@ def plan_statistics(
         if fields is None:
             plan.without_consent += 1
             continue
+        if fields["unenrolled"] and not has_passed(fields):
+            plan.unenrolled += 1
+            continue
         group = groups.get((fields["email"], fields["course_key"]))
         if group is None:
             group = groups[(fields["email"], fields["course_key"])] = LearnerCourse(
@@ -217,8 +242,9 @@ def plan_statistics(
         if user_id is None:
             plan.unmatched_learners[email] += group.rows
             continue
-        if known_courses is not None and key not in known_courses:
-            plan.unmatched_courses[key] += group.rows
+        if key not in synced_courses:
+            plan.deferred[key] += group.rows
+            plan.deferred_statistics += 1
             continue
         try:
             plan.statistics[(key, user_id)] = group.statistic(user_id)
