@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from airflow_provider_360learning.emulator.anomalies import AnomalyError
 from airflow_provider_360learning.emulator.asgi import EmulatorApp, answer_delay
 from airflow_provider_360learning.emulator.config import EmulatorConfig
 from airflow_provider_360learning.emulator.course_skills import course_skill_routes
@@ -100,6 +101,19 @@ def _control_routes(state: EmulatorState) -> list[BaseRoute]:
         except RowError as exc:
             return row_error(exc)
 
+    async def anomalies(request: Request) -> Response:
+        anomaly_id = request.path_params.get("anomaly_id")
+        if request.method == "GET":
+            return ok([a.as_dict() for a in state.anomalies.listed()])
+        if request.method == "POST":
+            try:
+                return ok(state.anomalies.arm(await json_body(request)).as_dict(), 201)
+            except (RowError, AnomalyError) as exc:
+                return row_error(exc if isinstance(exc, RowError) else RowError(str(exc)))
+        if not state.anomalies.clear(anomaly_id) and anomaly_id is not None:
+            return row_error(RowError(f"no anomaly with id {anomaly_id} is armed", 404))
+        return Response(status_code=204)
+
     async def exchanges(request: Request) -> Response:
         if request.method == "DELETE":
             state.clear_exchanges()
@@ -119,6 +133,8 @@ def _control_routes(state: EmulatorState) -> list[BaseRoute]:
         Route("/rows/{collection}", rows, methods=["POST"]),
         Route("/rows/{collection}/{oid}", rows, methods=["GET", "PATCH", "DELETE"]),
         Route("/exchanges", exchanges, methods=["GET", "DELETE"]),
+        Route("/anomalies", anomalies, methods=["GET", "POST", "DELETE"]),
+        Route("/anomalies/{anomaly_id}", anomalies, methods=["DELETE"]),
     ]
 
 

@@ -11,7 +11,8 @@ token that was fresh when sent look expired. Every answer can be recorded as an 
 
 The answer of a ``GET`` of a list action may come from the response cache instead of its handler
 (``--response-cache-mb``, :mod:`~airflow_provider_360learning.emulator.page_cache`): every step but the
-handler still runs.
+handler still runs. A list path with armed anomalies (:mod:`~airflow_provider_360learning.emulator.anomalies`)
+bypasses the cache: its handler's answer is broken as armed and not kept.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from starlette.routing import BaseRoute, Mount
 from starlette.types import Receive, Scope, Send
 
 from airflow_provider_360learning.actions import ACTIONS, Action
+from airflow_provider_360learning.emulator.anomalies import Anomaly
 from airflow_provider_360learning.emulator.asgi import answer_delay, base_url, drop_connection
 from airflow_provider_360learning.emulator.bodies import read_body
+from airflow_provider_360learning.emulator.broken_pages import break_page
 from airflow_provider_360learning.emulator.errors import ApiError, documented, plain, undocumented
 from airflow_provider_360learning.emulator.handlers import HANDLERS, Reply, RequestContext
-from airflow_provider_360learning.emulator.handlers.base import Handler, encode_json
+from airflow_provider_360learning.emulator.handlers.base import Handler, encode_json, page_number
 from airflow_provider_360learning.emulator.handlers.bulk import settle
 from airflow_provider_360learning.emulator.handlers.webhooks import SECRET_ANSWERS
 from airflow_provider_360learning.emulator.routing import ActionRouter, check_headers, check_path_params, parse_query
@@ -150,8 +153,12 @@ class LearningApi:
             base_url=base_url(request.url.scheme, request.headers, request.scope.get("server")),
             body=read_body(action, request.headers.get("content-type"), body),
         )
-        if action.name in self.list_actions and state.page_cache.max_bytes:
-            return self.cached(ctx, handler, request.scope.get("query_string", b""))
+        if action.name in self.list_actions:
+            armed = state.anomalies.armed(action.name, ctx.path)
+            if armed:
+                return self.broken(ctx, handler, armed)
+            if state.page_cache.max_bytes:
+                return self.cached(ctx, handler, request.scope.get("query_string", b""))
         if action.method == "GET":
             return handler(ctx)
         try:
@@ -179,6 +186,15 @@ class LearningApi:
             reply = Reply(reply.status, reply.payload(), reply.headers, reply.media_type)
             cache.put(key, reply.status, reply.body, reply.headers, reply.media_type)
         return reply
+
+    @staticmethod
+    def broken(ctx: RequestContext, handler: Handler, armed: tuple[Anomaly, ...]) -> Reply:
+        """The handler's answer with the armed anomalies applied; never from or into the response cache."""
+        reply = handler(ctx)
+        if reply.status != 200 or not isinstance(reply.body, list):
+            return reply
+        page = break_page(armed, reply.body, reply.headers, page_number(ctx), ctx.action.page_size)
+        return reply if page is None else Reply(200, page.body, page.headers)
 
     def token(self, body: bytes) -> Reply:
         """``POST /api/v2/oauth2/token`` per ``GenerateTokenBody`` (JSON only, as documented)."""

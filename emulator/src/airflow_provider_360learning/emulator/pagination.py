@@ -125,18 +125,31 @@ def scan_page(view: View, start: int, filters: Iterable[Filter], page_size: int)
 
 
 # -- cursors -----------------------------------------------------------------------------------
-def encode_cursor(key: bytes, action: str, path: str, position: int, filter_pairs: Sequence[tuple[str, str]]) -> str:
-    """Opaque, URL-safe ``next`` token: base64url JSON of action, path, position and filters, plus a MAC."""
+class Cursor(NamedTuple):
+    """What a ``next`` token carries: where the page starts, the filters, and which page (1-based) it is."""
+
+    position: int
+    filter_pairs: list[tuple[str, str]]
+    page: int
+
+
+def encode_cursor(
+    key: bytes, action: str, path: str, position: int, filter_pairs: Sequence[tuple[str, str]], page: int
+) -> str:
+    """Opaque, URL-safe ``next`` token: base64url JSON of action, path, position, filters and page, plus a MAC.
+
+    The page number lets an anomaly stop an answer after page N (:mod:`~airflow_provider_360learning.emulator.anomalies`).
+    """
     payload = json.dumps(
-        {"a": action, "k": path, "p": position, "q": [list(p) for p in filter_pairs]}, separators=(",", ":")
+        {"a": action, "k": path, "p": position, "q": [list(p) for p in filter_pairs], "n": page}, separators=(",", ":")
     ).encode()
     body = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
     mac = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:16]
     return f"{body}.{mac}"
 
 
-def decode_cursor(key: bytes, token: str, action: str, path: str) -> tuple[int, list[tuple[str, str]]]:
-    """Position and filter pairs of a ``next`` token issued for this action and path (else 400 naming ``next``)."""
+def decode_cursor(key: bytes, token: str, action: str, path: str) -> Cursor:
+    """The :class:`Cursor` of a ``next`` token issued for this action and path (else 400 naming ``next``)."""
 
     def bad(why: str) -> ApiError:
         return undocumented("invalidQueryParameter", f"invalid query parameter {NEXT!r}: {why}")
@@ -149,11 +162,12 @@ def decode_cursor(key: bytes, token: str, action: str, path: str) -> tuple[int, 
         data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         position = int(data["p"])
         pairs = [(str(k), str(v)) for k, v in data["q"]]
+        page = int(data["n"])
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
         raise bad(f"malformed cursor ({exc})") from None
-    if data.get("a") != action or data.get("k") != path or position < 0:
+    if data.get("a") != action or data.get("k") != path or position < 0 or page < 2:
         raise bad(f"the cursor was issued for another request ({data.get('a')} {data.get('k')})")
-    return position, pairs
+    return Cursor(position, pairs, page)
 
 
 def link_header(base: str, path: str, token: str) -> str:

@@ -75,6 +75,24 @@ class EmulatorServer:
             self._socket.close()
         self._server = self._thread = self._socket = None
 
+    # -- broken answers (emulator.anomalies) -----------------------------------------------------
+    def arm_anomaly(self, **spec: Any) -> dict[str, Any]:
+        """Serve a list path broken as ``spec`` says until cleared (``POST /_emulator/anomalies`` in-process).
+
+        ``arm_anomaly(path="/api/v2/paths/stats", truncate_after_pages=1)``; the keys are
+        :data:`~airflow_provider_360learning.emulator.anomalies.SPEC_FIELDS`. Returns the armed anomaly, its ``id``
+        included; ``ValueError`` names a bad field.
+        """
+        return self.state.anomalies.arm(spec).as_dict()
+
+    def clear_anomalies(self, anomaly_id: str | None = None) -> int:
+        """Disarm one anomaly, or all of them; how many were disarmed."""
+        return self.state.anomalies.clear(anomaly_id)
+
+    def anomalies(self) -> list[dict[str, Any]]:
+        """The armed anomalies, in arming order."""
+        return [a.as_dict() for a in self.state.anomalies.listed()]
+
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

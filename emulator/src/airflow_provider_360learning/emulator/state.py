@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_360learning.emulator.anomalies import Anomalies
 from airflow_provider_360learning.emulator.config import FAULT_KINDS, EmulatorConfig, check_runtime_values
 from airflow_provider_360learning.emulator.page_cache import PageCache
 from airflow_provider_360learning.emulator.rate_limit import (
@@ -190,6 +191,8 @@ class EmulatorState:
             self.page_cache.reset_counters()
             self.settings = RuntimeSettings.from_config(self.config)
             self._overlays: dict[str, Overlay] = {}
+            self.anomalies = Anomalies()
+            """Broken answers a test armed (``emulator.anomalies``): none after a reset."""
             self.relations: dict[str, dict[Any, Any]] = {}
             if not keep_tokens or not hasattr(self, "_tokens"):
                 self._tokens: dict[str, TokenGrant] = {}

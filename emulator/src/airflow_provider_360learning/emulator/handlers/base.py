@@ -184,25 +184,34 @@ def require_param(ctx: RequestContext, collection: str, param: str, code: str, l
 
 
 # -- paging --------------------------------------------------------------------------------------
-def _start(ctx: RequestContext) -> tuple[int, ParsedQuery]:
-    """Position and filters of this page: from the ``next`` cursor, or the start and the request's own."""
+def _start(ctx: RequestContext) -> tuple[int, ParsedQuery, int]:
+    """Position, filters and number (1-based) of this page: from the ``next`` cursor, or the request's own."""
     action, query = ctx.action, ctx.query
     if query.next is None:
-        return 0, query
-    position, pairs = decode_cursor(ctx.state.cursor_key, query.next, action.name, ctx.path)
+        return 0, query, 1
+    position, pairs, number = decode_cursor(ctx.state.cursor_key, query.next, action.name, ctx.path)
     if query.filter_pairs and sorted(query.filter_pairs) != sorted(pairs):
         raise undocumented(
             "invalidQueryParameter",
             "query parameter 'next' already carries the filters of the first request; "
             "send the Link URL as is, without other filters",
         )
-    return position, parse_query(action, pairs, allow_next=False)
+    return position, parse_query(action, pairs, allow_next=False), number
 
 
-def _page_reply(ctx: RequestContext, body: list[Any], next_position: int | None, query: ParsedQuery) -> Reply:
+def page_number(ctx: RequestContext) -> int:
+    """Which page (1-based) of its answer this request asks for."""
+    return _start(ctx)[2]
+
+
+def _page_reply(
+    ctx: RequestContext, body: list[Any], next_position: int | None, query: ParsedQuery, number: int
+) -> Reply:
     headers = {}
     if next_position is not None:
-        token = encode_cursor(ctx.state.cursor_key, ctx.action.name, ctx.path, next_position, query.filter_pairs)
+        token = encode_cursor(
+            ctx.state.cursor_key, ctx.action.name, ctx.path, next_position, query.filter_pairs, number + 1
+        )
         headers["Link"] = link_header(ctx.base_url, ctx.path, token)
     return Reply(200, body, headers)
 
@@ -214,20 +223,20 @@ def page(
 
     ``extra`` filters come from the URL (rows under a parent), not from the query, so no cursor carries them.
     """
-    position, query = _start(ctx)
+    position, query, number = _start(ctx)
     assert ctx.action.page_size is not None
     with ctx.state.lock:
         rows, next_position = scan_page(view, position, [*query.filters, *extra], ctx.action.page_size)
     body = [out(r) for r in rows] if out is not None else [project(ctx.action, r) for r in rows]
-    return _page_reply(ctx, body, next_position, query)
+    return _page_reply(ctx, body, next_position, query, number)
 
 
 def page_items(ctx: RequestContext, items: Iterable[Any], aliases: Mapping[str, str] | None = None) -> Reply:
     """One page of a list held in memory (bracket filters apply to dict items); all of it if not paginated."""
-    position, query = _start(ctx)
+    position, query, number = _start(ctx)
     tests = compile_filters(query.filters, aliases or {})
     matching: Sequence[Any] = [x for x in items if not tests or all(t(x.get(name)) for name, t in tests)]
     size = ctx.action.page_size or max(1, len(matching))
     chunk = matching[position : position + size]
     body = [project(ctx.action, x) if isinstance(x, dict) else x for x in chunk]
-    return _page_reply(ctx, body, position + size if position + size < len(matching) else None, query)
+    return _page_reply(ctx, body, position + size if position + size < len(matching) else None, query, number)
