@@ -94,6 +94,7 @@ class PageLoader:
     :param ceiling: latest credible value of the incremental field (now plus a tolerance); later values
         load but never become the watermark.
     :param max_columns: columns the table may have before new fields overflow into one JSON column.
+    :param existing_columns: the table's columns before this load (a field keeps its column across loads).
     """
 
     def __init__(
@@ -111,6 +112,7 @@ class PageLoader:
         decode_page: Callable[[bytes], list[Any]] | None = None,
         ceiling: dt.datetime | None = None,
         max_columns: int = DEFAULT_MAX_COLUMNS,
+        existing_columns: Sequence[str] = (),
     ) -> None:
         if batch_rows < 1:
             raise ValueError(f"batch_rows must be >= 1, got {batch_rows}")
@@ -123,6 +125,7 @@ class PageLoader:
         self.log = logger or log
         self.ceiling = ceiling
         self.max_columns = max_columns
+        self._existing = frozenset(existing_columns)
         self.totals = LoadTotals(columns=list(columns))
         self._key_fields = key_sources(columns, writer.key)
         self._started = time.monotonic()
@@ -250,7 +253,7 @@ class PageLoader:
             loaded = self.writer.upsert_typed(decoder.columns, rows, self.load_id)
         else:
             frame, rejects, extra = page_to_frame(
-                rows, self.totals.columns, key=self.writer.key, max_columns=self.max_columns
+                rows, self.totals.columns, key=self.writer.key, max_columns=self.max_columns, existing=self._existing
             )
             new_columns = [c for c in extra if c.name not in self._known]
             if new_columns:

@@ -279,18 +279,28 @@ def _type_name(value: Any) -> str:
 
 
 def _shown(value: Any) -> str:
-    text = _JSON_PAYLOAD.encode(value)
+    text = _nul_escaped(_JSON_PAYLOAD.encode(value))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _nul_escaped(text: str) -> str:
+    """NUL characters written as the JSON escape ``\\u0000``: a reject must be storable on every database."""
+    return text.replace("\x00", "\\u0000")
+
+
 def infer_extra_columns(
-    items: Sequence[Any], columns: Sequence[Column], *, max_columns: int = DEFAULT_MAX_COLUMNS
+    items: Sequence[Any],
+    columns: Sequence[Column],
+    *,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
+    existing: frozenset[str] = frozenset(),
 ) -> list[Column]:
     """Text columns for the fields of ``items`` that ``columns`` do not declare (new API fields).
 
-    A field becomes a column while the table has fewer than ``max_columns``; past that, the
-    :data:`OVERFLOW_COLUMN` (JSON) column is returned once, and the fields without a column go there.
-    A field whose values are all null gets no column until a value comes.
+    A field whose column the table already has (``existing``) keeps it; a new one gets a column while
+    the table has fewer than ``max_columns``; past that, the :data:`OVERFLOW_COLUMN` (JSON) column is
+    returned once, and the fields without a column go there. A field whose values are all null gets no
+    column until a value comes.
     """
     dicts = [row for row in items if isinstance(row, dict)]
     if not dicts:
@@ -300,15 +310,19 @@ def infer_extra_columns(
     if not fields:
         return []
     declared = {c.name for c in columns}
-    room = max_columns - len(columns)
+    room = max_columns - len(declared | existing)
     extras: list[Column] = []
+    overflow = False
     for field in sorted(fields, key=str):
-        if room <= 0:
-            if OVERFLOW_COLUMN not in declared:
-                extras.append(Column(OVERFLOW_COLUMN, OVERFLOW_COLUMN, "json", False))
-            break
-        extras.append(Column(extra_column_name(str(field), declared), str(field), "text", False, declared=False))
-        room -= 1
+        name = extra_column_name(str(field), declared)
+        if name not in existing:
+            if room <= 0:
+                overflow = True
+                continue
+            room -= 1
+        extras.append(Column(name, str(field), "text", False, declared=False))
+    if overflow and OVERFLOW_COLUMN not in declared:
+        extras.append(Column(OVERFLOW_COLUMN, OVERFLOW_COLUMN, "json", False))
     return extras
 
 
@@ -433,6 +447,7 @@ def page_to_frame(
     *,
     key: Sequence[str] = (),
     max_columns: int = DEFAULT_MAX_COLUMNS,
+    existing: frozenset[str] = frozenset(),
 ) -> tuple[pd.DataFrame, list[Reject], list[Column]]:
     """One page of API rows as a typed frame, the rows that did not fit, and columns for undeclared fields.
 
@@ -441,6 +456,7 @@ def page_to_frame(
     column over the whole page, so the cost is a few passes per column rather than per-row logic.
     ``key`` names the table's key columns: a NUL character there rejects the row (PostgreSQL drops
     it, so two keys differing only by a NUL would collide), and rejects carry their key values.
+    ``existing`` names the table's columns, so that a field keeps its column from one load to the next.
     """
     import numpy as np
     import pandas as pd
@@ -454,7 +470,7 @@ def page_to_frame(
             problems.add(i, f"row is not a JSON object (got {_type_name(row)})")
             not_objects.add(i)
             rows[i] = {}
-    extras = [] if scalar_rows else infer_extra_columns(rows, columns, max_columns=max_columns)
+    extras = [] if scalar_rows else infer_extra_columns(rows, columns, max_columns=max_columns, existing=existing)
     all_columns = [*columns, *extras]
     data: dict[str, Any] = {}
     for column in all_columns:
@@ -497,9 +513,9 @@ def reject(row: Any, reason: str, key_fields: Sequence[str] = ()) -> Reject:
     key = row.get(KEY_SOURCE) if isinstance(row, dict) else None
     values = tuple(row.get(f) for f in key_fields) if isinstance(row, dict) and key_fields else ()
     return Reject(
-        key=None if key is None else str(key),
+        key=None if key is None else _nul_escaped(str(key)),
         reason=reason,
-        payload=_JSON_PAYLOAD.encode(row),
+        payload=_nul_escaped(_JSON_PAYLOAD.encode(row)),
         key_values=values if values and all(v is not None for v in values) else None,
     )
 

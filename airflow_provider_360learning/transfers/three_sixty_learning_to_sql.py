@@ -235,6 +235,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="360learning-load") as loader:
             try:
                 loader.submit(writer.ensure_table, columns).result()
+                existing = list(loader.submit(writer.table_columns).result())
                 params = dict(self.action_params)
                 since: dt.datetime | None = None
                 if mode == "incremental":
@@ -261,6 +262,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                     decode_page=functools.partial(decode_page, action),
                     ceiling=started_at + self.future_tolerance,
                     max_columns=self.max_columns,
+                    existing_columns=[c for c in existing if not c.startswith("_")],
                 )
                 loading = loader.submit(pages.run)
                 try:

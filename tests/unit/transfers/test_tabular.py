@@ -426,7 +426,12 @@ def test_a_nul_in_a_key_rejects_the_row_and_elsewhere_is_kept() -> None:
     columns = columns_for(ACTIONS["get_path_stats"])
     rows = [dict(GOOD_STAT, _id="k\x00"), dict(GOOD_STAT, _id="k2", userId="u\x00")]
     frame, rejects, _ = page_to_frame(rows, columns, key=("id",))
-    assert [r.key for r in rejects] == ["k\x00"] and "NUL" in rejects[0].reason and "'_id'" in rejects[0].reason
+    assert (
+        [r.key for r in rejects] == ["k\\u0000"]
+        and "\x00" not in rejects[0].payload
+        and "NUL" in rejects[0].reason
+        and "'_id'" in rejects[0].reason
+    )
     assert frame["id"].tolist() == ["k2"]
 
 
