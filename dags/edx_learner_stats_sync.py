@@ -158,7 +158,8 @@ def edx_learner_stats_sync() -> None:
         """Unmatched learners and courses, rejected rows and refused statistics, readable in the task log."""
         import pandas as pd
 
-        from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_warehouse_path
+        from airflow_provider_360learning.transfers.embedded import embedded_warehouse_path
+        from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
         from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook
 
         context = get_current_context()

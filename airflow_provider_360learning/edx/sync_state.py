@@ -121,7 +121,7 @@ def succeeded(
 
 def open_state(warehouse_conn_id: str, table: str, scope: str) -> SyncState:
     """The sync state in the database of ``warehouse_conn_id``, or in the embedded default when it is not defined."""
-    from airflow_provider_360learning.transfers.sql_writer import embedded_warehouse_path
+    from airflow_provider_360learning.transfers.embedded import embedded_warehouse_path
     from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook
 
     return SyncState(destination_hook(warehouse_conn_id, embedded_warehouse_path()), table, scope)

@@ -60,7 +60,7 @@ def test_lineage_names_the_endpoint_and_the_table(emulator: Any, connection: str
     lineage = operator.get_openlineage_facets_on_complete(None)
     assert [(d.namespace, d.name) for d in lineage.inputs] == [(emulator.url, "/api/v2/paths/stats")]
     assert [d.name for d in lineage.outputs] == ["learning360_path_stats"]
-    assert lineage.outputs[0].namespace.startswith("sqlite")
+    assert lineage.outputs[0].namespace.startswith("duckdb")
 
 
 def _execute(operator: ThreeSixtyLearningToSqlOperator, try_number: int = 1) -> dict[str, Any]:
@@ -72,7 +72,7 @@ def _execute(operator: ThreeSixtyLearningToSqlOperator, try_number: int = 1) -> 
 def test_a_task_that_dies_midway_and_is_retried_leaves_no_partial_or_duplicate_rows(
     emulator_factory: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    from airflow_provider_360learning.transfers.sql_writer import embedded_hook
+    from airflow_provider_360learning.transfers.embedded import embedded_hook
     from tests.conftest import CONN_ENV, connection_json
 
     flaky = emulator_factory(fault_rate=1.0, fault_kinds=("drop",))
@@ -111,7 +111,7 @@ def test_a_task_that_dies_midway_and_is_retried_leaves_no_partial_or_duplicate_r
     partial = hook.get_first("SELECT COUNT(*) FROM stats")[0]
     # Whole pages only (how many of the two fetched pages were committed before the abort is a race).
     assert partial in (0, 500, 1000)
-    recorded = hook.get_first("SELECT COUNT(*) FROM sqlite_master WHERE name = '_360learning_loads'")[0]
+    recorded = hook.get_first("SELECT COUNT(*) FROM duckdb_tables() WHERE table_name = '_360learning_loads'")[0]
     assert not recorded or hook.get_first("SELECT COUNT(*) FROM _360learning_loads")[0] == 0  # no watermark moved
 
     # The retry reloads everything: the same rows as a clean load, no duplicates.
