@@ -6,6 +6,9 @@ operations on the changed paths only), one PATCH per changed group holding expli
 member operations (never a replace of ``members``), one PATCH ``active=false`` per deactivation, DELETE
 only for a hard delete.
 
+What the run created, added and removed is collected in ``changes`` (the ownership state's rows), for the
+successful writes only.
+
 A failure on one item (400, 409, 404...) is recorded and the run goes on; a 401 (revoked or expired token)
 or an unreachable server stops it at once: nothing later could succeed.
 """
@@ -27,6 +30,7 @@ from airflow_provider_360learning.exceptions import (
 )
 from airflow_provider_360learning.hooks.scim import ThreeSixtyLearningScimHook
 from airflow_provider_360learning.scim.diff import CurrentGroup, CurrentUser, Plan, desired_values
+from airflow_provider_360learning.scim.ownership import OwnershipChanges
 from airflow_provider_360learning.scim.source import DesiredState, DesiredUser, fold
 
 log = logging.getLogger(__name__)
@@ -161,24 +165,25 @@ def _replace_ops(hook: ThreeSixtyLearningScimHook, changes: Mapping[str, list[An
 
 
 class ScimApplier:
-    """Applies one plan; ``ids`` maps folded emails to user ids (current users, then created ones)."""
+    """Applies one plan; ``ids`` maps folded emails to user ids (the plan's matches, then created users)."""
 
     def __init__(
         self,
         hook: ThreeSixtyLearningScimHook,
         desired: DesiredState,
-        users: Iterable[CurrentUser],
         groups: Mapping[str, CurrentGroup | None],
         paths: Iterable[str],
     ) -> None:
         self.hook = hook
         self.desired = desired
         self.paths = list(paths)
-        self.ids = {fold(u.email): u.id for u in users}
+        self.ids: dict[str, str] = {}
         self.groups = dict(groups)
         self.result = ApplyResult()
+        self.changes = OwnershipChanges()
 
     def apply(self, plan: Plan) -> ApplyResult:
+        self.ids = dict(plan.ids)
         for user in plan.create_users:
             self._guard("create user", user.email, lambda user=user: self._create(user))
         for change in plan.update_users:
@@ -229,6 +234,7 @@ class ScimApplier:
             return
         assert created.id is not None
         self.ids[fold(user.email)] = created.id
+        self.changes.created_users.append(created.id)
         self.result.created += 1
 
     def _update(self, user_id: str, changes: Mapping[str, list[Any]]) -> None:
@@ -243,11 +249,12 @@ class ScimApplier:
 
     def _delete(self, user_id: str) -> None:
         self.hook.delete(self.hook.user_model, user_id)
+        self.changes.deleted_users.append(user_id)
         self.result.deleted += 1
 
-    def _members(self, emails: Iterable[str]) -> list[Any]:
-        member_class: Any = getattr(self.hook.group_model, "Members", GroupMember)
-        return [member_class(value=self.ids[fold(e)], type="User") for e in emails if fold(e) in self.ids]
+    def _known_ids(self, emails: Iterable[str]) -> list[str]:
+        """The ids of these emails' users (a user whose creation failed has none, and is skipped)."""
+        return [self.ids[fold(e)] for e in emails if fold(e) in self.ids]
 
     def _create_group(self, name: str) -> None:
         model: Any = self.hook.group_model
@@ -261,17 +268,26 @@ class ScimApplier:
         if group is None:
             return  # its creation failed and was reported
         model = self.hook.group_model
-        add_members = self._members(adds)
-        remove_ids = [self.ids[fold(e)] for e in removes if fold(e) in self.ids]
-        for start in range(0, max(len(add_members), len(remove_ids)), MEMBERS_PER_PATCH):
-            chunk_adds = add_members[start : start + MEMBERS_PER_PATCH]
+        member_class: Any = getattr(model, "Members", GroupMember)
+        add_ids, remove_ids = self._known_ids(adds), self._known_ids(removes)
+        for start in range(0, max(len(add_ids), len(remove_ids)), MEMBERS_PER_PATCH):
+            chunk_adds = add_ids[start : start + MEMBERS_PER_PATCH]
             chunk_removes = remove_ids[start : start + MEMBERS_PER_PATCH]
             operations: list[PatchOperation[Any]] = []
             if chunk_adds:
-                operations.append(_operation(model, PatchOperation.Op.add, "members", chunk_adds))
+                members = [member_class(value=i, type="User") for i in chunk_adds]
+                operations.append(_operation(model, PatchOperation.Op.add, "members", members))
             operations.extend(
                 _operation(model, PatchOperation.Op.remove, f'members[value eq "{_quoted(i)}"]') for i in chunk_removes
             )
             self.hook.patch(model, group.id, operations)
+            self.changes.added_members.extend((group.id, i) for i in chunk_adds)
+            self.changes.removed_members.extend((group.id, i) for i in chunk_removes)
             self.result.members_added += len(chunk_adds)
             self.result.members_removed += len(chunk_removes)
+
+
+def announced_schemas(hook: ThreeSixtyLearningScimHook) -> list[str]:
+    """The URNs of the User schema and of its extensions, as the server's discovery documents announce them."""
+    model: Any = hook.user_model
+    return [str(model.__schema__), *model.get_extension_models()]

@@ -1,16 +1,20 @@
 """The desired state of a SCIM provisioning run, read from an HR export (DataFrame, CSV, Parquet or SQL).
 
 Rows that cannot be provisioned safely are *rejected*, never guessed at: a missing or malformed email, an
-email that appears on several rows (which row is right cannot be known), an unreadable ``active`` value, or
-a group naming a member that is not a valid user of the source. A rejected email is also *protected*: the
-user already provisioned with it is neither updated nor deactivated, so a bad row never loses anyone.
+email or an employee number that appears on several rows (which row is right cannot be known), an unreadable
+``active`` value, or a group naming a member that is not a valid user of the source. A rejected row's email
+and employee number are also *protected*: the user already provisioned with either is neither updated nor
+deactivated, so a bad row never loses anyone.
+
+The employee number (column ``employee_number``) is the user's stable identity: it is sent as the SCIM
+``externalId``, and the diff matches users on it before the email (which can change in HR).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -21,18 +25,22 @@ EMAIL = re.compile(r"^[^@\s\"<>(),;:\\]+@[^@\s\"<>(),;:\\]+\.[A-Za-z]{2,}$")
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
+EXTERNAL_ID = "externalId"
+EXTERNAL_ID_COLUMN = "employee_number"
+"""The HR column whose value is the user's ``externalId``: the key a changed email does not break."""
+
 DEFAULT_ATTRIBUTE_COLUMNS: dict[str, str] = {
     "title": "title",
     "preferred_language": "preferredLanguage",
-    "employee_number": f"{ENTERPRISE}:employeeNumber",
+    EXTERNAL_ID_COLUMN: EXTERNAL_ID,
     "department": f"{ENTERPRISE}:department",
     "organization": f"{ENTERPRISE}:organization",
     "division": f"{ENTERPRISE}:division",
     "cost_center": f"{ENTERPRISE}:costCenter",
 }
 """Source column -> SCIM attribute path of the "custom attributes" a run manages (extend with
-``attribute_columns``). 360Learning does not publish its custom-field extension URN; the enterprise
-extension is the documented target of organization and similar fields."""
+``attribute_columns``). 360Learning does not publish its custom-field extension URN: the RFC 7643 enterprise
+extension is used, and the preflight checks that the SCIM server announces it (docs/scim-provisioning.md)."""
 
 _ALIASES = {
     "first_name": "given_name",
@@ -58,6 +66,10 @@ class DesiredUser:
     attributes: dict[str, str]
     row: int
 
+    @property
+    def external_id(self) -> str | None:
+        return self.attributes.get(EXTERNAL_ID)
+
 
 @dataclass(frozen=True)
 class Rejected:
@@ -79,6 +91,20 @@ class DesiredState:
     groups: dict[str, set[str]] = field(default_factory=dict)  # group name -> folded member emails
     rejected: list[Rejected] = field(default_factory=list)
     protected: set[str] = field(default_factory=set)  # folded emails never to update or deactivate
+    protected_ids: set[str] = field(default_factory=set)  # employee numbers (externalId) of rejected rows
+
+    def written_paths(self) -> set[str]:
+        """The SCIM attribute paths this state writes (those with a value on at least one user)."""
+        return {path for user in self.users.values() for path in user.attributes}
+
+    def without_paths(self, paths: Iterable[str]) -> DesiredState:
+        """The same state with these attributes left out (their values are not sent)."""
+        dropped = set(paths)
+        users = {
+            key: replace(user, attributes={p: v for p, v in user.attributes.items() if p not in dropped})
+            for key, user in self.users.items()
+        }
+        return replace(self, users=users)
 
 
 def fold(email: str) -> str:
@@ -147,36 +173,47 @@ def desired_state(
         raise ValueError(f"the users source has no email column (columns: {sorted(map(str, users.columns))})")
     state = DesiredState()
     rows: dict[str, list[int]] = {}
+    numbers: dict[str, list[int]] = {}  # employee number -> rows
     parsed: list[tuple[int, str, dict[str, Any]]] = []
     for index, record in enumerate(frame.to_dict("records"), start=1):
         email = _text(record.get("email"))
+        employee_number = _text(record.get(EXTERNAL_ID_COLUMN))
         if email is None:
             state.rejected.append(Rejected("user", index, None, "no email: 360Learning identifies users by email"))
+            if employee_number is not None:
+                state.protected_ids.add(employee_number)
             continue
+        if employee_number is not None:
+            numbers.setdefault(employee_number, []).append(index)
         if not EMAIL.match(email):
             state.rejected.append(Rejected("user", index, email, f"{email!r} is not an email address"))
             state.protected.add(fold(email))
+            if employee_number is not None:
+                state.protected_ids.add(employee_number)
             continue
         rows.setdefault(fold(email), []).append(index)
         parsed.append((index, email, record))
     for index, email, record in parsed:
         key = fold(email)
+        employee_number = _text(record.get(EXTERNAL_ID_COLUMN))
+        reason = None
         if len(rows[key]) > 1:
             others = ", ".join(str(r) for r in rows[key])
-            state.rejected.append(
-                Rejected(
-                    "user",
-                    index,
-                    email,
-                    f"duplicate email (rows {others}): which row is right cannot be known, every copy is skipped",
-                )
+            reason = f"duplicate email (rows {others}): which row is right cannot be known, every copy is skipped"
+        elif employee_number is not None and len(numbers[employee_number]) > 1:
+            others = ", ".join(str(r) for r in numbers[employee_number])
+            reason = (
+                f"duplicate {EXTERNAL_ID_COLUMN} {employee_number!r} (rows {others}): which row is right cannot be "
+                "known, every copy is skipped"
             )
-            state.protected.add(key)
-            continue
         raw_active = _text(record.get("active"))
-        if raw_active is not None and raw_active.lower() not in _TRUE | _FALSE:
-            state.rejected.append(Rejected("user", index, email, f"active={raw_active!r} is neither true nor false"))
+        if reason is None and raw_active is not None and raw_active.lower() not in _TRUE | _FALSE:
+            reason = f"active={raw_active!r} is neither true nor false"
+        if reason is not None:
+            state.rejected.append(Rejected("user", index, email, reason))
             state.protected.add(key)
+            if employee_number is not None:
+                state.protected_ids.add(employee_number)
             continue
         attributes = {path: text for column, path in columns.items() if (text := _text(record.get(column))) is not None}
         state.users[key] = DesiredUser(
