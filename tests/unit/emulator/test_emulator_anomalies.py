@@ -200,7 +200,9 @@ def test_clearing_restores_the_clean_answer_and_the_cache_never_serves_a_stale_p
 ) -> None:
     state = learning360_emulator.state
     clean = [r.content for r in _walk(api, STATS)]  # the cache now holds the clean pages
-    anomaly = learning360_emulator.arm_anomaly(path=STATS, first=1, literals={"progress": "NaN"}, truncate_after_pages=2)
+    anomaly = learning360_emulator.arm_anomaly(
+        path=STATS, first=1, literals={"progress": "NaN"}, truncate_after_pages=2
+    )
     cached = len(state.page_cache)
     hits = state.page_cache.hits
     broken = [r.content for r in _walk(api, STATS)]
@@ -265,9 +267,9 @@ def test_a_bad_spec_is_refused_naming_the_field(api: Api, spec: dict[str, Any], 
 
 
 def test_a_non_finite_value_is_refused_naming_the_field(learning360_emulator: EmulatorServer) -> None:
-    with pytest.raises(ValueError, match=r"'values.progress' holds nan.*'literals'"):
+    with pytest.raises(ValueError, match=r"'values\.progress' holds nan.*'literals'"):
         learning360_emulator.arm_anomaly(path=STATS, values={"progress": math.nan})
-    with pytest.raises(ValueError, match="'values.deep'"):
+    with pytest.raises(ValueError, match=r"'values\.deep'"):
         learning360_emulator.arm_anomaly(path=STATS, values={"deep": {"x": [math.inf]}})
 
 
@@ -328,7 +330,7 @@ def test_the_helpers_drive_an_emulator_by_its_url(api: Api, learning360_emulator
     anomaly = arm_anomaly(url, path=STATS, truncate_after_pages=1)
     assert learning360_emulator.anomalies() == [anomaly]
     assert len(_walk(api, STATS)) == 1
-    with pytest.raises(ValueError, match="400.*truncate_after_pages"):
+    with pytest.raises(ValueError, match=r"400.*truncate_after_pages"):
         arm_anomaly(url, path=STATS, truncate_after_pages="one")
     clear_anomalies(url, anomaly["id"])
     assert learning360_emulator.anomalies() == []
