@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from airflow_provider_360learning.actions import ACTIONS
-from airflow_provider_360learning.emulator.anomalies import ANOMALY_HEADER, ROWS_HEADER
+from airflow_provider_360learning.emulator.anomalies import ANOMALY_HEADER, ROWS_HEADER, SPEC_FIELDS
 from airflow_provider_360learning.emulator.server import EmulatorServer
 from airflow_provider_360learning.testing.anomalies import arm_anomaly, armed, clear_anomalies, without_broken_rows
 from airflow_provider_360learning.testing.contract import ContractValidator
@@ -337,3 +339,20 @@ def test_the_helpers_drive_an_emulator_by_its_url(api: Api, learning360_emulator
     with armed(url, path=STATS, truncate_after_pages=2):
         assert len(_walk(api, STATS)) == 2
     assert len(_walk(api, STATS)) == 3
+
+
+# -- the documentation -----------------------------------------------------------------------------------------------
+def _docs_section() -> str:
+    text = (Path(__file__).resolve().parents[3] / "docs" / "emulator.md").read_text(encoding="utf-8")
+    return text.split("\n## Broken answers\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_docs_name_every_key_and_their_example_runs(learning360_emulator: EmulatorServer) -> None:
+    section = _docs_section()
+    assert all(f"`{key}`" in section for key in SPEC_FIELDS)
+    (code,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/emulator.md", "exec"), namespace)
+    example = next(v for k, v in namespace.items() if k.startswith("test_"))
+    example(learning360_emulator)
+    assert learning360_emulator.anomalies() == []

@@ -10,9 +10,9 @@ from a clone, ``pip install -e ".[test]" -e ./emulator``). Run ``360learning-emu
         ...  # server.url, server.state (overlay, tokens, counters, exchanges)
 
 Layout, without import cycles (``tests/unit/emulator/test_emulator_layout.py``): a shared core (``asgi``,
-``config``, ``rate_limit``, ``page_cache``, ``tenant``, ``state``); the 360Learning API (``learning`` over
-``routing``, ``bodies``, ``errors``, ``pagination``, ``events``, ``course_skills`` and ``handlers/``), the edX
-gateway (``edx/``) and the SCIM service (``scim/``) side by side on it; ``app`` mounts them.
+``config``, ``rate_limit``, ``page_cache``, ``tenant``, ``state``, ``anomalies``); the 360Learning API (``learning``
+over ``routing``, ``bodies``, ``errors``, ``pagination``, ``broken_pages``, ``events``, ``course_skills`` and
+``handlers/``), the edX gateway (``edx/``) and the SCIM service (``scim/``) side by side on it; ``app`` mounts them.
 
 Routing, validation and pagination are generic over :data:`~airflow_provider_360learning.actions.ACTIONS`;
 data is generated lazily and deterministically from ``(seed, scale)``.

@@ -41,7 +41,7 @@ ROWS_HEADER = "X-Emulator-Anomaly-Rows"
 SPEC_FIELDS = ("path", "truncate_after_pages", "ids", "first", "literals", "values", "extra_fields", "extra_prefix")
 """The keys of an anomaly's JSON body (and the keyword arguments of ``arm_anomaly``)."""
 DEFAULT_EXTRA_PREFIX = "extraField"
-_RAW_LITERAL = re.compile(r"NaN|[-+]?Infinity|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_RAW_LITERAL = re.compile(r"NaN|-?Infinity|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 MAX_EXTRA_FIELDS = 100_000
 
 
