@@ -10,6 +10,7 @@ Records are yielded raw, one page in memory at a time: validating them is the co
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Unpack
@@ -85,6 +86,19 @@ def _claims(token: AccessToken) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
+def read_json(client: ApiClient, call: Call, response: Response) -> Any:
+    """The decoded body; a body that is JSON but for ``NaN``/``Infinity`` tokens (what Python's ``json`` writes
+    for such floats) is read too, so that the DAG rejects the one record carrying one, naming the field,
+    instead of the whole page failing. Anything else that is not JSON is the client core's typed error."""
+    try:
+        return client.check_json(call, response)
+    except EdxError as exc:
+        try:
+            return json.loads(response.body)
+        except ValueError:
+            raise exc from None
+
+
 def _page_error(route: Route, path: str, problem: str) -> EdxAPIError:
     return EdxAPIError(what=route.what, method="GET", path=path, status=200, message=problem)
 
@@ -101,7 +115,7 @@ async def _pages(
     received = 0
 
     def decode(response: Response) -> list[Any]:
-        body = client.check_json(call, response)
+        body = read_json(client, call, response)
         if not isinstance(body, dict) or not isinstance(body.get("results"), list):
             raise _page_error(route, path, "expected a page {count, next, previous, results}")
         results: list[Any] = body["results"]

@@ -14,7 +14,7 @@ from airflow_provider_360learning.emulator.course_skills import course_skills
 from airflow_provider_360learning.emulator.handlers.integrations import IMPORTED
 from airflow_provider_360learning.hooks.edx import EdxHook
 from tests.unit.dag_runs import run_dag
-from tests.unit.dags.edx_env import CATALOG_DAG, EdxSync, dags, sync
+from tests.unit.dags.edx_env import CATALOG_DAG, STATS_DAG, EdxSync, dags, sync
 
 __all__ = ["dags", "sync"]  # fixtures
 
@@ -161,3 +161,25 @@ def test_bad_configuration_stops_the_run_at_preflight(
     out = capfd.readouterr()
     print(out.out)  # back for the suite's secret scan
     assert message in out.out + out.err + caplog.text
+
+
+def test_several_edx_integrations_stop_the_run_naming_them_and_the_param_selects_one(
+    sync: EdxSync, dags: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    hook, first = sync.hook, sync.integration()
+    other_group = next(g["_id"] for g in hook.iter_action("list_groups") if g["_id"] != first["groupId"])
+    body = {"externalPlatform": "edX", "authorId": first["authorId"], "groupId": other_group}  # one per group
+    second = hook.call_action("create_integration", body=body)["_id"]
+    for dag_id in (CATALOG_DAG, STATS_DAG):
+        result = run_dag(dags[dag_id])
+        assert result.state == "failed" and result.states["preflight"] == "failed", dag_id
+        out = capfd.readouterr()
+        print(out.out)  # back for the suite's secret scan
+        assert "2 integrations with external platform 'edX'" in out.out + out.err
+        assert first["_id"] in out.out + out.err and second in out.out + out.err
+        assert "integration_id" in out.out + out.err
+    assert sync.writes() == dict.fromkeys(sync.writes(), 0)
+
+    chosen = run_dag(dags[CATALOG_DAG], integration_id=second)
+    assert chosen.succeeded, chosen.states
+    assert imported(sync, {"_id": second}) == edx_course_keys() and imported(sync, first) == set()

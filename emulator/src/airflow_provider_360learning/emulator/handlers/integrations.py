@@ -24,7 +24,7 @@ INTEGRATIONS = crud(
         "integrationId",
         "integrationNotFound",
         "integration",
-        unique=((("externalPlatform",), ("duplicateExternalPlatform",)),),
+        unique=((("externalPlatform", "groupId"), ("duplicateExternalPlatform",)),),  # spec: "for this group"
     ),
     list="get_integrations",
     delete="delete_integration",
