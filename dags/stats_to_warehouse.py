@@ -21,11 +21,13 @@ instead of one mapped task (and its token and requests) per session.
 
 from __future__ import annotations
 
-import json
+import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, task
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+from airflow.sdk import Asset, Param, dag
 
 from airflow_provider_360learning.transfers.embedded import embedded_warehouse_path
 from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import (
@@ -33,8 +35,9 @@ from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import (
     destination_hook,
 )
 
-if TYPE_CHECKING:  # pandas is imported by the reporting task, not when the DAG file is parsed
-    import pandas as pd
+if TYPE_CHECKING:
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+    from airflow.sdk import Context
 
 WAREHOUSE_CONN_ID = "360learning_warehouse"
 TABLE_PREFIX = "learning360_"
@@ -107,132 +110,183 @@ def stats_to_warehouse() -> None:
 stats_to_warehouse()
 
 
-# --- Reporting: rebuilt whenever the loads above update their Assets ----------------------------
+# --- Reporting: rebuilt in the warehouse whenever the loads above update their Assets --------------
 REPORT_PREFIX = "report_360learning_"
+REPORT_SQL = Path(__file__).parent / "sql" / "reports"
+FACTS = "path_stats_facts"  # the per-statistic facts every report selects from (path_stats_facts.sql)
+# Report -> its SQL file and the placeholder columns it fills (completion.sql serves paths and groups).
+REPORTS: dict[str, tuple[str, dict[str, str]]] = {
+    "path_completion": ("completion", {"dimension_id": "path_id", "dimension_name": "path_name"}),
+    "group_completion": ("completion", {"dimension_id": "group_id", "dimension_name": "group_name"}),
+    "overdue_learners": ("overdue_learners", {}),
+    "time_spent": ("time_spent", {}),
+}
+SOURCE_DIALECT = "postgres"  # the dialect the .sql files are written in
+# Hook dialect or connection type -> sqlglot dialect, where the names differ.
+SQLGLOT_DIALECTS = {"postgresql": "postgres", "mssql": "tsql", "mariadb": "mysql", "gcpbigquery": "bigquery"}
+# How each engine rebuilds the reports atomically. Transactional DDL: every report is built under a new
+# name, then the old tables are dropped and the new ones renamed, all in one transaction, so a reader sees
+# the previous set or the new set, never a half-built table. These are the statements that open it (the
+# PostgreSQL, Redshift and SQL Server drivers open it themselves; SQLite's and DuckDB's Python drivers do
+# not before DDL). SQLite waits for a load's write lock instead of failing after 5 s.
+BEGIN_TRANSACTION: dict[str, list[str]] = {
+    "postgres": [],
+    "redshift": [],
+    "tsql": [],
+    "duckdb": ["BEGIN TRANSACTION"],
+    "sqlite": ["PRAGMA busy_timeout = 600000", "BEGIN IMMEDIATE"],
+}
+# CREATE OR REPLACE TABLE ... AS is one atomic statement here (and DDL is not transactional in BigQuery).
+REPLACE_IN_ONE_STATEMENT = ("snowflake", "bigquery")
+BUILDING_SUFFIX = "__building"
 
 
-def _read(hook: Any, table: str, columns: list[str]) -> pd.DataFrame:
-    import pandas as pd
+def sql_dialect(hook: Any) -> str:
+    """The sqlglot dialect of a common.sql hook: its ``dialect_name``, else its connection type."""
+    import sqlglot
 
-    rows = hook.get_records(f"SELECT {', '.join(columns)} FROM {TABLE_PREFIX}{table}")
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _status_type(value: Any) -> str | None:
-    if value is None:
-        return None
-    decoded = json.loads(value) if isinstance(value, str) else value
-    return decoded.get("type") if isinstance(decoded, dict) else None
-
-
-def _replace_table(hook: Any, name: str, frame: pd.DataFrame, types: dict[str, str]) -> int:
-    """Drop and rebuild one small report table (portable SQL: PostgreSQL, SQLite, DuckDB)."""
-    import pandas as pd
-
-    columns = ", ".join(f"{column} {types[column]}" for column in frame.columns)
-    hook.run([f"DROP TABLE IF EXISTS {name}", f"CREATE TABLE {name} ({columns})"], autocommit=True)
-    records = [tuple(None if pd.isna(v) else v for v in row) for row in frame.itertuples(index=False)]
-    if records:
-        hook.insert_rows(name, records, target_fields=list(frame.columns))
-    return len(records)
-
-
-def build_reports(hook: Any, now: pendulum.DateTime) -> dict[str, int]:
-    import pandas as pd
-
-    stats = _read(
-        hook,
-        "path_stats",
-        ["path_id", "session_id", "user_id", "progress", "time_spent", "status", "completed_at", "due_date"],
+    for attribute in ("dialect_name", "conn_type"):
+        try:
+            name = getattr(hook, attribute, None)
+        except Exception:  # a dialect_name that cannot build a URI: try the connection type
+            continue
+        if isinstance(name, str) and name:
+            name = name.split("+", 1)[0].lower()
+            name = SQLGLOT_DIALECTS.get(name, name)
+            if name in sqlglot.Dialect.classes:
+                return name
+    raise ValueError(
+        f"No SQL dialect known for the warehouse hook {type(hook).__name__} (dialect_name and conn_type "
+        "are not sqlglot dialects): set the reporting operator's sql_dialect"
     )
-    paths = _read(hook, "paths", ["id", "name"]).rename(columns={"id": "path_id", "name": "path_name"})
-    sessions = _read(hook, "path_sessions", ["id", "group_id"]).rename(columns={"id": "session_id"})
-    groups = _read(hook, "groups", ["id", "name"]).rename(columns={"id": "group_id", "name": "group_name"})
-    users = _read(hook, "users", ["id", "mail", "first_name", "last_name"]).rename(columns={"id": "user_id"})
 
-    stats["completed"] = stats["completed_at"].notna() | (pd.to_numeric(stats["progress"]) >= 100)
-    stats["hours"] = pd.to_numeric(stats["time_spent"]).fillna(0) / 3_600_000
-    stats["status_type"] = stats["status"].map(_status_type)
-    due = pd.to_datetime(stats["due_date"], utc=True, errors="coerce")
-    stats["overdue"] = (stats["status_type"] == "late") | (
-        ~stats["completed"] & due.notna() & (due < pd.Timestamp(now))
-    )
 
-    def completion(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-        out = (
-            frame.groupby(keys, dropna=False)
-            .agg(enrolled=("user_id", "count"), completed=("completed", "sum"), hours_spent=("hours", "sum"))
-            .reset_index()
+def _parse(name: str) -> Any:
+    import sqlglot
+
+    return sqlglot.parse_one((REPORT_SQL / f"{name}.sql").read_text(), read=SOURCE_DIALECT)
+
+
+def _bind_now(tree: Any, dialect: str, now: dt.datetime) -> Any:
+    """Put the run's logical time where the SQL says ``:now``, as a timestamp literal of the dialect.
+
+    SQLite stores timestamps as ISO-8601 text, which compares as text only in one exact format; both sides
+    of the comparison go through ``julianday()``, which reads any ISO-8601 form (millisecond precision).
+    """
+    from sqlglot import exp
+
+    literal = exp.Literal.string(now.astimezone(dt.UTC).isoformat())
+    for placeholder in list(tree.find_all(exp.Placeholder)):
+        if placeholder.name != "now":
+            raise ValueError(f"Report SQL has an unknown parameter :{placeholder.name}; only :now is bound")
+        comparison = placeholder.parent
+        if dialect == "sqlite":
+            placeholder.replace(literal.copy())
+            for side in ("this", "expression"):
+                comparison.set(side, exp.func("julianday", comparison.args[side]))
+        else:
+            placeholder.replace(exp.cast(literal.copy(), exp.DataType.build("timestamptz")))
+    return tree
+
+
+def report_select(report: str, dialect: str, now: dt.datetime) -> Any:
+    """The SELECT of one report (a sqlglot tree): its file, with the facts as a derived table and the
+    logical time bound. A derived table rather than a CTE: every engine accepts one in CREATE TABLE AS."""
+    from sqlglot import exp
+
+    file, columns = REPORTS[report]
+    tree = _parse(file)
+    if columns:
+        tree = tree.transform(
+            lambda node: (
+                exp.column(columns[node.name], node.table)
+                if isinstance(node, exp.Column) and node.name in columns
+                else node
+            )
         )
-        out["completion_rate"] = (out["completed"] / out["enrolled"]).round(4)
-        out["hours_spent"] = out["hours_spent"].round(2)
-        return out
+    facts = _bind_now(_parse(FACTS), dialect, now)
+    for table in list(tree.find_all(exp.Table)):
+        if table.name == FACTS:
+            table.replace(exp.Subquery(this=facts.copy(), alias=exp.TableAlias(this=exp.to_identifier(table.alias))))
+    return tree
 
-    per_path = completion(stats.merge(paths, on="path_id", how="left"), ["path_id", "path_name"])
-    per_group = completion(
-        stats.merge(sessions, on="session_id", how="left").merge(groups, on="group_id", how="left"),
-        ["group_id", "group_name"],
-    )
-    overdue = stats[stats["overdue"]].merge(users, on="user_id", how="left").merge(paths, on="path_id", how="left")
-    overdue = overdue[
-        ["user_id", "mail", "first_name", "last_name", "path_id", "path_name", "session_id", "progress", "due_date"]
-    ]
-    time_spent = stats.groupby("user_id").agg(hours_spent=("hours", "sum"), paths=("path_id", "nunique")).reset_index()
-    time_spent = time_spent.merge(users, on="user_id", how="left")[["user_id", "mail", "hours_spent", "paths"]]
-    time_spent["hours_spent"] = time_spent["hours_spent"].round(2)
 
-    text, number, integer = "TEXT", "DOUBLE PRECISION", "BIGINT"
-    counts = {
-        "path_completion": _replace_table(
-            hook,
-            f"{REPORT_PREFIX}path_completion",
-            per_path,
-            {
-                "path_id": text,
-                "path_name": text,
-                "enrolled": integer,
-                "completed": integer,
-                "hours_spent": number,
-                "completion_rate": number,
-            },
-        ),
-        "group_completion": _replace_table(
-            hook,
-            f"{REPORT_PREFIX}group_completion",
-            per_group,
-            {
-                "group_id": text,
-                "group_name": text,
-                "enrolled": integer,
-                "completed": integer,
-                "hours_spent": number,
-                "completion_rate": number,
-            },
-        ),
-        "overdue_learners": _replace_table(
-            hook,
-            f"{REPORT_PREFIX}overdue_learners",
-            overdue.astype(object),
-            {
-                "user_id": text,
-                "mail": text,
-                "first_name": text,
-                "last_name": text,
-                "path_id": text,
-                "path_name": text,
-                "session_id": text,
-                "progress": integer,
-                "due_date": text,
-            },
-        ),
-        "time_spent": _replace_table(
-            hook,
-            f"{REPORT_PREFIX}time_spent",
-            time_spent,
-            {"user_id": text, "mail": text, "hours_spent": number, "paths": integer},
-        ),
-    }
-    return counts
+def rebuild_statements(dialect: str, now: dt.datetime) -> list[str]:
+    """The statements that rebuild every report table in ``dialect``, atomically where the engine allows.
+
+    Transactional DDL (see ``BEGIN_TRANSACTION``): build each as ``<report>__building``, then drop and
+    rename, in one transaction. Snowflake and BigQuery: ``CREATE OR REPLACE TABLE ... AS``, atomic per
+    report. Other engines (MySQL: DDL commits at once): the same build-then-rename without a transaction;
+    a reader never sees a half-built table, but may find none during the rename.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    def sql(node: exp.Expr) -> str:
+        return node.sql(dialect, comments=False)
+
+    def create(name: str, select: exp.Expr, replace: bool = False) -> str:
+        return sql(exp.Create(this=exp.to_table(name), kind="TABLE", replace=replace, expression=select))
+
+    def drop(name: str) -> str:
+        return sql(exp.Drop(tables=[exp.to_table(name)], kind="TABLE", exists=True))
+
+    statements: list[str] = []
+    swaps: list[str] = []
+    for report in REPORTS:
+        name = f"{REPORT_PREFIX}{report}"
+        select = report_select(report, dialect, now)
+        if dialect in REPLACE_IN_ONE_STATEMENT:
+            statements.append(create(name, select, replace=True))
+            continue
+        building = f"{name}{BUILDING_SUFFIX}"
+        statements += [drop(building), create(building, select)]
+        swaps += [drop(name), sql(sqlglot.parse_one(f"ALTER TABLE {building} RENAME TO {name}", read=SOURCE_DIALECT))]
+    if dialect in BEGIN_TRANSACTION:
+        return [*BEGIN_TRANSACTION[dialect], *statements, *swaps, sql(exp.Commit())]
+    return statements + swaps
+
+
+def report_time(context: Any) -> dt.datetime:
+    """The run's logical time: the end of its data interval, else when it was due to run (asset-triggered)."""
+    moment = context.get("data_interval_end") or context["dag_run"].run_after
+    return pendulum.instance(moment).in_timezone("UTC")
+
+
+class WarehouseReportsOperator(SQLExecuteQueryOperator):
+    """Rebuild the report tables with SQL in the warehouse, so memory stays flat as the warehouse grows.
+
+    The SQL is written once (``sql/reports``, PostgreSQL dialect) and compiled with sqlglot when the task
+    runs, for the dialect of the connection it then finds; with no connection defined, the embedded default.
+    Returns the row count of each report.
+    """
+
+    def __init__(
+        self,
+        *,
+        conn_id: str,
+        embedded_default_path: str | None = None,
+        sql_dialect: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(sql=[], conn_id=conn_id, autocommit=False, return_last=False, **kwargs)
+        self.embedded_default_path = embedded_default_path
+        self.sql_dialect = sql_dialect
+        self._db_hook: DbApiHook | None = None
+
+    def get_db_hook(self) -> DbApiHook:
+        if self._db_hook is None:
+            self._db_hook = destination_hook(self.conn_id or WAREHOUSE_CONN_ID, self.embedded_default_path)
+        return self._db_hook
+
+    def execute(self, context: Context) -> dict[str, int]:
+        hook = self.get_db_hook()
+        now = report_time(context)
+        self.sql = rebuild_statements(self.sql_dialect or sql_dialect(hook), now)
+        super().execute(context)
+        counts = {report: hook.get_first(f"SELECT COUNT(*) FROM {REPORT_PREFIX}{report}")[0] for report in REPORTS}
+        self.log.info("Reporting tables rebuilt as of %s: %s", now.isoformat(), counts)
+        return counts
 
 
 @dag(
@@ -245,15 +299,11 @@ def build_reports(hook: Any, now: pendulum.DateTime) -> dict[str, int]:
     params={"warehouse_conn_id": Param(WAREHOUSE_CONN_ID, type="string")},
 )
 def reporting() -> None:
-    @task
-    def build(params: dict[str, Any] | None = None) -> dict[str, int]:
-        conn_id = (params or {}).get("warehouse_conn_id") or WAREHOUSE_CONN_ID
-        hook = destination_hook(conn_id, embedded_warehouse_path())
-        counts = build_reports(hook, pendulum.now("UTC"))
-        print("Reporting tables rebuilt:", counts)
-        return counts
-
-    build()
+    WarehouseReportsOperator(
+        task_id="build_reports",
+        conn_id="{{ params.warehouse_conn_id }}",
+        embedded_default_path=embedded_warehouse_path(),
+    )
 
 
 reporting()
