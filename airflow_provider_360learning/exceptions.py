@@ -185,6 +185,26 @@ class ThreeSixtyLearningWaitError(ThreeSixtyLearningError):
     """A wait (sensor or deferred task) ended without its condition: timeout, failure or polling error."""
 
 
+class ThreeSixtyLearningMassDeleteError(ThreeSixtyLearningError):
+    """A full refresh's sweep would delete more than its share limit of a table: nothing was deleted.
+
+    An answer that ended early (a server that stopped paging) looks like mass deletion upstream; the rows
+    written by the load stay, the sweep is refused until ``allow_mass_delete`` says the deletion is real.
+    """
+
+    def __init__(self, table: str, rows: int, total: int, share: float, limit: float) -> None:
+        self.table = table
+        self.rows = rows
+        self.total = total
+        self.share = share
+        self.limit = limit
+        super().__init__(
+            f"Full refresh of {table} would delete {rows} of {total} row(s) ({share:.1%}), more than the "
+            f"limit of {limit:.1%}: nothing was deleted. If the API really dropped them, run again with "
+            f"allow_mass_delete=True (or raise max_delete_share)"
+        )
+
+
 def error_class_for(status: int) -> type[ThreeSixtyLearningAPIError]:
     """Pick the most specific class for an HTTP status (403 is built separately: it needs a scope)."""
     if status >= 500:

@@ -4,35 +4,19 @@ The writer owns what a resumable, idempotent load needs from the destination, wh
 
 * ``ensure_table``: the table, its primary key and bookkeeping columns (``_load_id``, ``_loaded_at``),
   and one ``ALTER TABLE ... ADD COLUMN`` per new API field, so a schema change is never a failure;
-* ``upsert``: one page in one transaction, insert-or-update on the key, so a retried page writes the
+* ``upsert``: one batch in one transaction, insert-or-update on the key, so a retried batch writes the
   same rows and never duplicates;
-* ``delete_not_loaded``: after a full load, the rows it did not touch (objects deleted upstream);
+* ``keep_keys`` and ``sweep``: after a full load, keep the old copies of rows whose new version was
+  rejected, then delete the rows the load did not write, unless they are more than a share of the table;
 * a load-metadata table (watermarks for incremental loads) and a rejects table (rows that did not fit).
 
-Dialects, detected from the hook's ``dialect_name`` (then its connection type):
+How each engine does it (SQL generated with sqlglot, types, connection scope, bulk path) is its
+:class:`~airflow_provider_360learning.transfers.dialects.base.Dialect`, detected from the hook or named by
+the ``dialect`` override: see :mod:`airflow_provider_360learning.transfers.dialects` and ``docs/warehouse.md``.
 
-============  =====================================================================================
-postgresql    ``COPY`` (text format, streamed in chunks) into a temporary staging table of the
-              connection (psycopg 3 ``cursor.copy`` or psycopg2 ``copy_expert``), then
-              ``INSERT ... SELECT ... ORDER BY key ON CONFLICT (key) DO UPDATE``: key order makes
-              concurrent writers of overlapping pages wait for each other instead of deadlocking.
-              Pages commit with ``synchronous_commit = off`` unless ``durable_pages``.
-sqlite        ``INSERT ... ON CONFLICT (key) DO UPDATE`` with ``executemany`` (SQLite >= 3.24);
-              ``BEGIN IMMEDIATE`` and a busy timeout, so concurrent tasks writing one file queue
-              instead of failing; WAL journal, so readers do not block the writer.
-duckdb        the page registered as a view, then ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``
-              (DuckDB's ``executemany`` upsert runs at under 1,000 rows/s).
-anything else the ANSI path: ``DELETE`` the page's keys then ``INSERT`` them, in one transaction,
-              with the hook's placeholder; column types can be overridden with ``column_types``.
-============  =====================================================================================
-
-The embedded default database is SQLite through the official ``apache-airflow-providers-sqlite``
-(see :func:`embedded_hook`): DuckDB allows one writing process per file, so parallel Airflow tasks
-loading into the same DuckDB file fail with a lock error, where SQLite makes them wait their turn.
-
-A writer keeps one database connection, opened on first use, and runs one transaction at a time; use it
-from one thread (SqliteHook connections refuse other threads; the embedded hook's accept them), and
-``close()`` it or use it as a context manager.
+A writer runs one transaction at a time (``transaction()``), on the connection its dialect's ``session``
+gives: by default one connection per writer, opened on first use; use it from one thread (SqliteHook
+connections refuse other threads), and ``close()`` it or use it as a context manager.
 """
 
 from __future__ import annotations
@@ -41,19 +25,28 @@ import contextlib
 import datetime as dt
 import hashlib
 import importlib
-import io
-import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from airflow_provider_360learning.exceptions import ThreeSixtyLearningMassDeleteError
+from airflow_provider_360learning.transfers.dialects import dialect_for
+from airflow_provider_360learning.transfers.dialects.base import (
+    LOAD_ID_COLUMN,
+    LOADED_AT_COLUMN,
+    Dialect,
+    iso,
+    rowcount,
+    utc,
+)
+from airflow_provider_360learning.transfers.embedded import embedded_warehouse_path
 from airflow_provider_360learning.transfers.tabular import Column, Kind, Reject
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 else:  # imported at first use: a DAG file importing this module (embedded_warehouse_path) stays light
@@ -69,122 +62,39 @@ else:  # imported at first use: a DAG file importing this module (embedded_wareh
             globals()[self._alias] = module
             return getattr(module, attribute)
 
-    np = _ImportedOnUse("numpy", "np")
     pd = _ImportedOnUse("pandas", "pd")
 
 log = logging.getLogger(__name__)
 
-Dialect = Literal["postgresql", "sqlite", "duckdb", "generic"]
-LOAD_ID_COLUMN = "_load_id"
-LOADED_AT_COLUMN = "_loaded_at"
 DEFAULT_METADATA_TABLE = "_360learning_loads"
 DEFAULT_REJECTS_TABLE = "_360learning_rejects"
-EMBEDDED_CONN_ID = "360learning_embedded"
-COPY_CHUNK_ROWS = 500
-UNIQUE_VIOLATION = "23505"  # SQLSTATE of a duplicate key
-SQLITE_BUSY_TIMEOUT_MS = 600_000  # parallel tasks queue on one file; a page takes milliseconds
-
-COLUMN_TYPES: Mapping[Dialect, Mapping[Kind, str]] = {
-    "postgresql": {
-        "text": "text",
-        "timestamp": "timestamptz",
-        "integer": "bigint",
-        "float": "double precision",
-        "boolean": "boolean",
-        "json": "jsonb",
-    },
-    # SQLite has no date or JSON types: ISO-8601 UTC text sorts and works with date() and json_extract().
-    "sqlite": {
-        "text": "TEXT",
-        "timestamp": "TEXT",
-        "integer": "INTEGER",
-        "float": "REAL",
-        "boolean": "INTEGER",
-        "json": "TEXT",
-    },
-    "duckdb": {
-        "text": "VARCHAR",
-        "timestamp": "TIMESTAMPTZ",
-        "integer": "BIGINT",
-        "float": "DOUBLE",
-        "boolean": "BOOLEAN",
-        "json": "JSON",
-    },
-    "generic": {
-        "text": "VARCHAR(4000)",
-        "timestamp": "TIMESTAMP WITH TIME ZONE",
-        "integer": "BIGINT",
-        "float": "DOUBLE PRECISION",
-        "boolean": "BOOLEAN",
-        "json": "VARCHAR(4000)",
-    },
-}
-# PostgreSQL binary COPY of typed rows: each kind's type name for psycopg, and the column's
-# information_schema data_type the binary encoding requires (COLUMN_TYPES["postgresql"] as reported).
-BINARY_COPY_TYPES: Mapping[Kind, tuple[str, str]] = {
-    "text": ("text", "text"),
-    "timestamp": ("timestamptz", "timestamp with time zone"),
-    "integer": ("int8", "bigint"),
-    "float": ("float8", "double precision"),
-    "boolean": ("bool", "boolean"),
-    "json": ("jsonb", "jsonb"),
-}
-# A text primary key needs a bounded type on some engines (MySQL, SQL Server).
-GENERIC_KEY_TEXT_TYPE = "VARCHAR(255)"
-
-_DIALECT_ALIASES: Mapping[str, Dialect] = {
-    "postgresql": "postgresql",
-    "postgres": "postgresql",
-    "sqlite": "sqlite",
-    "duckdb": "duckdb",
-}
-# COPY text format: backslash, tab, newline and carriage return escaped; NUL (which PostgreSQL text cannot hold) dropped.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": None})
-_COPY_NULL = "\\N"
+SQLITE_CONN_ID = "360learning_sqlite_file"
+DEFAULT_MAX_DELETE_SHARE = 0.10
+SWEEP_SAMPLE = 20
 
 
-def detect_dialect(hook: Any) -> Dialect:
-    """The writer's dialect for a hook: its ``dialect_name``, else its connection type, else generic."""
-    for attribute in ("dialect_name", "conn_type"):
-        try:
-            name = getattr(hook, attribute, None)
-        except Exception:  # a dialect_name that cannot build a URI must not stop the load
-            log.debug("hook %s has no usable %s", type(hook).__name__, attribute, exc_info=True)
-            continue
-        if isinstance(name, str) and name.split("+", 1)[0].lower() in _DIALECT_ALIASES:
-            return _DIALECT_ALIASES[name.split("+", 1)[0].lower()]
-    return "generic"
+@dataclass(frozen=True)
+class SweepResult:
+    """What a full refresh's sweep deleted: how many rows, of how many, and a sample of their keys."""
 
-
-def _quote_char(hook: Any) -> str:
-    """Identifier quote of a generic hook: backticks for MySQL/MariaDB, else the hook's ``escape_word_format``."""
-    with contextlib.suppress(Exception):
-        if str(getattr(hook, "dialect_name", "")).split("+", 1)[0].lower() in ("mysql", "mariadb"):
-            return "`"
-    with contextlib.suppress(Exception):
-        escape = getattr(hook, "escape_word_format", None)
-        if isinstance(escape, str) and len(escape) == 4 and escape[1:3] == "{}" and escape[0] == escape[3]:
-            return escape[0]
-    return '"'
-
-
-def embedded_warehouse_path() -> str:
-    """The embedded default warehouse of the example DAGs: ``$AIRFLOW_HOME/360learning_warehouse.db``."""
-    import os
-
-    home = os.environ.get("AIRFLOW_HOME") or str(Path.home() / "airflow")
-    return str(Path(home) / "360learning_warehouse.db")
+    deleted: int
+    total_before: int
+    share: float
+    sample_keys: list[tuple[Any, ...]]
 
 
 def embedded_hook(path: str | Path) -> DbApiHook:
-    """A SQLite hook on the file at ``path`` (created with its folder), for loads with no connection defined."""
+    """A SQLite hook on the file at ``path`` (created with its folder), with no Airflow connection to define.
+
+    SQLite stays a supported destination; the embedded default is the DuckDB file of ``transfers.embedded``.
+    """
     from airflow.providers.sqlite.hooks.sqlite import SqliteHook
     from airflow.sdk import Connection
 
     file = Path(path).expanduser().resolve()
     file.parent.mkdir(parents=True, exist_ok=True)
 
-    class EmbeddedSqliteHook(SqliteHook):
+    class SqliteFileHook(SqliteHook):
         """SqliteHook bound to one file, without an Airflow connection to look up."""
 
         def get_conn(self) -> sqlite3.Connection:
@@ -195,27 +105,29 @@ def embedded_hook(path: str | Path) -> DbApiHook:
         def get_uri(self) -> str:
             return f"sqlite:///{file}"
 
-    return EmbeddedSqliteHook(
-        sqlite_conn_id=EMBEDDED_CONN_ID,
-        connection=Connection(conn_id=EMBEDDED_CONN_ID, conn_type="sqlite", host=str(file)),
+    return SqliteFileHook(
+        sqlite_conn_id=SQLITE_CONN_ID,
+        connection=Connection(conn_id=SQLITE_CONN_ID, conn_type="sqlite", host=str(file)),
     )
 
 
 class SqlTableWriter:
-    """Idempotent, page-at-a-time writer of one table (plus the shared metadata and rejects tables).
+    """Idempotent, batch-at-a-time writer of one table (plus the shared metadata and rejects tables).
 
     :param hook: the destination's common.sql hook (``BaseHook.get_connection(id).get_hook()``).
     :param table: the table, optionally schema-qualified (``analytics.path_stats``).
     :param key: warehouse columns of the primary key that upserts match on.
     :param metadata_table: load metadata table; unqualified, it goes in the table's schema.
     :param rejects_table: rejected rows table; unqualified, it goes in the table's schema.
-    :param dialect: force a dialect instead of detecting it (``generic`` for the ANSI path).
-    :param column_types: per-kind SQL types overriding the dialect's (for engines the generic path guesses wrong).
-    :param durable_pages: on PostgreSQL, wait for each page's commit to reach disk. By default pages commit
-        with ``synchronous_commit = off`` (several ms less per page): a server crash can lose only the
-        latest commits, in commit order, so the load's metadata row (committed durably, after its pages)
-        is lost with them and the next run loads those rows again. ``delete_not_loaded``, the metadata
-        and the rejects always commit durably.
+    :param dialect: force a dialect instead of detecting it from the hook (names: ``transfers.dialects``).
+    :param column_types: warehouse column -> SQL type in the destination's dialect, overriding the type its
+        kind maps to (checked by sqlglot; a name that is not a column of the table is an error at
+        ``ensure_table``). Columns so overridden are written as the driver binds their values.
+    :param durable_pages: on PostgreSQL, wait for each batch's commit to reach disk. By default batches
+        commit with ``synchronous_commit = off`` (several ms less per batch): a server crash can lose only
+        the latest commits, in commit order, so the load's metadata row (committed durably, after its
+        batches) is lost with them and the next run loads those rows again. ``sweep``, the metadata and
+        the rejects always commit durably.
     """
 
     def __init__(
@@ -226,8 +138,8 @@ class SqlTableWriter:
         *,
         metadata_table: str = DEFAULT_METADATA_TABLE,
         rejects_table: str = DEFAULT_REJECTS_TABLE,
-        dialect: Dialect | None = None,
-        column_types: Mapping[Kind, str] | None = None,
+        dialect: str | None = None,
+        column_types: Mapping[str, str] | None = None,
         durable_pages: bool = False,
     ) -> None:
         if isinstance(key, str):
@@ -236,23 +148,25 @@ class SqlTableWriter:
             raise ValueError("an upsert needs at least one key column")
         self.hook = hook
         self.key: tuple[str, ...] = tuple(key)
-        self.dialect: Dialect = dialect or detect_dialect(hook)
-        self.types: dict[Kind, str] = {**COLUMN_TYPES[self.dialect], **(column_types or {})}
+        self.sql_dialect: Dialect = dialect_for(hook, dialect, durable_pages=durable_pages)
+        self.dialect: str = self.sql_dialect.name
+        self.durable_pages = durable_pages
         self.table = _split(table)
         self.metadata_table = self._sibling(metadata_table)
         self.rejects_table = self._sibling(rejects_table)
+        for part in (*self.table, *self.metadata_table, *self.rejects_table):
+            self.sql_dialect.check_identifier(part, "table")
+        self.column_types: dict[str, str] = dict(column_types or {})
+        for name, sql_type in self.column_types.items():
+            try:
+                self.sql_dialect.parse_type(sql_type)
+            except ValueError as error:
+                raise ValueError(f"column_types[{name!r}]: {error}") from None
         self._conn: Any = None
         self._service_tables: set[tuple[str, ...]] = set()
         self._declared: dict[str, Kind] = {}
-        self._async_commit = False
-        self._copy_direct = True  # PostgreSQL: COPY straight into the table until a key is found there
-        self._typed_kinds: dict[str, Kind] | None = None  # column -> kind, when typed rows may go straight in
+        self._typed = False  # whether typed rows may go straight in (see accepts_typed_rows)
         self._lock = threading.RLock()  # one transaction at a time, whichever thread calls
-        self.durable_pages = durable_pages
-        self._quote_char = _quote_char(hook) if self.dialect == "generic" else '"'
-        if self.dialect == "sqlite" and sqlite3.sqlite_version_info < (3, 24, 0):
-            log.warning("SQLite %s has no upsert; using the generic delete-and-insert path", sqlite3.sqlite_version)
-            self.dialect = "generic"
         log.debug("SqlTableWriter for %s uses the %s dialect", self.table_sql, self.dialect)
 
     # --- connection and transactions ---------------------------------------------------------------
@@ -264,7 +178,7 @@ class SqlTableWriter:
         self.close()
 
     def close(self) -> None:
-        """Close the writer's connection (a later call opens a new one)."""
+        """Close the writer's kept connection (a later call opens a new one)."""
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):
@@ -272,65 +186,48 @@ class SqlTableWriter:
 
     @property
     def connection(self) -> Any:
+        """The writer's kept connection, opened by the dialect on first use."""
         if self._conn is None:
-            conn = self.hook.get_conn()
-            if self.dialect == "sqlite":
-                conn.isolation_level = None  # transactions are explicit: BEGIN IMMEDIATE ... COMMIT
-                conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("PRAGMA journal_mode = WAL")
-            elif self.dialect == "postgresql":
-                if getattr(conn, "autocommit", False):
-                    conn.autocommit = False
-                self._async_commit = not self.durable_pages and _has_setting(conn, "synchronous_commit")
-            elif self.dialect == "generic":
-                with contextlib.suppress(Exception):
-                    self.hook.set_autocommit(conn, False)
-            self._conn = conn
+            self._conn = self.sql_dialect.connect()
         return self._conn
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
-        """A cursor inside one transaction: committed at the end, rolled back (and the connection dropped) on error."""
-        with self._lock:
-            yield from self._transaction()
+        """A cursor inside one transaction: committed at the end, rolled back (and the connection dropped) on error.
 
-    def _transaction(self) -> Iterator[Any]:
-        conn = self.connection
-        # A DuckDB cursor is a second connection with its own transaction: use the connection itself.
-        cursor = conn if self.dialect == "duckdb" else _tuple_cursor(conn)
-        try:
-            if self.dialect == "sqlite":
-                cursor.execute("BEGIN IMMEDIATE")
-            elif self.dialect == "duckdb":
-                conn.begin()
-            yield cursor
-            if self.dialect == "sqlite":
-                cursor.execute("COMMIT")
-            else:
-                conn.commit()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                if self.dialect == "sqlite":
-                    cursor.execute("ROLLBACK")
-                else:
-                    conn.rollback()
-            self.close()
-            raise
-        finally:
-            if cursor is not conn:
-                with contextlib.suppress(Exception):
-                    cursor.close()
+        The connection is the dialect's ``session`` (the writer's kept one, or one per transaction).
+        """
+        dialect = self.sql_dialect
+        with self._lock:
+            failed = False
+            try:
+                with dialect.session(self) as conn:
+                    cursor = dialect.cursor(conn)
+                    try:
+                        dialect.begin(cursor, conn)
+                        yield cursor
+                        dialect.commit(cursor, conn)
+                    except BaseException:
+                        failed = True
+                        with contextlib.suppress(Exception):
+                            dialect.rollback(cursor, conn)
+                        raise
+                    finally:
+                        if cursor is not conn:
+                            with contextlib.suppress(Exception):
+                                cursor.close()
+            finally:
+                if failed:
+                    self.close()
 
     # --- names and types -----------------------------------------------------------------------------
 
     def quote(self, identifier: str) -> str:
-        """An identifier quoted for the dialect: double quotes (ANSI), backticks for MySQL/MariaDB."""
-        q = self._quote_char
-        return q + identifier.replace(q, q + q) + q
+        """An identifier quoted for the dialect (by sqlglot)."""
+        return self.sql_dialect.quote(identifier)
 
     def qualified(self, parts: Sequence[str]) -> str:
-        return ".".join(self.quote(p) for p in parts)
+        return self.sql_dialect.table_sql(parts)
 
     @property
     def table_sql(self) -> str:
@@ -338,63 +235,18 @@ class SqlTableWriter:
 
     @property
     def placeholder(self) -> str:
-        if self.dialect == "postgresql":
-            return "%s"
-        if self.dialect in ("sqlite", "duckdb"):
-            return "?"
-        return str(getattr(self.hook, "placeholder", "%s") or "%s")
+        """The driver's parameter marker (``%s`` or ``?``)."""
+        return self.sql_dialect.placeholder
 
     def _sibling(self, name: str) -> tuple[str, ...]:
         parts = _split(name)
         return (*self.table[:-1], *parts) if len(parts) == 1 else parts
 
-    def sql_type(self, kind: Kind, *, key: bool = False) -> str:
-        if key and kind in ("text", "json") and self.dialect == "generic" and "text" not in self._overridden:
-            return GENERIC_KEY_TEXT_TYPE
-        return self.types[kind]
-
-    @property
-    def _overridden(self) -> set[str]:
-        return {k for k, v in self.types.items() if v != COLUMN_TYPES[self.dialect][k]}
-
-    def _existing_columns(self, cursor: Any, table: Sequence[str]) -> dict[str, str] | None:
-        """Column name -> declared type of ``table``, or None when it does not exist."""
-        name, schema = table[-1], (table[-2] if len(table) > 1 else None)
-        if self.dialect == "sqlite":
-            pragma = (
-                f"PRAGMA {self.quote(schema)}.table_info({self.quote(name)})"
-                if schema
-                else f"PRAGMA table_info({self.quote(name)})"
-            )
-            rows = cursor.execute(pragma).fetchall()
-            return {row[1]: str(row[2]) for row in rows} or None
-        if self.dialect in ("postgresql", "duckdb"):
-            p = self.placeholder
-            schema_sql = p if schema else "current_schema()"
-            cursor.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                f"WHERE table_schema = {schema_sql} AND table_name = {p} ORDER BY ordinal_position",
-                (schema, name) if schema else (name,),
-            )
-            return {row[0]: str(row[1]) for row in cursor.fetchall()} or None
-        return self._generic_existing_columns(table)
-
-    def _generic_existing_columns(self, table: Sequence[str]) -> dict[str, str] | None:
-        """ANSI probe in a transaction of its own (a failed statement aborts a transaction on some engines)."""
-        conn = self.connection
-        cursor = conn.cursor()
-        try:
-            cursor.execute(f"SELECT * FROM {self.qualified(table)} WHERE 1 = 0")
-            names = {d[0]: "" for d in cursor.description or ()}
-            conn.commit()
-            return names
-        except Exception:
-            with contextlib.suppress(Exception):
-                conn.rollback()
-            return None
-        finally:
-            with contextlib.suppress(Exception):
-                cursor.close()
+    def sql_type(self, kind: Kind, *, key: bool = False, column: str | None = None) -> str:
+        """The SQL type of a column: its ``column_types`` override, else its kind's in the dialect."""
+        if column is not None and column in self.column_types:
+            return self.column_types[column]
+        return self.sql_dialect.column_type(kind, key=key)
 
     # --- table management ------------------------------------------------------------------------
 
@@ -408,44 +260,44 @@ class SqlTableWriter:
             )
         if LOAD_ID_COLUMN in declared or LOADED_AT_COLUMN in declared:
             raise ValueError(f"{LOAD_ID_COLUMN} and {LOADED_AT_COLUMN} are the writer's bookkeeping columns")
+        for name in declared:
+            self.sql_dialect.check_identifier(name)
+        unknown = sorted(set(self.column_types) - set(declared) - set(self._declared))
+        if unknown:
+            raise ValueError(
+                f"column_types names column(s) {unknown} that {self.table_sql} does not have; "
+                f"its columns: {sorted({*declared, *self._declared})}"
+            )
         self._declared.update({c.name: c.kind for c in columns})
-        wanted = [(c.name, self.sql_type(c.kind, key=c.name in self.key)) for c in columns]
+        wanted = [(c.name, self.sql_type(c.kind, key=c.name in self.key, column=c.name)) for c in columns]
         wanted += [(LOAD_ID_COLUMN, self.sql_type("text")), (LOADED_AT_COLUMN, self.sql_type("timestamp"))]
         added = self._ensure(self.table, wanted, self.key)
         if added:
             log.info("Added column(s) %s to %s", added, self.table_sql)
-        self._check_typed_rows(columns)
+        self._typed = not (set(self.column_types) & set(declared)) and self.sql_dialect.accepts_typed_rows(
+            self, columns, self.table_columns()
+        )
         return added
 
     def _ensure(self, table: tuple[str, ...], wanted: Sequence[tuple[str, str]], key: Sequence[str]) -> list[str]:
-        existing = None if self.dialect != "generic" else self._generic_existing_columns(table)
+        dialect = self.sql_dialect
         with self.transaction() as cursor:
-            if self.dialect != "generic":
-                existing = self._existing_columns(cursor, table)
+            existing = dialect.existing_columns(cursor, table)
             if existing is None:
-                body = ", ".join(f"{self.quote(n)} {t}" for n, t in wanted)
-                pk = ", ".join(self.quote(k) for k in key)
-                cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.qualified(table)} ({body}, PRIMARY KEY ({pk}))")
+                cursor.execute(dialect.create_table(table, wanted, key))
                 log.info("Created table %s", self.qualified(table))
                 return []
             added = []
             for name, sql_type in wanted:
-                if name in existing:
-                    continue
-                if_not_exists = " IF NOT EXISTS" if self.dialect in ("postgresql", "duckdb") else ""
-                cursor.execute(
-                    f"ALTER TABLE {self.qualified(table)} ADD COLUMN{if_not_exists} {self.quote(name)} {sql_type}"
-                )
-                added.append(name)
+                if name not in existing:
+                    cursor.execute(dialect.add_column(table, name, sql_type))
+                    added.append(name)
             return added
 
     def table_columns(self) -> dict[str, str]:
         """The table's columns and declared types as the database reports them."""
-        if self.dialect == "generic":
-            existing = self._generic_existing_columns(self.table)
-        else:
-            with self.transaction() as cursor:
-                existing = self._existing_columns(cursor, self.table)
+        with self.transaction() as cursor:
+            existing = self.sql_dialect.existing_columns(cursor, self.table)
         if existing is None:
             raise LookupError(f"table {self.table_sql} does not exist")
         return existing
@@ -453,10 +305,10 @@ class SqlTableWriter:
     # --- writes --------------------------------------------------------------------------------------
 
     def upsert(self, frame: pd.DataFrame, load_id: str) -> int:
-        """Insert or update one page on the key, in one transaction; returns the rows written.
+        """Insert or update one batch on the key, in one transaction; returns the rows written.
 
-        Within a page the last row of a key wins (a key twice in one statement is an error on
-        PostgreSQL and DuckDB). A null key is an error: ``page_to_frame`` rejects such rows first.
+        Within a batch the last row of a key wins (a key twice in one statement is an error on most
+        engines). A null key is an error: ``page_to_frame`` rejects such rows first.
         """
         if frame.empty:
             return 0
@@ -467,113 +319,25 @@ class SqlTableWriter:
         if bool(null_keys.any()):
             raise ValueError(f"{int(null_keys.sum())} row(s) of the page have a null key {list(self.key)}")
         frame = frame.drop_duplicates(subset=list(self.key), keep="last")
-        loaded_at = dt.datetime.now(dt.UTC)
-        if self.dialect == "postgresql":
-            self._upsert_postgres(frame, load_id, loaded_at)
-        elif self.dialect == "duckdb":
-            self._upsert_duckdb(frame, load_id, loaded_at)
-        else:
-            self._upsert_executemany(frame, load_id, loaded_at)
+        kinds = {str(name): self._declared.get(str(name)) or _kind_of(frame[name]) for name in frame.columns}
+        for name in kinds:
+            self.sql_dialect.check_identifier(name)
+        self.sql_dialect.write_frame(self, frame, kinds, load_id, dt.datetime.now(dt.UTC))
         return len(frame)
-
-    def _update_set(self, names: Sequence[str]) -> str:
-        return ", ".join(f"{self.quote(n)} = excluded.{self.quote(n)}" for n in names if n not in self.key)
-
-    def _kinds(self, frame: pd.DataFrame) -> dict[str, Kind]:
-        """Each frame column's kind: as declared to ``ensure_table``, else from its dtype (json looks like text)."""
-        return {str(name): self._declared.get(str(name)) or _kind_of(frame[name]) for name in frame.columns}
-
-    def _upsert_postgres(self, frame: pd.DataFrame, load_id: str, loaded_at: dt.datetime) -> None:
-        kinds = self._kinds(frame)
-        ordered = frame.sort_values(list(self.key), kind="stable")
-
-        def copy_into(cursor: Any, target: str) -> None:
-            self._copy(cursor, target, ordered, kinds, load_id, loaded_at)
-
-        self._postgres_load([*kinds], copy_into)
-
-    def _postgres_load(self, names: Sequence[str], copy_into: Callable[[Any, str], None]) -> None:
-        """COPY rows straight into the table while their keys are new there, else COPY into staging and merge.
-
-        ``copy_into(cursor, "table (columns)")`` appends the rows, in key order. The direct COPY runs under
-        a savepoint: the first key already in the table aborts it (nothing of the batch stays) and from
-        then on this writer merges. New rows so cost one COPY, not a COPY, a second write and an index
-        probe each; re-loads and overlapping increments pay one failed attempt. Rows go in key order
-        either way: two writers loading overlapping pages at once lock keys in the same order (they
-        wait for each other, never deadlock).
-        """
-        names = [*names, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
-        column_list = ", ".join(self.quote(n) for n in names)
-        conflict = ", ".join(self.quote(k) for k in self.key)
-        with self.transaction() as cursor:
-            if self._async_commit:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            if self._copy_direct and (hasattr(cursor, "copy") or hasattr(cursor, "copy_expert")):
-                cursor.execute("SAVEPOINT direct_copy")
-                try:
-                    copy_into(cursor, f"{self.table_sql} ({column_list})")
-                    return
-                except Exception as error:
-                    if UNIQUE_VIOLATION not in (getattr(error, "sqlstate", None), getattr(error, "pgcode", None)):
-                        raise
-                    cursor.execute("ROLLBACK TO SAVEPOINT direct_copy")
-                    self._copy_direct = False
-                    log.debug("%s already holds keys of this load: merging through staging", self.table_sql)
-            staging = self._postgres_staging(cursor, names)
-            copy_into(cursor, f"{staging} ({column_list})")
-            cursor.execute(
-                f"INSERT INTO {self.table_sql} ({column_list}) SELECT {column_list} FROM {staging} "
-                f"ORDER BY {conflict} ON CONFLICT ({conflict}) DO UPDATE SET {self._update_set(names)}"
-            )
-
-    # --- typed rows (``TypedPageDecoder``): PostgreSQL binary COPY ------------------------------------------
 
     @property
     def accepts_typed_rows(self) -> bool:
-        """Whether :meth:`upsert_typed` may be used: PostgreSQL through psycopg 3, columns of the writer's types.
-
-        Binary COPY needs every column to have exactly the type the value is encoded for, so a table
-        created elsewhere with other types (``numeric``, ``varchar``...) or overridden ``column_types``
-        keeps the frame path of :meth:`upsert`. SQLite keeps it too: it stores timestamps as text, and
-        typed rows formatted one by one measured no faster there than the frame's vectorised formatting,
-        SQLite's own insert being the limit (``benchmarks/README.md``).
-        """
-        return self._typed_kinds is not None
-
-    def _check_typed_rows(self, columns: Sequence[Column]) -> None:
-        """After ``ensure_table``: decide whether typed rows can go straight into this table."""
-        self._typed_kinds = None
-        if self.dialect != "postgresql" or self._overridden:
-            return
-        module = type(self.connection).__module__
-        if not module.startswith("psycopg") or module.startswith("psycopg2"):
-            return
-        wanted = {c.name: c.kind for c in columns}
-        expected = {
-            **{n: BINARY_COPY_TYPES[k][1] for n, k in wanted.items()},
-            LOAD_ID_COLUMN: "text",
-            LOADED_AT_COLUMN: "timestamp with time zone",
-        }
-        actual = self.table_columns()
-        if any(actual.get(name) != data_type for name, data_type in expected.items()):
-            log.info("%s has columns of other types than the writer's: text COPY for every batch", self.table_sql)
-            return
-        from psycopg.types.json import set_json_dumps
-
-        from airflow_provider_360learning.transfers.tabular import encode_json
-
-        set_json_dumps(encode_json, context=self.connection)  # jsonb values: msgspec, sorted keys
-        self._typed_kinds = wanted
+        """Whether :meth:`upsert_typed` may be used: a dialect with a typed bulk path (PostgreSQL binary COPY
+        through psycopg 3) and a table whose columns have exactly the writer's types (no ``column_types``)."""
+        return self._typed
 
     def upsert_typed(self, columns: Sequence[Column], rows: Sequence[tuple[Any, ...]], load_id: str) -> int:
         """Insert or update rows of typed values (``TypedPageDecoder``, in the order of ``columns``) on the key.
 
-        The same contract as :meth:`upsert`: one transaction, the last row of a key wins, key order,
-        direct COPY while keys are new, then staging and merge; in binary, so psycopg encodes the values
-        in C and no text is built in Python. Returns the rows written.
+        The same contract as :meth:`upsert`: one transaction, the last row of a key wins, key order.
+        Returns the rows written.
         """
-        kinds = self._typed_kinds
-        if kinds is None:
+        if not self._typed:
             raise RuntimeError(f"{self.table_sql} does not take typed rows (see accepts_typed_rows)")
         if not rows:
             return 0
@@ -584,114 +348,81 @@ class SqlTableWriter:
         )
         latest = {key_of(row): row for row in rows}  # the last row of a key wins
         ordered = [latest[k] for k in sorted(latest)]
-        loaded_at = dt.datetime.now(dt.UTC)
-        types = [BINARY_COPY_TYPES[kinds[n]][0] for n in names] + ["text", "timestamptz"]
-        extra = (load_id, loaded_at)
-
-        def copy_into(cursor: Any, target: str) -> None:
-            with cursor.copy(f"COPY {target} FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(types)
-                write = copy.write_row
-                for row in ordered:
-                    write(row + extra)
-
-        self._postgres_load(names, copy_into)
+        self.sql_dialect.write_typed(self, columns, ordered, load_id, dt.datetime.now(dt.UTC))
         return len(ordered)
 
-    def _copy(
-        self,
-        cursor: Any,
-        target: str,
-        frame: pd.DataFrame,
-        kinds: Mapping[str, Kind],
-        load_id: str,
-        loaded_at: dt.datetime,
-    ) -> None:
-        """Append the page to ``target`` (``table (columns)``) with COPY, in COPY text format."""
-        constants = {LOAD_ID_COLUMN: load_id, LOADED_AT_COLUMN: _iso(loaded_at)}
-        if hasattr(cursor, "copy"):  # psycopg 3: the server parses a chunk while the next is built
-            with cursor.copy(f"COPY {target} FROM STDIN") as copy:
-                for chunk in _copy_chunks(frame, kinds, constants, COPY_CHUNK_ROWS):
-                    copy.write(chunk)
-        elif hasattr(cursor, "copy_expert"):  # psycopg2
-            cursor.copy_expert(f"COPY {target} FROM STDIN", io.StringIO(_copy_text(frame, kinds, constants)))
-        else:  # another PostgreSQL driver: rows through executemany
-            marks = ", ".join(["%s"] * (len(kinds) + 2))
-            cursor.executemany(
-                f"INSERT INTO {target} VALUES ({marks})", _rows(frame, kinds, "native", load_id, loaded_at)
-            )
+    # --- full refresh: keep_keys and sweep ---------------------------------------------------------------
 
-    def _postgres_staging(self, cursor: Any, names: Sequence[str]) -> str:
-        """The session's staging table for these columns: the target's exact types, emptied at each commit.
+    def keep_keys(self, keys: Sequence[tuple[Any, ...]], load_id: str) -> int:
+        """Mark existing rows of these keys as written by ``load_id``, so the sweep keeps them.
 
-        Made once per session and column set (a temporary table per page costs catalog churn), and looked
-        up in each transaction, since a transaction-pooling proxy (PgBouncer) may hand over another session.
+        For rows whose new version was rejected: their previous copy stays. Key values are the API's raw
+        values (text mostly), cast to the key columns' kinds. Returns how many rows were marked.
         """
-        digest = hashlib.sha1("\x00".join((*self.table, *names)).encode(), usedforsecurity=False).hexdigest()[:12]
-        name = f"_stage_{digest}"
-        cursor.execute("SELECT to_regclass(%s)", (f"pg_temp.{self.quote(name)}",))
-        row = cursor.fetchone()
-        if row is None or row[0] is None:
-            column_list = ", ".join(self.quote(n) for n in names)
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {self.quote(name)} ON COMMIT DELETE ROWS AS "
-                f"SELECT {column_list} FROM {self.table_sql} WITH NO DATA"
+        if not keys:
+            return 0
+        parameters = []
+        for values in keys:
+            values = tuple(values) if isinstance(values, (tuple, list)) else (values,)
+            if len(values) != len(self.key):
+                raise ValueError(f"key value {values!r} does not match the key {list(self.key)} of {self.table_sql}")
+            cast = tuple(
+                _cast_key(value, self._declared.get(name, "text"), name)
+                for name, value in zip(self.key, values, strict=True)
             )
-        return f"pg_temp.{self.quote(name)}"
-
-    def _upsert_duckdb(self, frame: pd.DataFrame, load_id: str, loaded_at: dt.datetime) -> None:
-        kinds = self._kinds(frame)
-        names = [*kinds, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
-        view = f"_stage_{id(self):x}"
-        column_list = ", ".join(self.quote(n) for n in names)
-        select_list = ", ".join(self.quote(n) for n in kinds)
-        conflict = ", ".join(self.quote(k) for k in self.key)
-        with self.transaction() as conn:
-            conn.register(view, frame)
-            try:
-                conn.execute(
-                    f"INSERT INTO {self.table_sql} ({column_list}) SELECT {select_list}, ?, ? FROM {self.quote(view)} "
-                    f"ON CONFLICT ({conflict}) DO UPDATE SET {self._update_set(names)}",
-                    (load_id, loaded_at),
-                )
-            finally:
-                conn.unregister(view)
-
-    def _upsert_executemany(self, frame: pd.DataFrame, load_id: str, loaded_at: dt.datetime) -> None:
-        kinds = self._kinds(frame)
-        names = [*kinds, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
-        column_list = ", ".join(self.quote(n) for n in names)
-        marks = ", ".join([self.placeholder] * len(names))
-        timestamps: Literal["iso", "native"] = "iso" if self.dialect == "sqlite" else "native"
-        rows = _rows(frame, kinds, timestamps, load_id, loaded_at)
+            parameters.append((load_id, *(self.sql_dialect.bind_value(v) for v in cast)))
         with self.transaction() as cursor:
-            if self.dialect == "sqlite":
-                conflict = ", ".join(self.quote(k) for k in self.key)
-                update = self._update_set(names)
-                cursor.executemany(
-                    f"INSERT INTO {self.table_sql} ({column_list}) VALUES ({marks}) "
-                    f"ON CONFLICT ({conflict}) DO UPDATE SET {update}",
-                    rows,
-                )
-            else:
-                where = " AND ".join(f"{self.quote(k)} = {self.placeholder}" for k in self.key)
-                positions = [names.index(k) for k in self.key]
-                cursor.executemany(
-                    f"DELETE FROM {self.table_sql} WHERE {where}", [tuple(row[i] for i in positions) for row in rows]
-                )
-                cursor.executemany(f"INSERT INTO {self.table_sql} ({column_list}) VALUES ({marks})", rows)
+            statement = self.sql_dialect.keep_keys_statement(self.table, self.key)
+            kept = 0
+            for row in parameters:  # one by one: executemany's rowcount is not portable
+                cursor.execute(statement, row)
+                kept += max(rowcount(cursor), 0)
+        log.info("Kept the previous copy of %s row(s) of %s whose new version was rejected", kept, self.table_sql)
+        return kept
 
-    def delete_not_loaded(self, load_id: str) -> int:
-        """After a full load: delete, in one transaction, the rows that load did not write; returns how many."""
+    def sweep(
+        self,
+        load_id: str,
+        *,
+        max_share: float = DEFAULT_MAX_DELETE_SHARE,
+        allow_mass_delete: bool = False,
+        sample: int = SWEEP_SAMPLE,
+    ) -> SweepResult:
+        """After a full load: delete the rows ``load_id`` did not write (objects deleted upstream), in one transaction.
+
+        Refused (nothing deleted, :class:`ThreeSixtyLearningMassDeleteError`) when they are more than
+        ``max_share`` of the table, unless ``allow_mass_delete``: an answer that ended early would
+        otherwise wipe what it did not list. Logs how many rows went and a sample of their keys.
+        """
+        if not 0 <= max_share <= 1:
+            raise ValueError(f"max_share must be between 0 and 1, not {max_share!r}")
+        dialect = self.sql_dialect
         with self.transaction() as cursor:
-            cursor.execute(
-                f"DELETE FROM {self.table_sql} WHERE {self.quote(LOAD_ID_COLUMN)} IS NULL "
-                f"OR {self.quote(LOAD_ID_COLUMN)} <> {self.placeholder}",
-                (load_id,),
-            )
-            deleted = _rowcount(cursor)
-        log.info("Full refresh removed %s row(s) of %s not returned by the API any more", deleted, self.table_sql)
-        return deleted
+            cursor.execute(dialect.count_statement(self.table, not_loaded=False))
+            total = int(cursor.fetchone()[0])
+            cursor.execute(dialect.count_statement(self.table, not_loaded=True), (load_id,))
+            stale = int(cursor.fetchone()[0])
+            share = stale / total if total else 0.0
+            if share > max_share and not allow_mass_delete:
+                raise ThreeSixtyLearningMassDeleteError(self.table_sql, stale, total, share, max_share)
+            keys: list[tuple[Any, ...]] = []
+            if stale:
+                cursor.execute(dialect.sample_not_loaded_statement(self.table, self.key, sample), (load_id,))
+                keys = [tuple(row) for row in cursor.fetchall()]
+                cursor.execute(dialect.delete_not_loaded_statement(self.table), (load_id,))
+                deleted = rowcount(cursor)
+                if deleted != stale and deleted > 0:
+                    log.debug("%s: %s row(s) counted, %s deleted", self.table_sql, stale, deleted)
+                stale = deleted if deleted > 0 else stale
+        log.info(
+            "Full refresh removed %s of %s row(s) (%.1f%%) of %s not returned by the API any more%s",
+            stale,
+            total,
+            100 * share,
+            self.table_sql,
+            f"; keys {keys}{' ...' if stale > len(keys) else ''}" if keys else "",
+        )
+        return SweepResult(deleted=stale, total_before=total, share=share, sample_keys=keys)
 
     # --- load metadata -------------------------------------------------------------------------------
 
@@ -700,7 +431,7 @@ class SqlTableWriter:
     ) -> None:
         if table in self._service_tables:
             return
-        wanted = [(n, self.sql_type(k, key=n in key)) for n, k in columns]
+        wanted = [(n, self.sql_dialect.column_type(k, key=n in key)) for n, k in columns]
         self._ensure(table, wanted, key)
         self._service_tables.add(table)
 
@@ -732,34 +463,26 @@ class SqlTableWriter:
     ) -> None:
         """Record one finished load of ``table`` (one row per table, run and start; a retried record replaces it)."""
         self._ensure_service_table(self.metadata_table, self._METADATA_COLUMNS, ("load_key",))
-        started = _utc(started_at)
-        load_key = f"{table}|{run_id}|{_iso(started)}"
+        started = utc(started_at)
         values: dict[str, Any] = {
-            "load_key": load_key,
+            "load_key": f"{table}|{run_id}|{iso(started)}",
             "table_name": table,
             "run_id": run_id,
             "mode": mode,
             "status": status,
             "rows_loaded": int(rows),
             "rows_rejected": int(rejected),
-            "watermark": watermark and _utc(watermark),
+            "watermark": watermark and utc(watermark),
             "started_at": started,
-            "finished_at": _utc(finished_at),
+            "finished_at": utc(finished_at),
         }
         self._replace_rows(self.metadata_table, ("load_key",), [values])
 
     def last_watermark(self, table: str) -> dt.datetime | None:
         """The watermark of the latest successful load of ``table`` that had one (None before the first)."""
         self._ensure_service_table(self.metadata_table, self._METADATA_COLUMNS, ("load_key",))
-        p = self.placeholder
-        q = self.quote
         with self.transaction() as cursor:
-            cursor.execute(
-                f"SELECT {q('watermark')} FROM {self.qualified(self.metadata_table)} "
-                f"WHERE {q('table_name')} = {p} AND {q('status')} = {p} AND {q('watermark')} IS NOT NULL "
-                f"ORDER BY {q('finished_at')} DESC",
-                (table, "success"),
-            )
+            cursor.execute(self.sql_dialect.latest_watermark_statement(self.metadata_table), (table, "success"))
             row = cursor.fetchone()
         return None if row is None else _from_db_timestamp(row[0])
 
@@ -797,54 +520,18 @@ class SqlTableWriter:
         return len(rows)
 
     def _replace_rows(self, table: tuple[str, ...], key: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
-        """Small upsert of service rows (delete-then-insert: portable and atomic in its transaction)."""
+        """Small upsert of service rows (delete-then-insert: the same on every engine, atomic in its transaction)."""
         names = list(rows[0])
-        p = self.placeholder
-        where = " AND ".join(f"{self.quote(k)} = {p}" for k in key)
-        marks = ", ".join([p] * len(names))
-        as_text = self.dialect == "sqlite"
-        values = [tuple(_iso(v) if as_text and isinstance(v, dt.datetime) else v for v in row.values()) for row in rows]
+        bind = self.sql_dialect.bind_value
+        values = [tuple(bind(v) for v in row.values()) for row in rows]
+        delete = self.sql_dialect.delete_keys_statement(table, key)
         with self.transaction() as cursor:
             for row in rows:
-                cursor.execute(f"DELETE FROM {self.qualified(table)} WHERE {where}", tuple(row[k] for k in key))
-            cursor.executemany(
-                f"INSERT INTO {self.qualified(table)} ({', '.join(self.quote(n) for n in names)}) VALUES ({marks})",
-                values,
-            )
+                cursor.execute(delete, tuple(row[k] for k in key))
+            cursor.executemany(self.sql_dialect.insert_statement(table, names), values)
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-
-
-def _has_setting(conn: Any, name: str) -> bool:
-    """Whether a PostgreSQL-compatible server knows a setting (PostgreSQL-wire databases may not)."""
-    cursor = _tuple_cursor(conn)
-    try:
-        cursor.execute("SELECT current_setting(%s, true)", (name,))
-        row = cursor.fetchone()
-        conn.commit()
-        return row is not None and row[0] is not None
-    except Exception:
-        with contextlib.suppress(Exception):
-            conn.rollback()
-        return False
-    finally:
-        with contextlib.suppress(Exception):
-            cursor.close()
-
-
-def _tuple_cursor(conn: Any) -> Any:
-    """A cursor returning plain tuples, whatever cursor factory the connection's extras configure."""
-    module = type(conn).__module__
-    if module.startswith("psycopg2"):
-        import psycopg2.extensions
-
-        return conn.cursor(cursor_factory=psycopg2.extensions.cursor)
-    if module.startswith("psycopg"):
-        from psycopg.rows import tuple_row
-
-        return conn.cursor(row_factory=tuple_row)
-    return conn.cursor()
 
 
 def _split(name: str) -> tuple[str, ...]:
@@ -854,13 +541,22 @@ def _split(name: str) -> tuple[str, ...]:
     return parts
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def _iso(value: dt.datetime) -> str:
-    """ISO-8601 UTC with microseconds: how timestamps are stored as text (sorts correctly)."""
-    return _utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _cast_key(value: Any, kind: Kind, column: str) -> Any:
+    """A raw API key value as the key column stores it (integers of integer columns, text otherwise)."""
+    if value is None:
+        raise ValueError(f"key column {column!r}: a null key cannot be kept")
+    if kind == "integer" and not isinstance(value, bool):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"key column {column!r}: {value!r} is not an integer") from None
+    if kind == "float":
+        return float(value)
+    if kind == "timestamp":
+        return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if kind == "boolean":
+        return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
+    return value if isinstance(value, str) else str(value)
 
 
 def _from_db_timestamp(value: Any) -> dt.datetime:
@@ -868,17 +564,7 @@ def _from_db_timestamp(value: Any) -> dt.datetime:
         value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
-    return _utc(value)
-
-
-def _rowcount(cursor: Any) -> int:
-    count = getattr(cursor, "rowcount", -1)
-    if count is None or count < 0:
-        with contextlib.suppress(Exception):  # DuckDB reports the count as a result row
-            row = cursor.fetchone()
-            return int(row[0]) if row else 0
-        return 0
-    return int(count)
+    return utc(value)
 
 
 def _kind_of(series: pd.Series) -> Kind:
@@ -897,142 +583,14 @@ def _kind_of(series: pd.Series) -> Kind:
     return "json"  # object columns of other values: serialised as JSON
 
 
-def _timestamp_strings(series: pd.Series) -> np.ndarray:
-    """ISO-8601 UTC strings of a timestamp column ('NaT' where missing), vectorised in numpy."""
-    return np.datetime_as_string(series.to_numpy(dtype="datetime64[us]"), unit="us", timezone="UTC")
-
-
-def _column_values(series: pd.Series, kind: Kind, timestamps: Literal["iso", "native"]) -> list[Any]:
-    """Python values of one column (None for missing), as DB-API drivers bind them."""
-    if kind == "timestamp":
-        mask = series.isna().to_numpy()
-        if timestamps == "iso":
-            texts = _timestamp_strings(series).tolist()
-            return [None if m else t for t, m in zip(texts, mask, strict=True)]
-        naive = series.to_numpy(dtype="datetime64[us]").astype(object)  # UTC wall time, tz-aware or not
-        return [None if m else v.replace(tzinfo=dt.UTC) for v, m in zip(naive, mask, strict=True)]
-    values = series.array.to_numpy(dtype=object, na_value=None).tolist()
-    if kind == "json" and not isinstance(series.dtype, pd.StringDtype):
-        return [None if v is None else _json_text(v) for v in values]
-    return values
-
-
-def _json_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-def _rows(
-    frame: pd.DataFrame,
-    kinds: Mapping[str, Kind],
-    timestamps: Literal["iso", "native"],
-    load_id: str,
-    loaded_at: dt.datetime,
-) -> list[tuple[Any, ...]]:
-    columns = [_column_values(frame[name], kind, timestamps) for name, kind in kinds.items()]
-    stamp = _iso(loaded_at) if timestamps == "iso" else loaded_at
-    n = len(frame)
-    return list(zip(*columns, [load_id] * n, [stamp] * n, strict=True))
-
-
-_COPY_SPECIALS = ("\\", "\t", "\n", "\r", "\x00")
-
-
-def _copy_strings(values: Sequence[Any], *, json_values: bool = False) -> list[str]:
-    """Text or JSON values escaped for COPY text format; the escape pass is skipped for a clean column."""
-    present = [v for v in values if v is not None]
-    if json_values:
-        present = [v if isinstance(v, str) else _json_text(v) for v in present]
-    joined = "".join(present)
-    if json_values and "\\u0000" in joined:  # jsonb refuses NUL characters: drop them, as from text
-        present = [_json_without_nul(v) if "\\u0000" in v else v for v in present]
-    if any(special in joined for special in _COPY_SPECIALS):
-        present = [v.translate(_COPY_ESCAPES) for v in present]
-    if len(present) == len(values):
-        return present
-    it = iter(present)
-    return [_COPY_NULL if v is None else next(it) for v in values]
-
-
-def _json_without_nul(text: str) -> str:
-    def strip(node: Any) -> Any:
-        if isinstance(node, str):
-            return node.replace("\x00", "")
-        if isinstance(node, list):
-            return [strip(v) for v in node]
-        if isinstance(node, dict):
-            return {strip(k): strip(v) for k, v in node.items()}
-        return node
-
-    return json.dumps(strip(json.loads(text)), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _copy_sources(frame: pd.DataFrame, kinds: Mapping[str, Kind]) -> list[tuple[Kind, Any, Any]]:
-    """Each column as (kind, values, null mask): cheap, so the text conversion can go chunk by chunk."""
-    sources: list[tuple[Kind, Any, Any]] = []
-    for name, kind in kinds.items():
-        series = frame[name]
-        if kind in ("text", "json"):  # None marks the nulls
-            sources.append((kind, series.array.to_numpy(dtype=object, na_value=None).tolist(), None))
-            continue
-        mask = series.isna().to_numpy()
-        if kind == "timestamp":
-            values = series.to_numpy(dtype="datetime64[us]")
-        elif kind == "boolean":
-            values = series.to_numpy(dtype=bool, na_value=False)
-        elif kind == "integer":
-            values = series.to_numpy(dtype="int64", na_value=0)
-        else:
-            values = series.to_numpy(dtype="float64", na_value=0.0)
-        sources.append((kind, values, mask if mask.any() else None))
-    return sources
-
-
-def _copy_fields(kind: Kind, values: Any, mask: Any) -> list[str]:
-    """COPY text fields of one column slice (``\\N`` for null)."""
-    if kind in ("text", "json"):
-        return _copy_strings(values, json_values=kind == "json")
-    if kind == "timestamp":
-        texts = np.datetime_as_string(values, unit="us", timezone="UTC").tolist()
-    elif kind == "boolean":
-        texts = np.where(values, "t", "f").tolist()
-    elif kind == "integer":
-        texts = list(map(str, values.tolist()))
-    else:  # float: Python's repr is the shortest text that round-trips, and 3x faster than numpy's
-        texts = list(map(repr, values.tolist()))
-    if mask is not None and mask.any():
-        return [_COPY_NULL if m else t for t, m in zip(texts, mask.tolist(), strict=True)]
-    return texts
-
-
-def _copy_chunks(
-    frame: pd.DataFrame, kinds: Mapping[str, Kind], constants: Mapping[str, str], chunk: int
-) -> Iterator[str]:
-    """The page in PostgreSQL COPY text format, ``chunk`` rows at a time (the server parses one while the next is built)."""
-    sources = _copy_sources(frame, kinds)
-    fixed = [value.translate(_COPY_ESCAPES) for value in constants.values()]
-    rows = len(frame)
-    for start in range(0, rows, chunk):
-        end = min(start + chunk, rows)
-        columns = [
-            _copy_fields(kind, values[start:end], None if mask is None else mask[start:end])
-            for kind, values, mask in sources
-        ]
-        columns.extend([value] * (end - start) for value in fixed)
-        yield "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
-
-
-def _copy_text(frame: pd.DataFrame, kinds: Mapping[str, Kind], constants: Mapping[str, str]) -> str:
-    """The whole page in PostgreSQL COPY text format."""
-    return "".join(_copy_chunks(frame, kinds, constants, max(len(frame), 1)))
-
-
 __all__ = [
-    "COLUMN_TYPES",
+    "DEFAULT_MAX_DELETE_SHARE",
     "DEFAULT_METADATA_TABLE",
     "DEFAULT_REJECTS_TABLE",
     "LOADED_AT_COLUMN",
     "LOAD_ID_COLUMN",
     "SqlTableWriter",
-    "detect_dialect",
+    "SweepResult",
     "embedded_hook",
+    "embedded_warehouse_path",
 ]

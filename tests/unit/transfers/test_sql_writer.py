@@ -18,12 +18,8 @@ import pandas as pd
 import pytest
 
 from airflow_provider_360learning.actions import ACTIONS
-from airflow_provider_360learning.transfers.sql_writer import (
-    COLUMN_TYPES,
-    SqlTableWriter,
-    detect_dialect,
-    embedded_hook,
-)
+from airflow_provider_360learning.exceptions import ThreeSixtyLearningMassDeleteError
+from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_hook
 from airflow_provider_360learning.transfers.tabular import Column, columns_for, page_to_frame
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
@@ -65,7 +61,7 @@ class Backend:
     name: str
     conn_id: str
     table: str
-    dialect: str | None = None  # forced dialect (``generic``)
+    dialect: str | None = None  # forced dialect
     writers: list[SqlTableWriter] = field(default_factory=list)
 
     @property
@@ -152,24 +148,17 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp
     yield from _backend(request.param, monkeypatch, tmp_path)
 
 
-@pytest.fixture(params=["postgres-generic", "sqlite-generic"])
-def generic_backend(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[Backend]:
-    yield from _backend(request.param, monkeypatch, tmp_path)
-
-
 def _backend(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Backend]:
     conn_id = f"warehouse_{uuid.uuid4().hex[:8]}"
-    dialect = "generic" if name.endswith("-generic") else None
+    dialect = None
     if name.startswith("postgres"):
         schemas = _postgres_schema(monkeypatch, conn_id)
         schema = next(schemas)
         backend = Backend(name, conn_id, f"{schema}.path_stats", dialect)
     else:
-        conn_type = name.removesuffix("-generic")
+        conn_type = name
         if conn_type == "duckdb":
-            pytest.importorskip("duckdb_provider", reason="airflow-provider-duckdb is not installed")
+            pytest.importorskip("airflow.providers.duckdb", reason="apache-airflow-providers-duckdb is not installed")
         _file_backend(monkeypatch, tmp_path, conn_id, conn_type)
         schemas = None
         backend = Backend(name, conn_id, "path_stats", dialect)
@@ -276,8 +265,9 @@ def test_ensure_table_is_idempotent_and_adds_new_fields_as_columns(backend: Back
     stored = backend.rows()
     old, new = stored[stat_row(1)["_id"]], stored[stat_row(2)["_id"]]
     assert (old["badge_name"], old["attempts"], old["tags"]) == (None, None, None)
-    assert (new["badge_name"], new["attempts"], _norm("json", new["tags"], backend.name)) == ("gold", 3, ["a", "b"])
-    assert writer.table_columns()["attempts"] == EXPECTED_TYPES[backend.name]["integer"]
+    # Undeclared fields are text columns (tabular's rule: no type to drift), JSON text for structures.
+    assert (new["badge_name"], new["attempts"], json.loads(new["tags"])) == ("gold", "3", ["a", "b"])
+    assert writer.table_columns()["attempts"] == EXPECTED_TYPES[backend.name]["text"]
 
 
 def test_key_columns_must_be_declared(backend: Backend) -> None:
@@ -435,16 +425,72 @@ def test_a_transaction_is_all_or_nothing(backend: Backend) -> None:
     assert list(backend.rows()) == [stat_row(2)["_id"]]
 
 
-def test_full_refresh_deletes_what_the_load_did_not_touch(backend: Backend) -> None:
+def test_full_refresh_sweeps_what_the_load_did_not_touch(backend: Backend) -> None:
     writer = backend.writer()
     writer.ensure_table(COLUMNS)
     writer.upsert(page([stat_row(i) for i in range(10)]), "full-1")
     # The next full load sees 6 of the 10 objects, over two pages.
     writer.upsert(page([stat_row(i) for i in range(3)]), "full-2")
     writer.upsert(page([stat_row(i) for i in range(3, 6)]), "full-2")
-    assert writer.delete_not_loaded("full-2") == 4
+    result = writer.sweep("full-2", max_share=0.5)
+    assert (result.deleted, result.total_before, result.share) == (4, 10, 0.4)
+    assert result.sample_keys == [(stat_row(i)["_id"],) for i in range(6, 10)]
     assert set(backend.rows()) == {stat_row(i)["_id"] for i in range(6)}
-    assert writer.delete_not_loaded("full-2") == 0
+    assert writer.sweep("full-2").deleted == 0
+
+
+def test_a_sweep_over_the_share_limit_deletes_nothing(backend: Backend) -> None:
+    """A truncated answer (2 of 10 rows seen) must not wipe the other 8: refused, every row kept."""
+    writer = backend.writer()
+    writer.ensure_table(COLUMNS)
+    writer.upsert(page([stat_row(i) for i in range(10)]), "full-1")
+    writer.upsert(page([stat_row(i) for i in range(2)]), "full-2")
+    with pytest.raises(ThreeSixtyLearningMassDeleteError) as refused:
+        writer.sweep("full-2")
+    message = str(refused.value)
+    assert "80.0%" in message and "10.0%" in message and "allow_mass_delete" in message
+    assert "path_stats" in message
+    assert len(backend.rows()) == 10
+    # Just at the limit is allowed; over it with allow_mass_delete too.
+    assert writer.sweep("full-2", max_share=0.8).deleted == 8
+    assert len(backend.rows()) == 2
+    writer.upsert(page([stat_row(i) for i in range(10)]), "full-3")
+    writer.upsert(page([stat_row(0)]), "full-4")
+    assert writer.sweep("full-4", allow_mass_delete=True).deleted == 9
+    assert set(backend.rows()) == {stat_row(0)["_id"]}
+
+
+def test_kept_keys_survive_the_sweep(backend: Backend) -> None:
+    """A row whose new version was rejected keeps its previous copy: keep_keys marks it as loaded."""
+    writer = backend.writer()
+    writer.ensure_table(COLUMNS)
+    writer.upsert(page([stat_row(i) for i in range(20)]), "full-1")
+    writer.upsert(page([stat_row(i) for i in range(18)]), "full-2")  # rows 18 and 19 were rejected this time
+    assert writer.keep_keys([(stat_row(18)["_id"],), (stat_row(19)["_id"],), ("never-seen",)], "full-2") == 2
+    assert writer.sweep("full-2").deleted == 0
+    stored = backend.rows()
+    assert len(stored) == 20 and stored[stat_row(19)["_id"]]["_load_id"] == "full-2"
+    assert stored[stat_row(19)["_id"]]["progress"] == stat_row(19)["progress"]  # the old copy, untouched
+    assert writer.keep_keys([], "full-2") == 0
+    with pytest.raises(ValueError, match="does not match the key"):
+        writer.keep_keys([("a", "b")], "full-2")
+
+
+def test_keep_keys_casts_raw_values_to_the_key_kind(backend: Backend) -> None:
+    columns = [
+        Column("group_id", "groupId", "text", True),
+        Column("rank", "rank", "integer", True),
+        Column("note", "note", "text", False),
+    ]
+    table = f"{backend.table}_ranked"
+    writer = backend.writer(table, key=("group_id", "rank"))
+    writer.ensure_table(columns)
+    writer.upsert(page([{"groupId": "g", "rank": r, "note": "x"} for r in range(5)], columns), "l1")
+    assert writer.keep_keys([("g", "3"), ("g", 4)], "l2") == 2
+    assert writer.sweep("l2", allow_mass_delete=True).deleted == 3
+    assert sorted(backend.query(f"SELECT rank FROM {backend.qualified(table)}")) == [(3,), (4,)]
+    with pytest.raises(ValueError, match="'rank'.*not an integer"):
+        writer.keep_keys([("g", "three")], "l3")
 
 
 # --- metadata and rejects --------------------------------------------------------------------------
@@ -543,52 +589,6 @@ def test_service_tables_live_beside_the_table(backend: Backend) -> None:
 # --- dialects ----------------------------------------------------------------------------------------
 
 
-def test_the_generic_path_upserts_too(generic_backend: Backend) -> None:
-    backend = generic_backend
-    writer = backend.writer()
-    assert writer.dialect == "generic"
-    writer.ensure_table(COLUMNS)
-    writer.upsert(page([stat_row(i) for i in range(20)]), "l1")
-    second = page([stat_row(i, progress=77) for i in range(10, 30)])
-    writer.upsert(second, "l2")
-    assert len(backend.rows()) == 30
-    assert {r["progress"] for k, r in backend.rows().items() if k in set(second["id"])} == {77}
-    assert writer.delete_not_loaded("l2") == 10
-    stamp = dt.datetime(2026, 3, 1, tzinfo=UTC)
-    writer.record_load("r", "t", 1, 0, stamp, "full", stamp, stamp)
-    assert writer.last_watermark("t") == stamp
-    frame, extras = page_to_frame([stat_row(99, newField=1)], COLUMNS)[0::2]
-    assert writer.ensure_table([*COLUMNS, *extras]) == ["new_field"]
-    writer.upsert(frame, "l3")
-    assert backend.rows()[stat_row(99)["_id"]]["new_field"] == 1
-
-
-def test_dialect_detection(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from airflow.sdk import BaseHook
-
-    monkeypatch.setenv("AIRFLOW_CONN_DETECT_PG", json.dumps({"conn_type": "postgres", "host": "127.0.0.1"}))
-    _file_backend(monkeypatch, tmp_path, "detect_sqlite", "sqlite")
-    assert detect_dialect(BaseHook.get_connection("detect_pg").get_hook()) == "postgresql"
-    assert detect_dialect(BaseHook.get_connection("detect_sqlite").get_hook()) == "sqlite"
-    if pytest.importorskip("importlib.util").find_spec("duckdb_provider"):
-        _file_backend(monkeypatch, tmp_path, "detect_duck", "duckdb")
-        assert detect_dialect(BaseHook.get_connection("detect_duck").get_hook()) == "duckdb"
-
-    class Unknown:
-        dialect_name = "mssql"
-
-    class Broken:
-        @property
-        def dialect_name(self) -> str:
-            raise RuntimeError("no URI")
-
-        conn_type = "postgres"
-
-    assert detect_dialect(Unknown()) == "generic"
-    assert detect_dialect(Broken()) == "postgresql"
-    assert detect_dialect(object()) == "generic"
-
-
 def test_identifiers_are_quoted(backend: Backend) -> None:
     schema = backend.table.rsplit(".", 1)[0] + "." if "." in backend.table else ""
     table = f'{schema}Order Stats "{backend.name}"'
@@ -601,26 +601,29 @@ def test_identifiers_are_quoted(backend: Backend) -> None:
     writer.ensure_table(columns)
     writer.upsert(page([{"_id": "x", "select": 1, "g": "y"}], columns), "load")
     assert list(writer.table_columns())[:3] == ["id", "select", "Group By"]
-    assert writer.delete_not_loaded("other") == 1
+    assert writer.sweep("other", allow_mass_delete=True).deleted == 1
 
 
-def test_mysql_like_hooks_get_backticks() -> None:
-    class MySqlLike:
-        dialect_name = "mysql"
+def test_column_types_override_named_columns(backend: Backend) -> None:
+    override = {"postgres": "varchar(40)", "sqlite": "VARCHAR(40)", "duckdb": "VARCHAR"}[backend.name]
+    writer = backend.writer(column_types={"user_id": override, "progress": "DOUBLE PRECISION"})
+    writer.ensure_table(COLUMNS)
+    writer.upsert(page([stat_row(1)]), "l1")
+    types = {k: v.lower() for k, v in writer.table_columns().items()}
+    assert types["progress"] in ("double precision", "double")
+    assert types["user_id"] in ("character varying", "varchar(40)", "varchar")
+    assert not writer.accepts_typed_rows  # overridden columns are written as the driver binds them
+    with pytest.raises(ValueError, match=r"\['no_such_column'\]"):
+        backend.writer(column_types={"no_such_column": "TEXT"}).ensure_table(COLUMNS)
+    with pytest.raises(ValueError, match=r"column_types\['user_id'\]"):
+        backend.writer(column_types={"user_id": "NOT A TYPE ((("})
 
-    class Bracketed:
-        dialect_name = "default"
-        escape_word_format = "[{}]"
 
-    assert SqlTableWriter(MySqlLike(), "t").quote("a`b") == "`a``b`"  # type: ignore[arg-type]
-    assert SqlTableWriter(Bracketed(), "t").quote('a"b') == '"a""b"'  # type: ignore[arg-type]
-
-
-def test_column_types_can_be_overridden(generic_backend: Backend) -> None:
-    writer = generic_backend.writer(column_types={"text": "VARCHAR(100)"})
-    assert writer.sql_type("text") == "VARCHAR(100)" and writer.sql_type("text", key=True) == "VARCHAR(100)"
-    assert writer.sql_type("json") == COLUMN_TYPES["generic"]["json"]
-    assert generic_backend.writer().sql_type("text", key=True) == "VARCHAR(255)"
+def test_a_name_longer_than_the_engine_allows_is_refused(backend: Backend) -> None:
+    limit = backend.writer().sql_dialect.max_identifier_length
+    long_name = "c" * (limit + 1)
+    with pytest.raises(ValueError, match=f"{long_name}.*at most {limit}"):
+        backend.writer().ensure_table([*COLUMNS, Column(long_name, "x", "text")])
 
 
 # --- PostgreSQL specifics ------------------------------------------------------------------------------
@@ -759,7 +762,7 @@ def test_postgres_connection_with_a_dict_cursor(backend: Backend, monkeypatch: p
     stamp = dt.datetime(2026, 5, 1, tzinfo=UTC)
     writer.record_load("r", "path_stats", 1, 0, stamp, "full", stamp, stamp)
     assert writer.last_watermark("path_stats") == stamp
-    assert writer.delete_not_loaded("l2") == 1
+    assert writer.sweep("l2", allow_mass_delete=True).deleted == 1
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
@@ -770,7 +773,7 @@ def test_postgres_pages_larger_than_a_copy_chunk(backend: Backend, durable: bool
     frame = page([stat_row(i) for i in range(2000)])
     assert writer.upsert(frame, "l1") == 2000
     assert_table_matches(backend, frame)
-    assert writer._async_commit is not durable  # pages skip the WAL flush wait unless durable
+    assert writer.sql_dialect.async_commit is not durable  # type: ignore[attr-defined]  # pages skip the WAL flush wait unless durable
 
 
 # --- the embedded default ------------------------------------------------------------------------------
