@@ -1,11 +1,19 @@
 """Daily: provision 360Learning users and groups over SCIM from an HR export.
 
-``plan`` reads the HR export and the SCIM server's current state and computes the changes (a dry run of
-the provisioning operator); ``check_safety_limit`` refuses a plan that would deactivate more than
-``max_removal_percent`` of the active users (a truncated export must not lock half the company out), unless
-``allow_mass_removal`` is set; ``apply`` recomputes the plan against the state of that moment and applies
-it (with the same limit); ``report`` returns what was created, updated, deactivated, the group changes and
-the errors, and writes them to a table when ``warehouse_conn_id`` names a SQL connection.
+``plan`` checks the attribute mapping (the SCIM server announces each extension schema, 360Learning has each
+user custom field: ``conn_id``), reads the HR export, the SCIM server's current state and the provisioning's
+ownership state, and computes the changes (a dry run of the provisioning operator); ``check_safety_limit``
+refuses a plan that would deactivate more than ``max_removal_percent`` of the active users (a truncated export
+must not lock half the company out) unless ``allow_mass_removal`` is set, or update more than
+``max_update_percent`` (swapped columns) unless ``allow_mass_update`` is set; ``apply`` recomputes the plan
+against the state of that moment and applies it (with the same limits); ``report`` returns what was created,
+updated, deactivated, the group changes, the email changes an admin must make by hand and the errors, and
+appends them to a table of ``warehouse_conn_id``.
+
+Users are matched on the HR employee number (SCIM ``externalId``), then on email; emails are never changed over
+SCIM. Only memberships this DAG added are removed, and only accounts it created or that carry an ``externalId``
+are deactivated: its ownership state is a table of ``warehouse_conn_id`` (the embedded default warehouse when
+that connection is not defined). docs/scim-provisioning.md states each rule.
 
 With no configuration it provisions the sample export ``dags/data/hr_employees.csv`` into the emulator's
 SCIM server, when ``360learning_scim_default`` points at it (``make demo`` does).
@@ -22,7 +30,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_360learning.operators.scim_provisioning import ThreeSixtyLearningScimProvisioningOperator
-from airflow_provider_360learning.scim.diff import safety_verdict
+from airflow_provider_360learning.scim.diff import safety_verdict, update_verdict
 
 SAMPLE_EXPORT = str(Path(__file__).parent / "data" / "hr_employees.csv")
 REPORT_TABLE = "learning360_scim_provisioning_runs"
@@ -61,6 +69,12 @@ OPERATOR_ARGS: dict[str, Any] = {
     "scim_conn_id": "{{ params.scim_conn_id }}",
     "max_removal_percent": "{{ params.max_removal_percent }}",
     "allow_mass_removal": "{{ params.allow_mass_removal }}",
+    "max_update_percent": "{{ params.max_update_percent }}",
+    "allow_mass_update": "{{ params.allow_mass_update }}",
+    "recreate_on_email_change": "{{ params.recreate_on_email_change }}",
+    "missing_custom_fields": "{{ params.missing_custom_fields }}",
+    "custom_fields_conn_id": "{{ params.conn_id }}",
+    "state_conn_id": "{{ params.warehouse_conn_id }}",
 }
 
 
@@ -84,8 +98,34 @@ OPERATOR_ARGS: dict[str, Any] = {
             maximum=100,
             description="largest share of active users one run may deactivate",
         ),
-        "allow_mass_removal": Param(False, type="boolean", description="override the safety limit"),
-        "warehouse_conn_id": Param("", type="string", description="SQL connection for the report table (optional)"),
+        "allow_mass_removal": Param(False, type="boolean", description="override the removal limit"),
+        "max_update_percent": Param(
+            30.0,
+            type="number",
+            minimum=0,
+            maximum=100,
+            description="largest share of active users one run may update (swapped columns change everyone)",
+        ),
+        "allow_mass_update": Param(False, type="boolean", description="override the update limit"),
+        "recreate_on_email_change": Param(
+            False,
+            type="boolean",
+            description="on an HR email change, create a new account and deactivate the old one "
+            "(splits the learner's history); default: keep the account and report the change",
+        ),
+        "conn_id": Param(
+            "360learning_default",
+            type="string",
+            description="360Learning API connection for the custom-field check; empty: not checked",
+        ),
+        "missing_custom_fields": Param(
+            "fail", enum=["fail", "skip"], description="a mapped custom field missing in 360Learning: fail or skip it"
+        ),
+        "warehouse_conn_id": Param(
+            "360learning_warehouse",
+            type="string",
+            description="SQL connection of the ownership state and the report table; undefined: embedded default",
+        ),
     },
 )
 def scim_provisioning() -> None:
@@ -93,12 +133,15 @@ def scim_provisioning() -> None:
 
     @task
     def check_safety_limit(planned: dict[str, Any]) -> dict[str, Any]:
-        """Fail before anything is written when the plan removes too many users."""
+        """Fail before anything is written when the plan removes or updates too many users."""
         params = get_current_context()["params"]
-        verdict = safety_verdict(planned["plan"], float(params["max_removal_percent"]))
-        if verdict and not params["allow_mass_removal"]:
-            raise AirflowFailException(verdict)
-        return {"within_limit": verdict is None, "counts": planned["plan"]["counts"]}
+        removal = safety_verdict(planned["plan"], float(params["max_removal_percent"]))
+        if removal and not params["allow_mass_removal"]:
+            raise AirflowFailException(removal)
+        update = update_verdict(planned["plan"], float(params["max_update_percent"]))
+        if update and not params["allow_mass_update"]:
+            raise AirflowFailException(update)
+        return {"within_limit": removal is None and update is None, "counts": planned["plan"]["counts"]}
 
     apply = ThreeSixtyLearningScimProvisioningOperator(task_id="apply", dry_run="{{ params.dry_run }}", **OPERATOR_ARGS)
 
@@ -116,21 +159,27 @@ def scim_provisioning() -> None:
             "rejected": counts["rejected"],
             "errors": len(result["errors"]),
             "requests": int(result.get("requests", 0)),
+            "email_changes": result["plan"]["email_changes"],  # for an admin to make by hand in 360Learning
             "details": json.dumps(
                 {
                     "errors": result["errors"],
                     "rejected": result["plan"]["rejected"],
                     "member_adds": result["plan"]["member_adds"],
                     "member_removes": result["plan"]["member_removes"],
+                    "email_changes": result["plan"]["email_changes"],
+                    "identity_conflicts": result["plan"]["identity_conflicts"],
+                    "unmanaged_absent": result["plan"]["unmanaged_absent"],
+                    "skipped_custom_fields": result.get("skipped_custom_fields", {}),
                 }
             ),
         }
         print("SCIM provisioning report:", json.dumps({k: v for k, v in summary.items() if k != "details"}))
         conn_id = context["params"]["warehouse_conn_id"]
         if conn_id:
+            from airflow_provider_360learning.transfers.sql_writer import embedded_warehouse_path
             from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook
 
-            hook = destination_hook(conn_id)
+            hook = destination_hook(conn_id, embedded_warehouse_path())
             columns = ", ".join(
                 f"{c} {'TEXT' if c in ('run_id', 'finished_at', 'details') else 'INTEGER'}" for c in REPORT_COLUMNS
             )

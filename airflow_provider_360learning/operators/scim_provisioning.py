@@ -202,7 +202,7 @@ class ThreeSixtyLearningScimProvisioningOperator(BaseOperator):
             skipped = self._check_mapping(desired, announced_schemas(hook))
             desired = desired.without_paths(skipped)
             paths = [p for p in self.managed_paths if p not in skipped]
-            ownership = OwnershipState(self.state_conn_id, hook.settings.base_url)
+            ownership = OwnershipState(self.state_conn_id or DEFAULT_STATE_CONN_ID, hook.settings.base_url)
             try:
                 owned = ownership.load()
                 current_users, current_groups = read_current(hook, desired, paths)

@@ -32,7 +32,12 @@ def _run(dag: Any, **conf: Any) -> Any:
         "dry_run": False,
         "allow_mass_removal": False,
         "max_removal_percent": 10.0,
-        "warehouse_conn_id": "",
+        "max_update_percent": 30.0,
+        "allow_mass_update": False,
+        "recreate_on_email_change": False,
+        "missing_custom_fields": "fail",
+        "conn_id": "360learning_default",
+        "warehouse_conn_id": "360learning_warehouse",
     }
     return dag.test(run_conf={**defaults, **conf})
 
@@ -47,7 +52,7 @@ def _sample() -> list[dict[str, str]]:
 
 
 def test_first_run_provisions_the_sample_and_a_second_run_changes_nothing(
-    airflow_db: None, dag: Any, scim: Scim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    airflow_db: None, dag: Any, scim: Scim, connection: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from airflow.utils.state import DagRunState
 
@@ -71,7 +76,7 @@ def test_first_run_provisions_the_sample_and_a_second_run_changes_nothing(
 
 
 def test_the_dag_stops_a_truncated_export_before_writing(
-    airflow_db: None, dag: Any, scim: Scim, tmp_path: Path
+    airflow_db: None, dag: Any, scim: Scim, connection: str, tmp_path: Path
 ) -> None:
     from airflow.utils.state import DagRunState
 
@@ -92,8 +97,51 @@ def test_the_dag_stops_a_truncated_export_before_writing(
     assert scim.writes() == writes
 
 
-def test_dry_run_param_writes_nothing(airflow_db: None, dag: Any, scim: Scim) -> None:
+def test_dry_run_param_writes_nothing(airflow_db: None, dag: Any, scim: Scim, connection: str) -> None:
     from airflow.utils.state import DagRunState
 
     run = _run(dag, dry_run=True)
     assert run.state == DagRunState.SUCCESS and scim.writes() == {}
+
+
+def test_the_dag_stops_swapped_name_columns_before_writing(
+    airflow_db: None, dag: Any, scim: Scim, connection: str, tmp_path: Path
+) -> None:
+    from airflow.utils.state import DagRunState
+
+    assert _run(dag).state == DagRunState.SUCCESS
+    writes = scim.writes()
+    rows = _sample()
+    for row in rows:
+        row["given_name"], row["family_name"] = row["family_name"], row["given_name"]
+    swapped = tmp_path / "swapped.csv"
+    with swapped.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    run = _run(dag, users_source=str(swapped))
+    assert run.state == DagRunState.FAILED
+    assert _states(run)["check_safety_limit"] == "failed" and _states(run)["apply"] == "upstream_failed"
+    assert scim.writes() == writes
+    forced = _run(dag, users_source=str(swapped), allow_mass_update=True)
+    assert forced.state == DagRunState.SUCCESS
+    assert scim.users()["alice.martin@example.com"]["name"] == {"givenName": "Martin", "familyName": "Alice"}
+
+
+def test_an_email_change_is_reported_by_the_dag_and_the_account_kept(
+    airflow_db: None, dag: Any, scim: Scim, connection: str, tmp_path: Path
+) -> None:
+    from airflow.utils.state import DagRunState
+
+    assert _run(dag).state == DagRunState.SUCCESS
+    accounts = {email: u["id"] for email, u in scim.users().items()}
+    changed = tmp_path / "changed.csv"
+    changed.write_text(SAMPLE.read_text().replace("chloe.bernard@example.com", "chloe.martin@example.com"))
+    run = _run(dag, users_source=str(changed))
+    assert run.state == DagRunState.SUCCESS
+    report = next(ti for ti in run.get_task_instances() if ti.task_id == "report").xcom_pull(task_ids="report")
+    assert [(c["old_email"], c["new_email"]) for c in report["email_changes"]] == [
+        ("chloe.bernard@example.com", "chloe.martin@example.com")
+    ]
+    assert {email: u["id"] for email, u in scim.users().items()} == accounts
+    assert all(u["active"] for u in scim.users().values())

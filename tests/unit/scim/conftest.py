@@ -1,5 +1,6 @@
 """Fixtures of the SCIM tests: one SCIM emulator for the module, reset before each test, with a fresh
-token per test that the suite-wide secret scan (``tests/conftest.py``) looks for in every output."""
+token per test that the suite-wide secret scan (``tests/conftest.py``) looks for in every output, and a fresh
+provisioning ownership state per test (``360learning_warehouse`` on a SQLite file of the test's folder)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from airflow_provider_360learning.emulator.scim import ScimState, scim_state
 from airflow_provider_360learning.emulator.server import EmulatorServer
 
 SCIM_CONN_ENV = "AIRFLOW_CONN_360LEARNING_SCIM_DEFAULT"
+STATE_CONN_ENV = "AIRFLOW_CONN_360LEARNING_WAREHOUSE"
 
 
 class Scim:
@@ -77,11 +79,14 @@ def scim_server() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def scim(scim_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Scim]:
-    """A clean SCIM emulator, a fresh token, and ``360learning_scim_default`` pointing at both."""
+def scim(scim_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Scim]:
+    """A clean SCIM emulator, a fresh token, ``360learning_scim_default`` pointing at both, and an empty
+    ownership state."""
     helper = Scim(scim_server)
     helper.state.reset()
     helper.new_token()
+    state_db = tmp_path / "scim-state.db"
+    monkeypatch.setenv(STATE_CONN_ENV, json.dumps({"conn_type": "sqlite", "host": str(state_db)}))
     monkeypatch.setenv(
         SCIM_CONN_ENV,
         json.dumps(
