@@ -186,6 +186,8 @@ class EmulatorState:
         ``keep_tokens=True`` keeps the issued tokens valid (a client's cached token survives the reset).
         """
         with self.lock:
+            self.resets = getattr(self, "resets", -1) + 1
+            """Resets so far: how a service that mirrors the tenant (SCIM) knows its copy predates a reset."""
             self._mutations += 1
             self.data_version = 0  # the seeded state again: answers cached before any mutation are valid again
             self.page_cache.reset_counters()

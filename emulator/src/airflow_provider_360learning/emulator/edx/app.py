@@ -189,15 +189,18 @@ class EdxApi:
             if enterprise not in administered or enterprise != data.enterprise_uuid:
                 raise detail(403, "You do not have permission to perform this action.")
             extra = state.rows_of(LEARNER_SUMMARY)
+            added = state.added_rows()
             total = data.learner_row_count
+            before_extra = total + added.count
             return self.page(
                 "learner_summary",
                 query,
                 link,
-                total + len(extra),
+                before_extra + len(extra),
                 lambda o, n: (
                     [data.learner_row(r) for r in range(o, min(o + n, total))]
-                    + extra[max(0, o - total) : max(0, o + n - total)]
+                    + added.slice(max(0, o - total), max(0, o + n - total))
+                    + extra[max(0, o - before_extra) : max(0, o + n - before_extra)]
                 ),
             )
         plan = data.catalog(params["catalog"].lower())
@@ -295,7 +298,9 @@ def edx_control_routes(emulator_state: Any) -> list[BaseRoute]:
                 {"uuid": p.uuid, "title": p.title, "count": data.content_count(p, day)} for p in data.catalogs
             ],
             "retired_course_keys": [data.course(c).key for c in data.retired_in_order(day)],
-            "learner_summary_count": data.learner_row_count + len(state.rows_of(LEARNER_SUMMARY)),
+            "learner_summary_count": data.learner_row_count
+            + state.added_rows().count
+            + len(state.rows_of(LEARNER_SUMMARY)),
             "options": dict(state.options),
         }
 

@@ -19,6 +19,7 @@ from typing import Any
 import jwt
 
 from airflow_provider_360learning.emulator.edx.data import DAY, EdxData
+from airflow_provider_360learning.emulator.edx.learners import AddedRows, added_learners
 
 AUDIENCE = "lms-key"
 SCOPES = ("read", "write", "email", "profile")
@@ -136,6 +137,15 @@ class EdxState:
         """Every token issued (last 10,000, resets included): for leak checks in tests."""
         with self.lock:
             return list(self._issued)
+
+    # -- the tenant's users ------------------------------------------------------------------------
+    def added_rows(self) -> AddedRows:
+        """The records of the tenant's users created after seeding (SCIM-provisioned ones included)."""
+        emulator = self.emulator
+        with emulator.lock:
+            overlay = emulator.overlay("users")
+            users = [row for _, row in sorted(overlay.added.values(), key=lambda item: item[0])]
+        return AddedRows(self.data, added_learners(self.data, users))
 
     # -- injected rows -----------------------------------------------------------------------------
     def add_rows(self, listing: str, rows: list[Any]) -> int:

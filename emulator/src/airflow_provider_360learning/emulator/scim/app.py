@@ -51,6 +51,7 @@ class ThreeSixtyScimApplication(ASGIApplication):
 
     async def dispatch_request(self, request: ScimRequest) -> ScimResponse:
         self.scim.count(request.method, request.path)
+        self.scim.pull()  # one tenant: what the core API changed is visible over SCIM at once
         return await super().dispatch_request(request)
 
 

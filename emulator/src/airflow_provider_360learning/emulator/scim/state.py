@@ -14,6 +14,7 @@ import weakref
 from collections import Counter
 from typing import Any
 
+from airflow_provider_360learning.emulator.scim.directory import TenantDirectory
 from airflow_provider_360learning.emulator.scim.provider import build_provider
 from airflow_provider_360learning.emulator.scim.service import ThreeSixtyScimService
 from airflow_provider_360learning.emulator.scim.storage import ThreeSixtyStorage
@@ -23,14 +24,28 @@ INTEGRATION_GROUP_NAME = "SCIM integration"
 
 
 class ScimState:
-    """Everything the SCIM emulator serves and counts; ``reset()`` returns to the initial token and no users."""
+    """Everything the SCIM emulator serves and counts; ``reset()`` returns to the initial token and no users.
 
-    def __init__(self, initial_token: str, integration_group_name: str = INTEGRATION_GROUP_NAME) -> None:
+    Given the emulator's state, its users and groups are the tenant's (:mod:`.directory`); without it (a
+    standalone SCIM server), they live in the SCIM store only.
+    """
+
+    def __init__(
+        self, initial_token: str, integration_group_name: str = INTEGRATION_GROUP_NAME, emulator_state: Any = None
+    ) -> None:
         self.initial_token = initial_token
         self.provider = build_provider()
         self._lock = threading.RLock()
         group_type = next(rt for rt in self.provider.resource_types if rt.name == "Group")
-        self.storage = ThreeSixtyStorage(group_type, integration_group_name)
+        user_type = next(rt for rt in self.provider.resource_types if rt.name == "User")
+        self.directory = TenantDirectory(emulator_state, integration_group_name) if emulator_state is not None else None
+        self.storage = ThreeSixtyStorage(
+            group_type,
+            integration_group_name,
+            user_type=user_type,
+            user_model=self.provider.model_for(user_type),
+            directory=self.directory,
+        )
         self.service = ThreeSixtyScimService(
             self.provider,
             protected_members=self.protected_members,
@@ -48,13 +63,22 @@ class ScimState:
         return self.storage.integration_group_id
 
     def reset(self) -> None:
+        """The initial token, no counters, and no provisioned users or groups (they leave the tenant too)."""
         with self._lock:
+            if self.directory is not None:
+                with self.storage.locked():
+                    self.directory.forget()
             self.storage.clear()
             self.token = self.initial_token
             self.tokens_issued = 0
             self.manual_members.clear()
             self.requests.clear()
             self.unauthorized = 0
+
+    def pull(self) -> None:
+        """Bring in what the core API changed in the tenant's users and groups (before serving SCIM)."""
+        if self.directory is not None:
+            self.directory.pull(self.storage)
 
     # -- token ---------------------------------------------------------------------------------
     def accepts(self, presented: str | None) -> bool:
@@ -80,6 +104,7 @@ class ScimState:
 
     def add_manual_member(self, group_id: str, user_id: str) -> None:
         """Add a member as an administrator would in 360Learning's UI (not over SCIM)."""
+        self.pull()
         with self._lock:
             self.storage.add_member_in_place(group_id, user_id)
             self.manual_members.setdefault(group_id, set()).add(user_id)
@@ -91,6 +116,7 @@ class ScimState:
             self.requests[f"{method} {endpoint}"] += 1
 
     def stats(self) -> dict[str, Any]:
+        self.pull()
         with self._lock:
             users = [r for r in self.storage.resources if r.meta and r.meta.resource_type == "User"]
             return {
@@ -114,5 +140,5 @@ def scim_state(emulator_state: Any) -> ScimState:
     with _STATES_LOCK:
         state = _STATES.get(emulator_state)
         if state is None:
-            state = _STATES[emulator_state] = ScimState(emulator_state.config.scim_token)
+            state = _STATES[emulator_state] = ScimState(emulator_state.config.scim_token, emulator_state=emulator_state)
         return state
