@@ -108,14 +108,17 @@ def test_a_raw_literal_may_add_a_field(api: Api, learning360_emulator: EmulatorS
 # -- drift and arbitrary values --------------------------------------------------------------------------------------
 def test_drifted_values_round_trip(api: Api, learning360_emulator: EmulatorServer) -> None:
     clean = api.get(STATS).json()
-    values = {
+    values: dict[str, Any] = {
         "progress": "s0",
         "completedAt": FAR_FUTURE,
         "_id\u0000": "a key that differs from _id only by a NUL",
         "nested": {"list": [1, None, True, "x"], "empty": {}},
     }
     learning360_emulator.arm_anomaly(path=STATS, first=4, values=values)
+    values_later = {**values, "nested": {"list": [1, None, True, "x"], "empty": {}}}
+    values["nested"]["list"].append("changed after arming")  # the armed anomaly keeps its own copy
     rows = _strict(api.get(STATS).content)  # still JSON: only types drift
+    values = values_later
     for row, before in zip(rows[:4], clean[:4], strict=True):
         assert row == {**before, **values}
         assert "_id" in row and "_id\u0000" in row
@@ -268,11 +271,14 @@ def test_a_bad_spec_is_refused_naming_the_field(api: Api, spec: dict[str, Any], 
     assert api.http.get("/_emulator/anomalies").json() == []
 
 
-def test_a_non_finite_value_is_refused_naming_the_field(learning360_emulator: EmulatorServer) -> None:
-    with pytest.raises(ValueError, match=r"'values\.progress' holds nan.*'literals'"):
+def test_a_value_json_cannot_carry_is_refused_naming_the_field(learning360_emulator: EmulatorServer) -> None:
+    with pytest.raises(ValueError, match=r"'values\.progress' holds NaN or an infinity.*'literals'"):
         learning360_emulator.arm_anomaly(path=STATS, values={"progress": math.nan})
-    with pytest.raises(ValueError, match=r"'values\.deep'"):
+    with pytest.raises(ValueError, match=r"'values\.deep' holds NaN"):
         learning360_emulator.arm_anomaly(path=STATS, values={"deep": {"x": [math.inf]}})
+    with pytest.raises(ValueError, match=r"'values\.when' is not a JSON value"):
+        learning360_emulator.arm_anomaly(path=STATS, values={"when": {1, 2}})
+    assert learning360_emulator.anomalies() == []
 
 
 # -- scope: one path, one action -------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ the next request. How a page is broken: :mod:`~airflow_provider_360learning.emul
 
 from __future__ import annotations
 
-import math
+import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -150,22 +150,14 @@ def parse_spec(anomaly_id: str, spec: Mapping[str, Any]) -> Anomaly:
                 f"anomaly field 'literals.{name}': {literal!r} is not a raw literal; "
                 "expected NaN, Infinity, -Infinity or a number such as 1e999"
             )
-    values = _mapping(spec, "values")
-    for name, value in values.items():
-        bad = _non_finite(value)
-        if bad is not None:
-            raise AnomalyError(
-                f"anomaly field 'values.{name}' holds {bad}, which JSON cannot carry; arm it under 'literals'"
-            )
+    values = {name: _json_value(name, value) for name, value in _mapping(spec, "values").items()}
     extra = _count(spec, "extra_fields", minimum=0) or 0
     if extra > MAX_EXTRA_FIELDS:
         raise AnomalyError(f"anomaly field 'extra_fields' must be at most {MAX_EXTRA_FIELDS}, got {extra}")
     prefix = spec.get("extra_prefix", DEFAULT_EXTRA_PREFIX)
     if not isinstance(prefix, str) or not prefix:
         raise AnomalyError("anomaly field 'extra_prefix' must be a non-empty string")
-    anomaly = Anomaly(
-        anomaly_id, path, action, concrete, truncate, ids, first, dict(literals), dict(values), extra, prefix
-    )
+    anomaly = Anomaly(anomaly_id, path, action, concrete, truncate, ids, first, dict(literals), values, extra, prefix)
     if truncate is None and not anomaly.breaks_rows:
         raise AnomalyError(
             "an anomaly needs at least one of 'truncate_after_pages', 'literals', 'values' or 'extra_fields'"
@@ -191,14 +183,16 @@ def _mapping(spec: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return value
 
 
-def _non_finite(value: Any) -> str | None:
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, Mapping):
-        return next((bad for v in value.values() if (bad := _non_finite(v)) is not None), None)
-    if isinstance(value, list | tuple):
-        return next((bad for v in value if (bad := _non_finite(v)) is not None), None)
-    return None
+def _json_value(name: str, value: Any) -> Any:
+    """A copy of a ``values`` entry, checked to be JSON (the armed anomaly never shares the caller's objects)."""
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except ValueError:
+        raise AnomalyError(
+            f"anomaly field 'values.{name}' holds NaN or an infinity, which JSON cannot carry; arm it under 'literals'"
+        ) from None
+    except TypeError as exc:
+        raise AnomalyError(f"anomaly field 'values.{name}' is not a JSON value ({exc})") from None
 
 
 class Anomalies:

@@ -6,7 +6,7 @@ never by the provider's), so any project that installs the provider with the ``[
 ``learning360_emulator``
     A running :class:`~airflow_provider_360learning.emulator.server.EmulatorServer` with
     ``record_exchanges=True``, shared by the whole session and reset before each test (overlay,
-    tokens, counters, runtime settings and the exchange log).
+    tokens, counters, runtime settings, armed anomalies and the exchange log).
 ``learning360_emulator_factory``
     ``factory(**config) -> EmulatorServer`` for tests that need other flags (seed, scale, faults,
     rate limit: ``rate_limit=20`` per client or ``rate_limit="documented"``...); every server it starts is
