@@ -78,6 +78,20 @@ OPERATOR_ARGS: dict[str, Any] = {
 }
 
 
+def share_limit(kind: str, default: float, doing: str) -> dict[str, Param]:
+    """``max_<kind>_percent`` and its override ``allow_mass_<kind>``."""
+    return {
+        f"max_{kind}_percent": Param(
+            default,
+            type="number",
+            minimum=0,
+            maximum=100,
+            description=f"largest share of active users one run may {doing}",
+        ),
+        f"allow_mass_{kind}": Param(False, type="boolean", description=f"override the {kind} limit"),
+    }
+
+
 @dag(
     dag_id="360learning_scim_provisioning",
     schedule="@daily",
@@ -91,22 +105,8 @@ OPERATOR_ARGS: dict[str, Any] = {
         "memberships_source": Param("", type="string", description="optional group,email file"),
         "scim_conn_id": Param("360learning_scim_default", type="string"),
         "dry_run": Param(False, type="boolean", description="plan and report, write nothing"),
-        "max_removal_percent": Param(
-            10.0,
-            type="number",
-            minimum=0,
-            maximum=100,
-            description="largest share of active users one run may deactivate",
-        ),
-        "allow_mass_removal": Param(False, type="boolean", description="override the removal limit"),
-        "max_update_percent": Param(
-            30.0,
-            type="number",
-            minimum=0,
-            maximum=100,
-            description="largest share of active users one run may update (swapped columns change everyone)",
-        ),
-        "allow_mass_update": Param(False, type="boolean", description="override the update limit"),
+        **share_limit("removal", 10.0, "deactivate"),
+        **share_limit("update", 30.0, "update (swapped columns change everyone)"),
         "recreate_on_email_change": Param(
             False,
             type="boolean",
