@@ -154,8 +154,10 @@ class SqlTableWriter:
         self.table = _split(table)
         self.metadata_table = self._sibling(metadata_table)
         self.rejects_table = self._sibling(rejects_table)
-        for part in (*self.table, *self.metadata_table, *self.rejects_table):
-            self.sql_dialect.check_identifier(part, "table")
+        for parts in (self.table, self.metadata_table, self.rejects_table):
+            self.sql_dialect.check_table(parts)
+            for part in parts:
+                self.sql_dialect.check_identifier(part, "table")
         self.column_types: dict[str, str] = dict(column_types or {})
         for name, sql_type in self.column_types.items():
             try:
@@ -274,9 +276,12 @@ class SqlTableWriter:
         added = self._ensure(self.table, wanted, self.key)
         if added:
             log.info("Added column(s) %s to %s", added, self.table_sql)
-        self._typed = not (set(self.column_types) & set(declared)) and self.sql_dialect.accepts_typed_rows(
-            self, columns, self.table_columns()
-        )
+        if set(self.column_types) & set(declared):
+            self._typed = False  # overridden columns are written as the driver binds them
+        else:
+            with self.transaction() as cursor:
+                actual = self.sql_dialect.existing_columns(cursor, self.table) or {}
+            self._typed = self.sql_dialect.accepts_typed_rows(self, columns, actual)
         return added
 
     def _ensure(self, table: tuple[str, ...], wanted: Sequence[tuple[str, str]], key: Sequence[str]) -> list[str]:

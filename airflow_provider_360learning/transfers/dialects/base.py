@@ -55,6 +55,8 @@ class WriterContext(Protocol):
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]: ...
 
+    def table_columns(self) -> dict[str, str]: ...
+
 
 class Dialect:
     """One engine's SQL, types, connection scope and batch write; one instance per writer.
@@ -72,8 +74,9 @@ class Dialect:
     staging_types: ClassVar[Mapping[Kind, str]] = {}
     """Types of a ``MERGE`` staging table that differ from :attr:`types` (json arrives as text there)."""
     max_identifier_length: ClassVar[int] = 128
-    enforces_primary_key: ClassVar[bool] = True
-    """False where a ``PRIMARY KEY`` is not declared or not enforced: the upsert still matches on the key."""
+    declares_primary_key: ClassVar[bool] = True
+    """Whether ``CREATE TABLE`` declares the key (False where the engine cannot, e.g. BigQuery without
+    ``NOT ENFORCED``); enforced or not, the upsert matches on the key."""
     upsert_style: ClassVar[UpsertStyle] = "on_conflict"
     timestamps: ClassVar[TimestampStyle] = "aware"
     default_placeholder: ClassVar[str] = "%s"
@@ -151,6 +154,9 @@ class Dialect:
     def table_sql(self, parts: Sequence[str]) -> str:
         return self.table(parts).sql(dialect=self.sqlglot_dialect)
 
+    def check_table(self, parts: Sequence[str]) -> None:
+        """Refuse a table name the engine cannot take (base: any; BigQuery needs a dataset)."""
+
     def check_identifier(self, name: str, what: str = "column") -> None:
         """Refuse a name the engine would truncate or reject, naming it and the limit."""
         if not name:
@@ -219,7 +225,7 @@ class Dialect:
     def create_table(self, table: Sequence[str], columns: Sequence[tuple[str, str]], key: Sequence[str]) -> str:
         """``CREATE TABLE`` with typed columns and the primary key (where the engine has one)."""
         definitions: list[exp.Expression] = [self.column_def(name, sql_type) for name, sql_type in columns]
-        if self.enforces_primary_key:
+        if self.declares_primary_key and key:
             definitions.append(exp.PrimaryKey(expressions=[exp.to_identifier(k, quoted=True) for k in key]))
         create = exp.Create(
             kind="TABLE",
@@ -431,7 +437,8 @@ class Dialect:
     # --- typed rows (a dialect with a binary bulk path) ------------------------------------------------
 
     def accepts_typed_rows(self, writer: WriterContext, columns: Sequence[Column], actual: Mapping[str, str]) -> bool:
-        """Whether ``upsert_typed`` can write rows of these columns into a table of ``actual`` types."""
+        """Whether ``upsert_typed`` can write rows of these columns into a table of ``actual`` types
+        (column -> data type as the database reports it, after ``ensure_table``)."""
         return False
 
     def write_typed(
