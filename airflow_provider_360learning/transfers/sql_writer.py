@@ -34,21 +34,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningMassDeleteError
-from airflow_provider_360learning.transfers.dialects import dialect_for
-from airflow_provider_360learning.transfers.dialects.base import (
-    LOAD_ID_COLUMN,
-    LOADED_AT_COLUMN,
-    Dialect,
-    iso,
-    rowcount,
-    utc,
-)
+from airflow_provider_360learning.transfers.dialects import LOAD_ID_COLUMN, LOADED_AT_COLUMN, dialect_for
 from airflow_provider_360learning.transfers.embedded import embedded_warehouse_path
 from airflow_provider_360learning.transfers.tabular import Column, Kind, Reject
 
 if TYPE_CHECKING:
     import pandas as pd
     from airflow.providers.common.sql.hooks.sql import DbApiHook
+
+    from airflow_provider_360learning.transfers.dialects.base import Dialect
 else:  # imported at first use: a DAG file importing this module (embedded_warehouse_path) stays light
 
     class _ImportedOnUse:
@@ -364,6 +358,8 @@ class SqlTableWriter:
         For rows whose new version was rejected: their previous copy stays. Key values are the API's raw
         values (text mostly), cast to the key columns' kinds. Returns how many rows were marked.
         """
+        from airflow_provider_360learning.transfers.dialects.base import rowcount
+
         if not keys:
             return 0
         parameters = []
@@ -399,6 +395,8 @@ class SqlTableWriter:
         ``max_share`` of the table, unless ``allow_mass_delete``: an answer that ended early would
         otherwise wipe what it did not list. Logs how many rows went and a sample of their keys.
         """
+        from airflow_provider_360learning.transfers.dialects.base import rowcount
+
         if not 0 <= max_share <= 1:
             raise ValueError(f"max_share must be between 0 and 1, not {max_share!r}")
         dialect = self.sql_dialect
@@ -467,6 +465,8 @@ class SqlTableWriter:
         status: str = "success",
     ) -> None:
         """Record one finished load of ``table`` (one row per table, run and start; a retried record replaces it)."""
+        from airflow_provider_360learning.transfers.dialects.base import iso, utc
+
         self._ensure_service_table(self.metadata_table, self._METADATA_COLUMNS, ("load_key",))
         started = utc(started_at)
         values: dict[str, Any] = {
@@ -565,6 +565,8 @@ def _cast_key(value: Any, kind: Kind, column: str) -> Any:
 
 
 def _from_db_timestamp(value: Any) -> dt.datetime:
+    from airflow_provider_360learning.transfers.dialects.base import utc
+
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if isinstance(value, pd.Timestamp):

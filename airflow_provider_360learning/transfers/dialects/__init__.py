@@ -26,12 +26,18 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningConnectionConfigError
-from airflow_provider_360learning.transfers.dialects.base import Dialect
+
+if TYPE_CHECKING:  # the dialects (and sqlglot) are imported when a writer is made, not when a DAG file is parsed
+    from airflow_provider_360learning.transfers.dialects.base import Dialect
 
 log = logging.getLogger(__name__)
+
+LOAD_ID_COLUMN = "_load_id"
+"""Bookkeeping column: the load that last wrote the row (a full refresh sweeps the others)."""
+LOADED_AT_COLUMN = "_loaded_at"
 
 DIALECTS: Mapping[str, str] = {
     "postgresql": "postgresql:PostgresDialect",
@@ -128,4 +134,13 @@ def _canonical(value: str) -> str | None:
     return None
 
 
-__all__ = ["ALIASES", "DIALECTS", "HOOK_CLASSES", "Dialect", "detect", "dialect_class", "dialect_for"]
+__all__ = [
+    "ALIASES",
+    "DIALECTS",
+    "HOOK_CLASSES",
+    "LOADED_AT_COLUMN",
+    "LOAD_ID_COLUMN",
+    "detect",
+    "dialect_class",
+    "dialect_for",
+]

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from sqlglot import exp
 
+from airflow_provider_360learning.transfers.dialects import LOAD_ID_COLUMN, LOADED_AT_COLUMN
 from airflow_provider_360learning.transfers.tabular import Column, Kind
 
 if TYPE_CHECKING:
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LOAD_ID_COLUMN = "_load_id"
-LOADED_AT_COLUMN = "_loaded_at"
 
 UpsertStyle = Literal["on_conflict", "merge", "on_duplicate_key"]
 TimestampStyle = Literal["iso", "aware", "naive"]
