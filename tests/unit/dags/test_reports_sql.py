@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,14 +27,10 @@ if str(REPO / "dags") not in sys.path:
 
 import stats_to_warehouse as dag_module  # the DAG file, from the dags folder above
 
+from tests.unit.dags.reports_reference import reference_reports, warehouse_reports
+
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 DIALECTS = ("postgres", "duckdb", "sqlite", "snowflake", "bigquery", "mysql", "tsql", "redshift")
-REPORT_KEYS = {
-    "path_completion": ["path_id", "path_name"],
-    "group_completion": ["group_id", "group_name"],
-    "overdue_learners": ["user_id", "path_id", "session_id"],
-    "time_spent": ["user_id"],
-}
 
 # Load tables: column -> kind (the writer's typing rule), then rows.
 SCHEMA: dict[str, dict[str, str]] = {
@@ -114,90 +109,6 @@ def _create_load_tables(hook: Any, dialect: str) -> None:
         hook.insert_rows(f"learning360_{table}", rows, target_fields=list(columns))
 
 
-# --- The reference: the former pandas reporting code's semantics, computed independently -----------------
-def _reference(hook: Any, now: dt.datetime) -> dict[str, list[dict[str, Any]]]:
-    import pandas as pd
-
-    def read(table: str, columns: list[str]) -> pd.DataFrame:
-        rows = hook.get_records(f"SELECT {', '.join(columns)} FROM learning360_{table}")
-        return pd.DataFrame([list(r) for r in rows], columns=columns)
-
-    def status_type(value: Any) -> Any:
-        """The object's "type"; None for anything else (psycopg hands a JSON string over decoded)."""
-        try:
-            decoded = json.loads(value) if isinstance(value, str) else value
-        except ValueError:
-            return None
-        return decoded.get("type") if isinstance(decoded, dict) else None
-
-    stats = read("path_stats", list(SCHEMA["path_stats"])[1:])
-    paths = read("paths", ["id", "name"]).rename(columns={"id": "path_id", "name": "path_name"})
-    sessions = read("path_sessions", ["id", "group_id"]).rename(columns={"id": "session_id"})
-    groups = read("groups", ["id", "name"]).rename(columns={"id": "group_id", "name": "group_name"})
-    users = read("users", ["id", "mail", "first_name", "last_name"]).rename(columns={"id": "user_id"})
-
-    stats["completed"] = stats["completed_at"].notna() | (pd.to_numeric(stats["progress"]) >= 100)
-    stats["hours"] = pd.to_numeric(stats["time_spent"]).fillna(0) / 3_600_000
-    due = pd.to_datetime(stats["due_date"], utc=True, errors="coerce")
-    late = stats["status"].map(status_type) == "late"
-    stats["overdue"] = late | (~stats["completed"] & due.notna() & (due < pd.Timestamp(now)))
-
-    def completion(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-        out = (
-            frame.groupby(keys, dropna=False)
-            .agg(enrolled=("user_id", "count"), completed=("completed", "sum"), hours_spent=("hours", "sum"))
-            .reset_index()
-        )
-        out["completion_rate"] = (out["completed"] / out["enrolled"]).round(4)
-        out["hours_spent"] = out["hours_spent"].round(2)
-        return out
-
-    with_groups = stats.merge(sessions, on="session_id", how="left").merge(groups, on="group_id", how="left")
-    overdue = stats[stats["overdue"]].merge(users, on="user_id", how="left").merge(paths, on="path_id", how="left")
-    time_spent = stats.groupby("user_id").agg(hours_spent=("hours", "sum"), paths=("path_id", "nunique")).reset_index()
-    time_spent["hours_spent"] = time_spent["hours_spent"].round(2)
-    frames = {
-        "path_completion": completion(stats.merge(paths, on="path_id", how="left"), ["path_id", "path_name"]),
-        "group_completion": completion(with_groups, ["group_id", "group_name"]),
-        "overdue_learners": overdue[
-            ["user_id", "mail", "first_name", "last_name", "path_id", "path_name", "session_id", "progress", "due_date"]
-        ],
-        "time_spent": time_spent.merge(users, on="user_id", how="left")[["user_id", "mail", "hours_spent", "paths"]],
-    }
-    return {name: _normalised(frame.to_dict("records")) for name, frame in frames.items()}
-
-
-def _value(value: Any) -> Any:
-    """One cell in a form every engine's answer and pandas agree on."""
-    import pandas as pd
-
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
-        return None
-    if isinstance(value, dt.datetime | pd.Timestamp) or (isinstance(value, str) and value[:2] == "20"):
-        return pd.Timestamp(value).tz_convert("UTC") if pd.Timestamp(value).tzinfo else pd.Timestamp(value, tz="UTC")
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _normalised(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    cleaned = [{k: _value(v) for k, v in row.items()} for row in rows]
-    return sorted(cleaned, key=lambda row: [str(v) for v in row.values()])
-
-
-def _reports(hook: Any) -> dict[str, list[dict[str, Any]]]:
-    from airflow.providers.common.sql.hooks.handlers import fetch_all_handler
-
-    out = {}
-    for report in REPORT_KEYS:
-        rows = hook.run(f"SELECT * FROM {dag_module.REPORT_PREFIX}{report}", handler=fetch_all_handler)
-        columns = [d[0] for d in hook.descriptions[-1]]
-        out[report] = _normalised([dict(zip(columns, row, strict=True)) for row in rows])
-    return out
-
-
 def _tables(hook: Any, dialect: str) -> set[str]:
     query = {
         "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
@@ -269,11 +180,11 @@ def warehouse(request: pytest.FixtureRequest) -> tuple[str, Any, Callable[..., A
     return dialect, hook, build
 
 
-def test_the_sql_reports_equal_the_pandas_reference(warehouse: tuple[str, Any, Callable[..., Any]]) -> None:
+def test_the_sql_reports_equal_the_pandasreference_reports(warehouse: tuple[str, Any, Callable[..., Any]]) -> None:
     dialect, hook, build = warehouse
     counts = build()
-    expected = _reference(hook, NOW)
-    assert _reports(hook) == expected, dialect
+    expected = reference_reports(hook, NOW)
+    assert warehouse_reports(hook) == expected, dialect
     assert counts == {name: len(rows) for name, rows in expected.items()}
     # The data set reaches the cases it is meant to (a reference that agrees on nothing would prove little).
     overdue = {(row["user_id"], row["path_id"]) for row in expected["overdue_learners"]}
@@ -291,8 +202,8 @@ def test_the_logical_time_decides_what_is_overdue(warehouse: tuple[str, Any, Cal
     dialect, hook, build = warehouse
     later = NOW + dt.timedelta(days=2)
     build(later)
-    assert _reports(hook) == _reference(hook, later), dialect
-    overdue = {(row["user_id"], row["path_id"]) for row in _reports(hook)["overdue_learners"]}
+    assert warehouse_reports(hook) == reference_reports(hook, later), dialect
+    overdue = {(row["user_id"], row["path_id"]) for row in warehouse_reports(hook)["overdue_learners"]}
     assert ("u5", "p3") in overdue and ("u1", "p3") in overdue  # due at NOW and NOW + 1 day: past by then
 
 
@@ -301,23 +212,25 @@ def test_a_rerun_replaces_the_reports_and_leaves_no_building_table(
 ) -> None:
     dialect, hook, build = warehouse
     first = build()
-    before = _reports(hook)
+    before = warehouse_reports(hook)
     assert build() == first
-    assert _reports(hook) == before
+    assert warehouse_reports(hook) == before
     hook.run("DELETE FROM learning360_path_stats WHERE id IN ('a', 'b')")
     build()
-    assert _reports(hook) == _reference(hook, NOW)
+    assert warehouse_reports(hook) == reference_reports(hook, NOW)
     assert not [t for t in _tables(hook, dialect) if t.endswith(dag_module.BUILDING_SUFFIX)], dialect
 
 
 def test_a_failed_rebuild_keeps_the_previous_reports_whole(warehouse: tuple[str, Any, Callable[..., Any]]) -> None:
     dialect, hook, build = warehouse
     build()
-    before = _reports(hook)
+    before = warehouse_reports(hook)
     hook.run("DROP TABLE learning360_users")  # the overdue and time-spent reports cannot be built now
     with pytest.raises(Exception, match=r"(?i)learning360_users"):
         build()
-    assert _reports(hook) == before, dialect  # the path and group reports built before the failure are not swapped
+    assert warehouse_reports(hook) == before, (
+        dialect
+    )  # the path and group reports built before the failure are not swapped
     assert not [t for t in _tables(hook, dialect) if t.endswith(dag_module.BUILDING_SUFFIX)], dialect
 
 

@@ -166,3 +166,43 @@ def test_a_malformed_row_is_quarantined_not_fatal(
 
     assert any("progress" in problem for problem in contract_errors(emulator.state, requests_must_validate=True))
     emulator.state.clear_exchanges()
+
+
+# --- Reporting: 360learning_reporting on what the load DAG wrote ---------------------------------------------
+def _run_reporting() -> Any:
+    """One run of the reporting DAG; returns the logical time its reports are as of."""
+    import pendulum
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.utils.state import DagRunState
+
+    run = DagBag(dag_folder=str(REPO / "dags" / "stats_to_warehouse.py")).get_dag("360learning_reporting").test()
+    assert run.state == DagRunState.SUCCESS
+    return pendulum.instance(run.data_interval_end or run.run_after)
+
+
+def test_reports_in_postgres_equal_the_former_pandas_reports_and_a_rerun_replaces_them(
+    airflow_db: None, dag: Any, emulator: Any, connection: str, postgres_warehouse: Any
+) -> None:
+    from tests.unit.dags.reports_reference import reference_reports, warehouse_reports
+
+    _run(dag)
+    now = _run_reporting()
+    reports = warehouse_reports(postgres_warehouse)
+    assert reports == reference_reports(postgres_warehouse, now)
+    assert sum(row["enrolled"] for row in reports["path_completion"]) == SCALE1["path_stats"]
+    assert reports["overdue_learners"] and reports["group_completion"]  # the emulator's data reaches both
+    now = _run_reporting()
+    assert warehouse_reports(postgres_warehouse) == reference_reports(postgres_warehouse, now)
+
+
+def test_reports_in_the_embedded_default_with_no_warehouse_connection(
+    airflow_db: None, dag: Any, emulator: Any, connection: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(WAREHOUSE_ENV, raising=False)
+    from airflow_provider_360learning.transfers.embedded import embedded_hook, embedded_warehouse_path
+    from tests.unit.dags.reports_reference import reference_reports, warehouse_reports
+
+    _run(dag)
+    now = _run_reporting()
+    hook = embedded_hook(embedded_warehouse_path())
+    assert warehouse_reports(hook) == reference_reports(hook, now)
