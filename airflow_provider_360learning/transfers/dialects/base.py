@@ -419,13 +419,13 @@ class Dialect:
         Base: ``executemany`` of the upsert statement; for a ``merge`` engine, ``executemany`` into a
         temporary staging table, then ``MERGE``, then the staging table is dropped.
         """
-        names = [*kinds, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
+        all_kinds = with_bookkeeping(kinds)
+        names = list(all_kinds)
         rows = frame_rows(frame, kinds, self.timestamps, load_id, loaded_at)
         with writer.transaction() as cursor:
             if self.upsert_style != "merge":
                 cursor.executemany(self.upsert_statement(writer.table, names, writer.key), rows)
                 return
-            all_kinds: dict[str, Kind] = {**kinds, LOAD_ID_COLUMN: "text", LOADED_AT_COLUMN: "timestamp"}
             staging = self.staging_table(writer.table, names)
             cursor.execute(self.drop_table(staging))
             cursor.execute(self.create_staging(staging, self.staging_columns(names, all_kinds, writer.key)))
@@ -542,6 +542,11 @@ def bind_timestamp(value: dt.datetime, style: TimestampStyle) -> Any:
     return utc(value)
 
 
+def with_bookkeeping(kinds: Mapping[str, Kind]) -> dict[str, Kind]:
+    """The batch's columns and kinds followed by the bookkeeping columns (``_load_id``, ``_loaded_at``)."""
+    return {**kinds, LOAD_ID_COLUMN: "text", LOADED_AT_COLUMN: "timestamp"}
+
+
 def json_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
 
@@ -624,4 +629,5 @@ __all__ = [
     "rowcount",
     "tuple_cursor",
     "utc",
+    "with_bookkeeping",
 ]

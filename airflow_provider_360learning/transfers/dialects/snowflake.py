@@ -27,12 +27,7 @@ from typing import TYPE_CHECKING, ClassVar
 import sqlglot
 from sqlglot import exp
 
-from airflow_provider_360learning.transfers.dialects.base import (
-    LOAD_ID_COLUMN,
-    LOADED_AT_COLUMN,
-    Dialect,
-    WriterContext,
-)
+from airflow_provider_360learning.transfers.dialects.base import Dialect, WriterContext, with_bookkeeping
 from airflow_provider_360learning.transfers.dialects.staged import parquet_batch
 from airflow_provider_360learning.transfers.tabular import Kind
 
@@ -89,8 +84,8 @@ class SnowflakeDialect(Dialect):
         load_id: str,
         loaded_at: dt.datetime,
     ) -> None:
-        names = [*kinds, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
-        all_kinds: dict[str, Kind] = {**kinds, LOAD_ID_COLUMN: "text", LOADED_AT_COLUMN: "timestamp"}
+        all_kinds = with_bookkeeping(kinds)
+        names = list(all_kinds)
         staging = self.staging_table(writer.table, names)
         stage = f"{STAGE_PREFIX}/{staging[0]}"
         with (
