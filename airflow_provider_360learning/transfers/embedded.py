@@ -24,8 +24,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,12 @@ log = logging.getLogger(__name__)
 EMBEDDED_FILE_NAME = "360learning_warehouse.duckdb"
 DEFAULT_LOCK_TIMEOUT = 300.0  # seconds a session waits for the file (another task's batch, an outside process)
 LOCK_SUFFIX = ".lock"
+QUEUE_SUFFIX = ".queue"
+KEEP_IDLE = 0.5  # seconds a writer keeps the file open after a commit, while nobody waits, for its next batch
+KEEP_AT_MOST = 5.0  # seconds a writer keeps the file open in one go, even while nobody waits
+_POLL = 0.005  # seconds between attempts to take the lock file
+_YIELD_AT_MOST = 0.5  # seconds a new session lets those already waiting go first
+_WATCH_EVERY = 0.02  # seconds between checks for a waiter while the file is kept open between batches
 _FIRST_PAUSE = 0.02  # seconds between attempts to open a file another process holds, doubling up to _LONGEST_PAUSE
 _LONGEST_PAUSE = 1.0
 _REPORT_EVERY = 30.0  # seconds between "still waiting" messages
@@ -81,7 +88,7 @@ def _holder(error: BaseException) -> str:
 @contextlib.contextmanager
 def file_session(
     path: str | Path,
-    open_database: Any,
+    open_database: Callable[[], DuckDBPyConnection],
     *,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     purpose: str = "write",
@@ -96,9 +103,13 @@ def file_session(
 
     file = Path(path)
     deadline = time.monotonic() + lock_timeout
-    lock = FileLock(str(lock_path(file)), thread_local=False)  # one per session: threads queue like processes
+    # One lock object per session: threads queue like processes. A short poll, so a waiter takes the file
+    # within milliseconds of its release, before the releasing writer comes back with its next batch.
+    lock = FileLock(str(lock_path(file)), thread_local=False, poll_interval=_POLL)
+    _after_waiters(file, deadline)
     try:
-        lock.acquire(timeout=min(_QUIET_QUEUE, lock_timeout))
+        with _queued(file):
+            lock.acquire(timeout=min(_QUIET_QUEUE, lock_timeout))
     except Timeout:
         log.info(
             "Embedded warehouse %s: another task is using it (lock %s); waiting up to %.0f s more to %s",
@@ -108,7 +119,8 @@ def file_session(
             purpose,
         )
         try:
-            lock.acquire(timeout=max(deadline - time.monotonic(), 0))
+            with _queued(file):
+                lock.acquire(timeout=max(deadline - time.monotonic(), 0))
         except Timeout:
             raise EmbeddedWarehouseLockTimeout(
                 f"Embedded warehouse {file}: its lock {lock.lock_file} stayed held by another task for "
@@ -125,8 +137,53 @@ def file_session(
         lock.release()
 
 
+def _after_waiters(file: Path, deadline: float) -> None:
+    """Let sessions already waiting go first (for at most :data:`_YIELD_AT_MOST`), so writers take turns."""
+    give_up = min(deadline, time.monotonic() + _YIELD_AT_MOST)
+    while others_waiting(file) and time.monotonic() < give_up:
+        time.sleep(_POLL)
+
+
+def queue_path(path: str | Path) -> Path:
+    """Where sessions waiting for the lock say so: ``<file>.queue`` (a shared ``flock`` while they wait)."""
+    file = Path(path)
+    return file.with_name(file.name + QUEUE_SUFFIX)
+
+
+@contextlib.contextmanager
+def _queued(file: Path) -> Iterator[None]:
+    """Hold a shared ``flock`` on the queue file while waiting for the lock, so its holder can see a waiter."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): holders cannot see waiters and never keep the file between batches
+        yield
+        return
+    fd = os.open(queue_path(file), os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # closing drops the flock
+
+
+def others_waiting(path: str | Path) -> bool:
+    """Whether another session (of any process) is waiting for the file's lock right now."""
+    try:
+        import fcntl
+    except ImportError:
+        return True  # cannot tell: assume someone waits, so the file is never kept between batches
+    fd = os.open(queue_path(path), os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 def _open_retrying(
-    file: Path, open_database: Any, deadline: float, lock_timeout: float, purpose: str
+    file: Path, open_database: Callable[[], DuckDBPyConnection], deadline: float, lock_timeout: float, purpose: str
 ) -> DuckDBPyConnection:
     """``open_database()``, retried while another process (outside this module's lock) holds the file."""
     import duckdb
@@ -206,7 +263,7 @@ def _duckdb_hook_class() -> type[DuckDBHook]:
             )
 
         def get_conn(self) -> Any:
-            return ScopedConnection(self)
+            return ScopedConnection(self.session, self.path)
 
     return EmbeddedDuckDBHook
 
@@ -244,18 +301,31 @@ def read_connection(
 
 
 class ScopedConnection:
-    """A DB-API connection that opens the embedded file per transaction, under its lock.
+    """A DB-API connection that opens the file per transaction, under its lock, and keeps it only while nobody waits.
 
-    ``begin()`` (or any first use) takes the lock and opens the file; ``commit()``, ``rollback()`` and
-    ``close()`` end the transaction and close the file, releasing the lock. Everything else is the open
-    DuckDB connection's. A writer that keeps this object for a whole load holds the file only while it
-    writes a batch.
+    ``begin()`` (or any first use) takes the lock and opens the file. After ``commit()`` the file stays
+    open for the next transaction only while no other session waits for it (``<file>.queue``), for at
+    most :data:`KEEP_IDLE` seconds without a transaction and :data:`KEEP_AT_MOST` seconds in all; a
+    watcher thread closes it as soon as one of these ends, so a reader waits about one batch. Opening
+    and closing a DuckDB file costs tens of milliseconds (the close checkpoints), as much as writing a
+    batch of thousands of rows: a lone writer so pays it once per few seconds, not once per batch.
+    ``rollback()`` and ``close()`` close the file at once. Everything else is the open DuckDB connection's.
     """
 
-    def __init__(self, hook: Any) -> None:
-        self._hook = hook
+    def __init__(
+        self,
+        open_session: Callable[[], contextlib.AbstractContextManager[DuckDBPyConnection]],
+        path: str | Path | None = None,
+    ) -> None:
+        self._open_session = open_session
+        self._path = path  # where waiters show; None: never keep the file between transactions
         self._session: contextlib.ExitStack | None = None
         self._conn: DuckDBPyConnection | None = None
+        self._guard = threading.RLock()
+        self._in_transaction = False
+        self._opened_at = 0.0
+        self._idle_since = 0.0
+        self._watcher: threading.Thread | None = None
 
     @property
     def is_open(self) -> bool:
@@ -263,34 +333,79 @@ class ScopedConnection:
         return self._conn is not None
 
     def _open(self) -> DuckDBPyConnection:
-        if self._conn is None:
-            stack = contextlib.ExitStack()
-            self._conn = stack.enter_context(self._hook.session())
-            self._session = stack
-        return self._conn
+        with self._guard:
+            if self._conn is None:
+                stack = contextlib.ExitStack()
+                self._conn = stack.enter_context(self._open_session())
+                self._session = stack
+                self._opened_at = time.monotonic()
+            return self._conn
 
     def _end(self) -> None:
-        session, self._session, self._conn = self._session, None, None
-        if session is not None:
-            session.close()
+        with self._guard:
+            session, self._session, self._conn = self._session, None, None
+            self._in_transaction = False
+            if session is not None:
+                session.close()
 
     def begin(self) -> None:
-        self._open().begin()
+        with self._guard:
+            self._open().begin()
+            self._in_transaction = True
 
     def commit(self) -> None:
-        try:
-            if self._conn is not None:
-                self._conn.commit()
-        finally:
-            self._end()
+        with self._guard:
+            try:
+                if self._conn is not None:
+                    self._conn.commit()
+            except BaseException:
+                self._end()
+                raise
+            self._in_transaction = False
+            if self._keep():
+                self._idle_since = time.monotonic()
+                self._watch()
+            else:
+                self._end()
+
+    def _keep(self) -> bool:
+        """Whether to keep the file open after a commit: nobody waits and it has not been open too long."""
+        if self._path is None or self._conn is None:
+            return False
+        return time.monotonic() - self._opened_at < KEEP_AT_MOST and not others_waiting(self._path)
+
+    def _watch(self) -> None:
+        if self._watcher is not None and self._watcher.is_alive():
+            return
+        self._watcher = threading.Thread(target=self._release_when_due, name="embedded-warehouse-keep", daemon=True)
+        self._watcher.start()
+
+    def _release_when_due(self) -> None:
+        """Watcher thread: close the kept file once someone waits, or it idles or stays open too long."""
+        while True:
+            time.sleep(_WATCH_EVERY)
+            with self._guard:
+                if self._conn is None:
+                    return
+                if self._in_transaction:
+                    continue
+                now = time.monotonic()
+                if (
+                    now - self._idle_since >= KEEP_IDLE
+                    or now - self._opened_at >= KEEP_AT_MOST
+                    or others_waiting(self._path or "")
+                ):
+                    self._end()
+                    return
 
     def rollback(self) -> None:
-        try:
-            if self._conn is not None:
-                with contextlib.suppress(Exception):  # "no transaction is active": nothing to undo
-                    self._conn.rollback()
-        finally:
-            self._end()
+        with self._guard:
+            try:
+                if self._conn is not None:
+                    with contextlib.suppress(Exception):  # "no transaction is active": nothing to undo
+                        self._conn.rollback()
+            finally:
+                self._end()
 
     def close(self) -> None:
         self._end()

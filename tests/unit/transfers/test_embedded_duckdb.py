@@ -19,6 +19,7 @@ import pytest
 
 from airflow_provider_360learning.transfers.embedded import (
     EMBEDDED_FILE_NAME,
+    KEEP_IDLE,
     EmbeddedWarehouseLockTimeout,
     embedded_hook,
     embedded_warehouse_path,
@@ -147,13 +148,22 @@ def test_a_defined_sqlite_connection_still_loads(tmp_path: Path, monkeypatch: py
     assert hook.get_first("SELECT COUNT(*) FROM stats") == (10,)
 
 
-def test_a_writer_holds_the_file_only_while_it_writes_a_batch(tmp_path: Path) -> None:
+def test_a_writer_keeps_the_file_between_batches_only_while_nobody_waits(tmp_path: Path) -> None:
     path = tmp_path / "wh.duckdb"
     with SqlTableWriter(embedded_hook(path), "stats", key=("id",)) as writer:
         writer.ensure_table(COLUMNS)
         writer.upsert(_frame(0, 100), load_id="l1")
+        assert writer.connection.is_open  # kept for the next batch: nobody waits
+        # A reader asks for the file: the writer's watcher closes it at once, the reader gets it.
+        started = time.monotonic()
+        assert _count(path) == 100
+        assert time.monotonic() - started < KEEP_IDLE
         assert not writer.connection.is_open
-        # Between batches another process may open the file read-write (DuckDB would refuse it otherwise).
+        writer.upsert(_frame(50, 100), load_id="l1")  # 50 updated, 50 new
+        assert writer.connection.is_open
+        # Idle past KEEP_IDLE, the file is closed: even a process that ignores the lock file may open it.
+        time.sleep(KEEP_IDLE + 0.5)
+        assert not writer.connection.is_open
         other = subprocess.run(
             [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); c.execute('SELECT 1')", path],
             capture_output=True,
@@ -161,8 +171,8 @@ def test_a_writer_holds_the_file_only_while_it_writes_a_batch(tmp_path: Path) ->
             timeout=120,
         )
         assert other.returncode == 0, other.stderr
-        writer.upsert(_frame(50, 100), load_id="l1")  # 50 updated, 50 new
-    assert _count(path) == 150
+        writer.upsert(_frame(150, 10), load_id="l1")
+    assert _count(path) == 160
 
 
 def test_parallel_loads_of_one_file_both_succeed_and_a_reader_queries_during_them(tmp_path: Path) -> None:
@@ -171,7 +181,7 @@ def test_parallel_loads_of_one_file_both_succeed_and_a_reader_queries_during_the
         writer.ensure_table(COLUMNS)
     ready = tmp_path / "ready"
     ready.mkdir()
-    batches, rows = 30, 400
+    batches, rows = 20, 400
     loaders = [_python(LOADER, path, name, first, batches, rows, ready, 2) for name, first in (("a", 0), ("b", 10**6))]
     reads: list[tuple[float, int, float]] = []  # (when, count, seconds the read took)
     while any(p.poll() is None for p in loaders):
@@ -209,6 +219,7 @@ def test_a_load_waits_for_an_outside_process_holding_the_file_then_succeeds(
     path = tmp_path / "wh.duckdb"
     with SqlTableWriter(embedded_hook(path), "stats", key=("id",)) as writer:
         writer.ensure_table(COLUMNS)
+        writer.close()  # lets the file go now (the writer would keep it up to KEEP_IDLE for its next batch)
         holder = _hold(path, tmp_path, seconds=3)
         started = time.monotonic()
         with caplog.at_level(logging.WARNING, logger="airflow_provider_360learning.transfers.embedded"):
