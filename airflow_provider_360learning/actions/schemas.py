@@ -14,15 +14,22 @@ from referencing.jsonschema import DRAFT202012
 from airflow_provider_360learning.actions.registry import DOCUMENTS, deref, load_document, resolve
 
 
-def _nullable_type(validator: Any, types: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
-    """``type`` that lets ``null`` through where OpenAPI 3.0's ``nullable: true`` says so (PATCH bodies
-    remove optional fields with ``null``)."""
-    if instance is None and schema.get("nullable") is True:
-        return
-    yield from Draft202012Validator.VALIDATORS["type"](validator, types, instance, schema)
+def _nullable(keyword: str) -> Any:
+    """``keyword`` letting ``null`` through where OpenAPI 3.0's ``nullable: true`` says so (PATCH bodies remove
+    optional fields with ``null``), also when the type sits in a reference beside it (``nullable`` + ``allOf``)."""
+    check = Draft202012Validator.VALIDATORS[keyword]
+
+    def nullable(validator: Any, value: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+        if instance is None and schema.get("nullable") is True:
+            return
+        yield from check(validator, value, instance, schema)
+
+    return nullable
 
 
-OpenApiValidator = validators.extend(Draft202012Validator, {"type": _nullable_type})
+OpenApiValidator = validators.extend(
+    Draft202012Validator, {k: _nullable(k) for k in ("type", "allOf", "anyOf", "oneOf", "$ref", "enum")}
+)
 """JSON Schema 2020-12 plus OpenAPI 3.0's ``nullable``: what the official documents are written in."""
 
 

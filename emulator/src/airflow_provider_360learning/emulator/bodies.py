@@ -102,6 +102,9 @@ def _multipart(action: Action, content_type: str, raw: bytes) -> dict[str, Any]:
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n" + raw
     )
+    boundary = message.get_boundary()
+    if boundary is not None and raw.strip() == b"--" + boundary.encode("latin-1", "replace") + b"--":
+        return {}  # no part: the close delimiter alone, what clients send for an empty form (a PATCH changing nothing)
     if not message.is_multipart():
         raise undocumented("badRequest", "multipart body could not be parsed (missing or wrong boundary?)")
     doc = action.document.contents

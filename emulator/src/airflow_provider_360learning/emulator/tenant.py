@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -185,6 +185,10 @@ PATH_NAMES = (
     "Product mastery",
 )
 SESSION_SUFFIXES = ("Spring cohort", "Autumn cohort", "Next cohort")
+CHILD_OF = {(0, 2): 0}
+"""Child sessions: ``(path, rank) -> index of the root session``. The onboarding path's future cohort is a child
+of the onboarding session and, like it, never ends, so ``edit_child_path_session`` has an open child at every seed
+(whatever the wall clock says)."""
 ONBOARDING_SESSION_NAME = "Company onboarding - all employees"
 REGISTRATION_VALIDATIONS = (
     "disabled",
@@ -194,6 +198,17 @@ REGISTRATION_VALIDATIONS = (
     "adminsCoachesInstructorsManagers",
 )
 SHOW_OPTIONS = ("never", "onAnswer", "onCompletion", "onSuccess")
+
+TEAM = 10
+"""Generated management: user ``TEAM * k`` manages users ``TEAM * k + 1 .. TEAM * k + TEAM - 1``."""
+OWNER = 0
+STAFF = 32
+"""The small families name the first ``STAFF`` users that are not deleted (more than any family has rows)."""
+"""Index of the user who owns the company (the root group's ``owner``, author of the seeded integrations)."""
+
+FIXED_COURSES = (("external", 0), ("external", 1), ("external", 2), ("elearning standard", 0))
+"""Kind and platform index (``Courses``' ``externalPlatform``) of the last generated courses, all published: at every
+seed each seeded platform's integration has an external course and an e-learning standard course exists."""
 
 # Collection codes (the 2 hex digits in generated ObjectIds).
 USERS, GROUPS, COURSES, COURSE_STATS, PATHS, PATH_SESSIONS, ENROLLMENTS, TAGS, STEPS, CERTIFICATES, MEDIA = range(1, 12)
@@ -250,13 +265,20 @@ class Collection:
 class Users(Collection):
     name, code, schema = "users", USERS, "UserDTO"
 
+    def status_of(self, i: int, h: int | None = None) -> str:
+        """``active``, ``invited`` or ``deleted``; the owner is active and managers are never deleted, since seeded
+        rows name them (integrations' author, generated management)."""
+        r = ((self.h(i) if h is None else h) >> 10) & 0xFF
+        if i == OWNER or (r >= 244 and i % TEAM == 0):
+            return "active"
+        return "active" if r < 220 else ("invited" if r < 244 else "deleted")
+
     def item(self, i: int) -> dict[str, Any]:
         t = self.tenant
         h = self.h(i)
         first, login = FIRST_NAMES[h % 32], _FIRST_LOGINS[h % 32]
         last, last_login = LAST_NAMES[(h >> 5) % 32], _LAST_LOGINS[(h >> 5) % 32]
-        r = (h >> 10) & 0xFF
-        status = "active" if r < 220 else ("invited" if r < 244 else "deleted")
+        status = self.status_of(i, h)
         row: dict[str, Any] = {
             "_id": self.object_id(i),
             "mail": f"{login}.{last_login}.{i}@example.com",
@@ -306,6 +328,21 @@ class Courses(Collection):
     def version_of(self, i: int) -> int:
         return 1 + (self.h(i) >> 3) % 4
 
+    def fixed(self, i: int) -> tuple[str, int] | None:
+        """Kind and platform of the last generated courses (:data:`FIXED_COURSES`), ``None`` for the others."""
+        j = i - (self.count - len(FIXED_COURSES))
+        return FIXED_COURSES[j] if 0 <= j < len(FIXED_COURSES) else None
+
+    def status_of(self, i: int, h: int | None = None) -> str:
+        if self.fixed(i) is not None:
+            return "published"
+        r = ((self.h(i) if h is None else h) >> 8) & 0xFF
+        return "published" if r < 218 else ("archived" if r < 243 else "deleted")
+
+    def is_deleted(self, i: int) -> bool:
+        """Whether generated course ``i`` is ``deleted`` (path steps and statistics name only the others)."""
+        return self.status_of(i) == "deleted"
+
     def item(self, i: int) -> dict[str, Any]:
         t = self.tenant
         h = self.h(i)
@@ -313,13 +350,16 @@ class Courses(Collection):
         lang = COURSE_LANGS[h % len(COURSE_LANGS)]
         created = t.anchor_ts - 3 * YEAR + h2 % (30 * 30 * DAY)
         modified = created + (h2 >> 32) % max(1, t.anchor_ts - created)
-        r = (h >> 8) & 0xFF
-        status = "published" if r < 218 else ("archived" if r < 243 else "deleted")
+        status = self.status_of(i, h)
         k = (h >> 16) & 0xFF
         kind = "native" if k < 205 else ("external" if k < 230 else "elearning standard")
+        platform = (h >> 58) % 3
+        fixed = self.fixed(i)
+        if fixed is not None:
+            kind, platform = fixed
         users = len(t.users)
-        author = (h >> 24) % users
-        co_authors = [t.users.object_id((h >> (32 + 8 * j)) % users) for j in range((h >> 30) % 3)]
+        author = t.live_user((h >> 24) % users)
+        co_authors = t.other_users([(h >> (32 + 8 * j)) % users for j in range((h >> 30) % 3)], besides=author)
         topic = COURSE_TOPICS[(h >> 40) % len(COURSE_TOPICS)]
         name = f"{topic} {COURSE_LEVELS[(h >> 44) % len(COURSE_LEVELS)]} #{i + 1}"
         row: dict[str, Any] = {
@@ -339,18 +379,18 @@ class Courses(Collection):
             "duration": 5 + (h2 >> 8) % 115,
             "currentVersionNumber": 1 + (h >> 3) % 4,
             "collaborativeLearning": bool((h >> 52) & 1),
-            "originalAuthorId": t.users.object_id(author if (h >> 53) & 7 else (h2 >> 20) % users),
+            "originalAuthorId": t.users.object_id(author if (h >> 53) & 7 else t.live_user((h2 >> 20) % users)),
             "tagIds": [t.tag_id((h2 >> (40 + 5 * j)) % 20) for j in range((h >> 56) % 3)],
         }
         if kind == "external":
-            row["externalPlatform"] = ("LinkedIn Learning", "Coursera", "Udemy")[(h >> 58) % 3]
+            row["externalPlatform"] = ("LinkedIn Learning", "Coursera", "Udemy")[platform]
         if (h >> 60) & 3 == 0:
             other = "fr" if lang != "fr" else "en"
             row["translations"] = [
                 {
                     "lang": other,
                     "published": bool((h >> 62) & 1),
-                    "translatorIds": [t.users.object_id((h2 >> 16) % users)],
+                    "translatorIds": [t.users.object_id(t.live_user((h2 >> 16) % users))],
                     "translatedFields": {"name": f"{name} ({other})"},
                 }
             ]
@@ -369,14 +409,14 @@ class CourseStats(Collection):
         if (h & 0xF) < 3 and opened:
             s = opened[(h >> 4) % len(opened)]
             plan = t.sessions[s]
-            user = plan.user_of((h >> 12) % plan.count) if plan.count else (h >> 12) % len(t.users)
+            user = t.live_learner(plan, (h >> 12) % plan.count)
             steps = t.path_course_steps(plan.path)
             course = steps[(h >> 40) % len(steps)]
             row["pathId"] = t.paths.object_id(plan.path)
             row["pathSessionId"] = t.path_sessions.object_id(s)
         else:
-            user = (h >> 4) % len(t.users)
-            course = (h >> 28) % len(t.courses)
+            user = t.live_user((h >> 4) % len(t.users))
+            course = t.live_course((h >> 28) % len(t.courses))
         first = t.anchor_ts - 1 - h2 % (2 * YEAR)
         span = t.anchor_ts - first
         completed = ((h >> 48) & 0xFF) < 150
@@ -405,6 +445,7 @@ class Paths(Collection):
         h = self.h(i)
         h2 = mix(h)
         users = len(t.users)
+        author = t.live_user((h >> 8) % users)
         created = t.anchor_ts - 3 * YEAR + h2 % (90 * DAY)
         name = PATH_NAMES[i] if i < len(PATH_NAMES) else f"Learning path {i + 1}"
         steps: list[dict[str, Any]] = []
@@ -424,8 +465,8 @@ class Paths(Collection):
             "_id": self.object_id(i),
             "name": name,
             "description": f"{name}: the recommended journey.",
-            "authorId": t.users.object_id((h >> 8) % users),
-            "coAuthorIds": [t.users.object_id((h2 >> 16) % users)] if (h >> 44) & 1 else [],
+            "authorId": t.users.object_id(author),
+            "coAuthorIds": t.other_users([(h2 >> 16) % users], besides=author) if (h >> 44) & 1 else [],
             "groupId": t.groups.object_id((h >> 48) % len(t.groups)),
             "createdAt": iso(created),
             "modifiedAt": iso(created + (h2 >> 32) % (2 * YEAR)),
@@ -463,6 +504,7 @@ class SessionPlan:
     stride: int
     count: int
     first: int  # global enrolment index of the session's first row
+    root: int | None = None  # index of the root session of a child session
 
     def user_of(self, j: int) -> int:
         return self.offset + j * self.stride
@@ -485,8 +527,8 @@ class PathSessions(Collection):
             "_id": self.object_id(i),
             "pathId": t.paths.object_id(plan.path),
             "name": name if i < len(t.sessions) else f"Session {i + 1}",
-            "mainInstructorId": t.users.object_id((h >> 8) % users),
-            "instructorIds": [t.users.object_id((h >> 24) % users)] if (h >> 20) & 1 else [],
+            "mainInstructorId": t.users.object_id(t.live_user((h >> 8) % users)),
+            "instructorIds": t.other_users([(h >> 24) % users]) if (h >> 20) & 1 else [],
             "registrationRequestValidation": REGISTRATION_VALIDATIONS[(h >> 40) % 5],
             "startDate": iso(plan.start),
             "createdAt": iso(created),
@@ -497,6 +539,8 @@ class PathSessions(Collection):
         }
         if plan.end is not None:
             row["endDate"] = iso(plan.end)
+        if plan.root is not None:
+            row["rootSessionId"] = t.session_ids[plan.root]
         if plan.kind != "onboarding":
             row["userLimit"] = 50 + (h >> 52) % 200
         return row
@@ -600,6 +644,9 @@ class Tenant:
         self.tag = mix(self.seed_key) & 0xFFFF
         self.groups = Groups(self, 10)
         self.users = Users(self, 200 * scale)
+        self._staff = [OWNER]
+        while len(self._staff) < STAFF:
+            self._staff.append(self.live_user(self._staff[-1] + 1))
         self.courses = Courses(self, 60 * scale)
         self.paths = Paths(self, len(PATH_NAMES))
         self._steps = [self._course_steps(p) for p in range(len(self.paths))]
@@ -653,7 +700,10 @@ class Tenant:
                         start = self.anchor_ts + 30 * DAY + (hh >> 16) % (30 * DAY)
                         end = start + 90 * DAY
                 count = max(0, (users - offset + stride - 1) // stride)
-                plans.append(SessionPlan(len(plans), p, rank, kind, start, end, offset, stride, count, first))
+                root = CHILD_OF.get((p, rank))
+                if root is not None:
+                    end = plans[root].end  # a child closes with its root (the onboarding never does)
+                plans.append(SessionPlan(len(plans), p, rank, kind, start, end, offset, stride, count, first, root))
                 first += count
         return plans
 
@@ -663,10 +713,51 @@ class Tenant:
         courses = len(self.courses)
         out: list[int] = []
         for j in range(n):
-            c = (h >> (8 + 7 * j)) % courses
+            c = self.live_course((h >> (8 + 7 * j)) % courses)
             if c not in out:
                 out.append(c)
         return out
+
+    # -- references of seeded rows: every one names a live row -----------------------------------------
+    def live_user(self, u: int) -> int:
+        """The first user at or after index ``u`` (wrapping) that is not deleted: the author, instructor, trainer...
+        a seeded row names. Managers (every ``TEAM``-th user) are never deleted, so this looks at most ``TEAM`` rows."""
+        users = self.users
+        while users.status_of(u) == "deleted":
+            u = (u + 1) % len(users)
+        return u
+
+    def other_users(self, picks: Iterable[int], besides: int | None = None) -> list[str]:
+        """Ids of the live users at or after each pick, without repeats and without ``besides`` (co-authors are
+        never the author: ``mainAuthorAsCoAuthor``)."""
+        out: list[str] = []
+        for pick in picks:
+            u = self.live_user(pick)
+            oid = self.users.object_id(u)
+            if u != besides and oid not in out:
+                out.append(oid)
+        return out
+
+    def staff_id(self, k: int) -> str:
+        """Id of the ``k``-th user that is not deleted: the users the small families name (trainers, experts...)."""
+        return self.users.object_id(self._staff[k % STAFF])
+
+    def live_learner(self, plan: SessionPlan, j: int) -> int:
+        """A learner of ``plan`` that is not deleted, from its ``j``-th on (statistics of seeded learners)."""
+        for k in range(plan.count):
+            u = plan.user_of((j + k) % plan.count)
+            if self.users.status_of(u) != "deleted":
+                return u
+        return self.live_user(0)
+
+    def live_course(self, c: int) -> int:
+        """The first course at or after index ``c`` (wrapping) that is not deleted (path steps, statistics)."""
+        courses = self.courses
+        for _ in range(len(courses)):
+            if not courses.is_deleted(c):
+                return c
+            c = (c + 1) % len(courses)
+        raise ValueError("every generated course is deleted")
 
     def path_course_steps(self, p: int) -> Sequence[int]:
         """Indices of the courses that path ``p`` contains (its course steps)."""
@@ -838,7 +929,7 @@ class ExternalIds(Seeded):
             "_id": self.object_id(i),
             "platform": "hris",
             "targetType": "user",
-            "targetId": self.tenant.users.object_id(i),
+            "targetId": self.tenant.staff_id(i),
             "value": f"EMP-{i:05d}",
         }
 
@@ -852,7 +943,7 @@ class Integrations(Seeded):
         return {
             "_id": self.object_id(i),
             "externalPlatform": platform,
-            "authorId": t.users.object_id(0),
+            "authorId": t.users.object_id(OWNER),
             "groupId": t.groups.object_id(0),
             "defaultCompletion": True,
             "defaultProgress": 0,
@@ -861,7 +952,8 @@ class Integrations(Seeded):
 
 
 class CertificateOutlines(Seeded):
-    """Outlines; the first one is the certificate of the onboarding path (``certificateId`` of path 0)."""
+    """Outlines; the first one is the certificate of the onboarding path (``certificateId`` of path 0), the second
+    one no path uses (it can be deleted)."""
 
     name, code, schema = "certificate_outlines", CERTIFICATE_OUTLINES, "CertificateOutlineResponseDTO"
     hidden = frozenset(
@@ -886,7 +978,7 @@ class CertificateOutlines(Seeded):
     def item(self, i: int) -> dict[str, Any]:
         return {
             "_id": self.object_id(i),
-            "title": "Onboarding certificate",
+            "title": "Onboarding certificate" if i == 0 else f"Certificate {i + 1}",
             "groupId": self.tenant.groups.object_id(0),
             "createdAt": self.created,
             "bodyHtml": "<p>{{learnerName}} completed {{pathName}}.</p>",
@@ -927,7 +1019,7 @@ class ClassroomSlots(Seeded):
             "virtual": bool(i % 2),
             "maxCapacity": 2,
             "location": f"Room {101 + i}",
-            "trainerIds": [t.users.object_id(1)],
+            "trainerIds": [t.staff_id(1)],
             "mediaIds": [],
             "timezone": "Europe/Paris",
             "context": {"_id": t.session_ids[0], "type": "path"},
@@ -946,7 +1038,7 @@ class SlotRegistrations(Seeded):
         return {
             "_id": self.object_id(i),
             "classroomSlotId": t.collections["classroom_slots"].object_id(0),
-            "userId": t.users.object_id(2 + i),
+            "userId": t.staff_id(2 + i),
             "status": "published",
             "pathId": t.path_ids[0],
             "createdAt": self.created,
@@ -977,7 +1069,7 @@ class UserCertificates(Seeded):
     def item(self, i: int) -> dict[str, Any]:
         return {
             "_id": self.object_id(i),
-            "userId": self.tenant.users.object_id(i),
+            "userId": self.tenant.staff_id(i),
             "type": "external",
             "title": "First aid",
             "deliveryDate": self.created,
@@ -993,7 +1085,7 @@ class UserCustomLinks(Seeded):
         t = self.tenant
         return {
             "_id": self.object_id(i),
-            "userId": t.users.object_id(i),
+            "userId": t.staff_id(i),
             "customLinkId": t.collections["custom_links"].object_id(0),
             "url": f"https://agenda.example.com/{i}",
         }
@@ -1028,7 +1120,7 @@ class Powers(Seeded):
             "_id": self.object_id(i),
             "skillId": skills.object_id(skill),
             "skillExternalId": f"skill-{skill}",
-            "userId": t.users.object_id(i),
+            "userId": t.staff_id(i),
             "status": ("toAssess", "pendingValidation", "validated")[i % 3],
             "qualifiers": [],
             "createdAt": self.created,
@@ -1059,20 +1151,29 @@ class LearningNeeds(Seeded):
             "name": f"Learn {SKILL_NAMES[i % 6]}",
             "status": ("new", "exploring", "projectOngoing")[i % 3],
             "createdAt": self.created,
-            "authorId": t.users.object_id(i),
+            "authorId": t.staff_id(i),
             "questions": [{"title": "Why now?", "answer": "A new team starts."}],
-            "suggestedExpertIds": [t.users.object_id(1)],
+            "suggestedExpertIds": [t.staff_id(1)],
             "volunteerIds": [],
         }
 
 
 class WebhookSubscriptions(Seeded):
-    """Webhook subscriptions (webhook document): one, inactive, so no write records an event until a test
-    subscribes (or activates it)."""
+    """Webhook subscriptions (webhook document): an inactive one, so no write records an event until a test
+    subscribes (or activates it), and an active one (events can be retried) to an event type no emulated write
+    records (``user.certificate.awarded``)."""
 
     name, code, schema, document = "webhook_subscriptions", WEBHOOK_SUBSCRIPTIONS, "SubscriptionDTO", "webhook"
 
     def item(self, i: int) -> dict[str, Any]:
+        if i % 2:
+            return {
+                "_id": self.object_id(i),
+                "eventType": "user.certificate.awarded",
+                "name": "Certificates to the HR portal" if i == 1 else f"Certificates {i}",
+                "url": f"https://hooks.example.com/certificates/{i}",
+                "status": "active",
+            }
         return {
             "_id": self.object_id(i),
             "eventType": "user.created",
@@ -1088,7 +1189,7 @@ SEEDED: tuple[tuple[type[Seeded], int], ...] = (
     (CustomLinks, 2),
     (ExternalIds, 3),
     (Integrations, 4),
-    (CertificateOutlines, 1),
+    (CertificateOutlines, 2),
     (Classrooms, 3),
     (ClassroomSlots, 6),
     (SlotRegistrations, 2),
@@ -1099,6 +1200,6 @@ SEEDED: tuple[tuple[type[Seeded], int], ...] = (
     (Powers, 20),
     (Projects, 3),
     (LearningNeeds, 3),
-    (WebhookSubscriptions, 1),
+    (WebhookSubscriptions, 2),
 )
 """Each small collection and its seeded row count (independent of ``--scale``)."""

@@ -513,7 +513,7 @@ class EdxData:
         h = self.h(0x1E, base)
         h2 = mix(self.h(0x1E, r))
         users = self.tenant.users
-        u = h % len(users)
+        u = self.tenant.live_user(h % len(users))  # a learner 360Learning knows (not a deleted user)
         user = users.item(u)
         c = self.course((h >> 20) % self.course_count)
         email: str | None = user["mail"]

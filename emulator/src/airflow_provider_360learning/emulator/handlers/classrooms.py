@@ -188,8 +188,9 @@ def update_slot_registration(ctx: RequestContext) -> Reply:
             ctx, "slotRegistrationNotFound", f"The registration {row['_id']} is not one of the slot {slot['_id']}."
         )
     changes: dict[str, Any] = {"modifiedAt": ctx.now()}
-    if "rsvp" in ctx.fields:
-        changes["rsvp"] = {"going": ctx.fields["rsvp"]["going"], "lastUpdatedAt": ctx.now()}
+    if "rsvp" in ctx.fields:  # ``null`` (the field is nullable) removes the answer
+        rsvp = ctx.fields["rsvp"]
+        changes["rsvp"] = None if rsvp is None else {"going": rsvp["going"], "lastUpdatedAt": ctx.now()}
     return ok(ctx, ctx.state.patch_row("slot_registrations", row["_id"], changes))
 
 

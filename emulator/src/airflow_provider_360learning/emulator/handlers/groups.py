@@ -100,11 +100,13 @@ def upload_group_media(ctx: RequestContext) -> Reply:
 
 @handler("upsert_group_customization_colors")
 def upsert_group_customization_colors(ctx: RequestContext) -> Reply:
-    """Colors merge into the group's branding; ``null`` resets one."""
+    """Colors merge into the group's branding; ``null`` resets one (``"colors": null`` all)."""
     group = get_row(ctx, GROUPS)
     with ctx.state.lock:
         colors = ctx.state.relation("branding").setdefault(group["_id"], {})
-        for name, value in ctx.fields.get("colors", {}).items():
+        if "colors" in ctx.fields and ctx.fields["colors"] is None:
+            colors.clear()
+        for name, value in (ctx.fields.get("colors") or {}).items():
             if value is None:
                 colors.pop(name, None)
             else:

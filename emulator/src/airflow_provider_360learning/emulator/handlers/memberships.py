@@ -23,10 +23,10 @@ from airflow_provider_360learning.emulator.handlers.base import (
 from airflow_provider_360learning.emulator.pagination import Row, View
 from airflow_provider_360learning.emulator.routing import Filter
 from airflow_provider_360learning.emulator.state import EmulatorState
+from airflow_provider_360learning.emulator.tenant import TEAM
 
 ROLE_NAMES = {"user-admin": "userAdmin"}
 """Role path segments that differ from the role names of the responses."""
-TEAM = 10
 
 
 # -- roles in groups -----------------------------------------------------------------------------
