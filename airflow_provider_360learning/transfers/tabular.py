@@ -516,7 +516,8 @@ def reject(row: Any, reason: str, key_fields: Sequence[str] = ()) -> Reject:
         key=None if key is None else _nul_escaped(str(key)),
         reason=reason,
         payload=_nul_escaped(_JSON_PAYLOAD.encode(row)),
-        key_values=values if values and all(v is not None for v in values) else None,
+        # A key holding NUL cannot be in the warehouse: no previous copy to keep.
+        key_values=values if values and all(v is not None and "\x00" not in str(v) for v in values) else None,
     )
 
 

@@ -46,14 +46,10 @@ def warehouse(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, t
         from airflow.providers.postgres.hooks.postgres import PostgresHook
 
         hook = PostgresHook(postgres_conn_id="safety_wh")
-        hook.run(
-            [
-                f"DROP TABLE IF EXISTS {table}",
-                f"DELETE FROM _360learning_rejects WHERE table_name = '{table}'",
-                f"DELETE FROM _360learning_loads WHERE table_name = '{table}'",
-            ],
-            autocommit=True,
-        )
+        hook.run(f"DROP TABLE IF EXISTS {table}", autocommit=True)
+        for service in ("_360learning_rejects", "_360learning_loads"):
+            if hook.get_first("SELECT to_regclass(%s)", parameters=(service,))[0]:
+                hook.run(f"DELETE FROM {service} WHERE table_name = %s", parameters=(table,), autocommit=True)
 
 
 @pytest.fixture
@@ -91,12 +87,21 @@ def rows(warehouse: Any, columns: str = "id, progress, time_spent, score") -> li
 
 
 def rejects(warehouse: Any) -> list[tuple[str, str]]:
+    if "_360learning_rejects" not in _tables(warehouse):
+        return []
     return sorted(
         (str(k), str(r))
         for k, r in _hook(warehouse).get_records(
             f"SELECT row_key, reason FROM _360learning_rejects WHERE table_name = '{warehouse.table}'"
         )
     )
+
+
+def _tables(warehouse: Any) -> set[str]:
+    hook = _hook(warehouse)
+    if warehouse.kind == "sqlite":
+        return {r[0] for r in hook.get_records("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {r[0] for r in hook.get_records("SELECT table_name FROM information_schema.tables")}
 
 
 def columns_of(warehouse: Any) -> list[str]:
@@ -182,15 +187,16 @@ def _twice(load: Any, **kwargs: Any) -> tuple[dict[str, Any], list[Any], list[An
 
 
 def test_a_field_that_changes_type_never_blocks_the_load(load: Any, emulator: Any) -> None:
-    ids = stat_ids(emulator, 2)
-    emulator.arm_anomaly(path=STATS_PATH, ids=ids[:1], values={"newCounter": 5})
+    first, second = stat_ids(emulator, 2)
+    emulator.arm_anomaly(path=STATS_PATH, ids=[first], values={"newCounter": 5})
     load()
     emulator.clear_anomalies()
-    emulator.arm_anomaly(path=STATS_PATH, ids=ids[1:], values={"newCounter": "s0"})
+    emulator.arm_anomaly(path=STATS_PATH, ids=[first], values={"newCounter": "s0"})
+    emulator.arm_anomaly(path=STATS_PATH, ids=[second], values={"newCounter": 7})
     result, _, quarantined = _twice(load)
     assert result["rows"] == 1250 and quarantined == []
     values = dict(_hook(load.warehouse).get_records(f"SELECT id, new_counter FROM {load.warehouse.table}"))
-    assert values[ids[0]] == "5" and values[ids[1]] == "s0"
+    assert values[first] == "s0" and values[second] == "7"
 
 
 def test_two_fields_sharing_their_first_63_characters_get_two_columns(load: Any, emulator: Any) -> None:
