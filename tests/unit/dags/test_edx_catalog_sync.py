@@ -163,21 +163,24 @@ def test_bad_configuration_stops_the_run_at_preflight(
     assert message in out.out + out.err + caplog.text
 
 
-def test_several_edx_integrations_stop_the_run_naming_them_and_the_param_selects_one(
-    sync: EdxSync, dags: Any, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_several_edx_integrations_stop_the_run_naming_them_and_the_param_selects_one(sync: EdxSync, dags: Any) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from airflow_provider_360learning.edx.preflight import find_integration
+
     hook, first = sync.hook, sync.integration()
     other_group = next(g["_id"] for g in hook.iter_action("list_groups") if g["_id"] != first["groupId"])
     body = {"externalPlatform": "edX", "authorId": first["authorId"], "groupId": other_group}  # one per group
     second = hook.call_action("create_integration", body=body)["_id"]
-    for dag_id in (CATALOG_DAG, STATS_DAG):
+    with pytest.raises(AirflowFailException) as refused:
+        find_integration(hook, "", "edX")
+    message = str(refused.value)
+    assert "2 integrations with external platform 'edX'" in message and "integration_id" in message
+    assert f"{first['_id']} (group {first['groupId']}" in message and f"{second} (group {other_group}" in message
+    for dag_id in (CATALOG_DAG, STATS_DAG):  # both DAGs stop at preflight, before any read in bulk or write
         result = run_dag(dags[dag_id])
         assert result.state == "failed" and result.states["preflight"] == "failed", dag_id
-        out = capfd.readouterr()
-        print(out.out)  # back for the suite's secret scan
-        assert "2 integrations with external platform 'edX'" in out.out + out.err
-        assert first["_id"] in out.out + out.err and second in out.out + out.err
-        assert "integration_id" in out.out + out.err
+        assert {t for t, s in result.states.items() if s != "upstream_failed"} == {"preflight"}
     assert sync.writes() == dict.fromkeys(sync.writes(), 0)
 
     chosen = run_dag(dags[CATALOG_DAG], integration_id=second)
