@@ -13,7 +13,8 @@ course), matches learners to 360Learning users by email ignoring case (one listi
 one request per 500 users, whatever the number of learners) and courses to the external ids the catalog
 sync imported, and maps each pair to a statistic. Statistics of a course the catalog sync has not imported
 yet are deferred: counted and reported, not sent, and sent by a later run once the course is there.
-Enrollments the learner left without passing are counted, not imported (mapping: ``airflow_provider_360learning/edx/statistics.py`` and docs/edx-sync.md).
+Enrollments the learner left without passing are counted, not imported (mapping:
+``airflow_provider_360learning/edx/statistics.py`` and docs/edx-sync.md).
 Dates come from edX's enrollment, activity and completion dates, never from the run's clock, and
 ``forceNew`` is never set, so re-running the same day updates the same attempts. Statistics identical to
 what an earlier run imported are not sent again. ``import_statistics`` sends them through the Bulk API
