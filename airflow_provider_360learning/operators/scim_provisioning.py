@@ -203,46 +203,44 @@ class ThreeSixtyLearningScimProvisioningOperator(BaseOperator):
             desired = desired.without_paths(skipped)
             paths = [p for p in self.managed_paths if p not in skipped]
             ownership = OwnershipState(self.state_conn_id or DEFAULT_STATE_CONN_ID, hook.settings.base_url)
-            try:
-                owned = ownership.load()
-                current_users, current_groups = read_current(hook, desired, paths)
-                the_plan = plan(
-                    desired,
-                    current_users,
-                    current_groups,
-                    managed_paths=paths,
-                    hard_delete=flags["hard_delete"],
-                    owned=owned,
-                    recreate_on_email_change=flags["recreate_on_email_change"],
-                )
-                planned = the_plan.as_dict()
-                self._log_plan(planned)
-                report: dict[str, Any] = {
-                    "dry_run": flags["plan_only"],
-                    "plan": planned,
-                    "applied": None,
-                    "errors": [],
-                    "skipped_custom_fields": skipped,
-                }
-                removal = safety_verdict(planned, float(self.max_removal_percent))
-                update = update_verdict(planned, float(self.max_update_percent))
-                if flags["plan_only"]:
-                    report["safety_limit"], report["update_limit"] = removal, update
-                    self.log.info("Dry run: nothing written%s", "".join(f". {v}" for v in (removal, update) if v))
-                elif removal and not flags["allow_mass_removal"]:
-                    raise ThreeSixtyLearningScimSafetyLimitError(removal)
-                elif update and not flags["allow_mass_update"]:
-                    raise ThreeSixtyLearningScimSafetyLimitError(update)
-                else:
-                    applier = ScimApplier(hook, desired, current_groups, paths)
+            owned = ownership.load()
+            current_users, current_groups = read_current(hook, desired, paths)
+            the_plan = plan(
+                desired,
+                current_users,
+                current_groups,
+                managed_paths=paths,
+                hard_delete=flags["hard_delete"],
+                owned=owned,
+                recreate_on_email_change=flags["recreate_on_email_change"],
+            )
+            planned = the_plan.as_dict()
+            self._log_plan(planned)
+            report: dict[str, Any] = {
+                "dry_run": flags["plan_only"],
+                "plan": planned,
+                "applied": None,
+                "errors": [],
+                "skipped_custom_fields": skipped,
+            }
+            removal = safety_verdict(planned, float(self.max_removal_percent))
+            update = update_verdict(planned, float(self.max_update_percent))
+            if flags["plan_only"]:
+                report["safety_limit"], report["update_limit"] = removal, update
+                self.log.info("Dry run: nothing written%s", "".join(f". {v}" for v in (removal, update) if v))
+            elif removal and not flags["allow_mass_removal"]:
+                raise ThreeSixtyLearningScimSafetyLimitError(removal)
+            elif update and not flags["allow_mass_update"]:
+                raise ThreeSixtyLearningScimSafetyLimitError(update)
+            else:
+                applier = ScimApplier(hook, desired, current_groups, paths)
+                try:
                     result = applier.apply(the_plan)
-                    run_id = str(context.get("run_id") or f"scim-{time.time_ns()}")
-                    ownership.record(applier.changes, run_id)
-                    report["applied"] = result.counts()
-                    report["errors"] = result.errors
-                    self.log.info("Applied: %s", result.counts())
-            finally:
-                ownership.close()
+                finally:  # what succeeded is recorded even when a revoked token stops the run
+                    ownership.record(applier.changes, str(context.get("run_id") or f"scim-{time.time_ns()}"))
+                report["applied"] = result.counts()
+                report["errors"] = result.errors
+                self.log.info("Applied: %s", result.counts())
             report["requests"] = hook.request_count
             report["duration_s"] = round(time.monotonic() - started, 3)
             return report

@@ -79,20 +79,32 @@ def owned_from(synced: Mapping[str, Synced]) -> Owned:
 
 
 class OwnershipState:
-    """The ownership state of one SCIM endpoint in the warehouse (or the embedded default)."""
+    """The ownership state of one SCIM endpoint in the warehouse (or the embedded default). Each call opens and
+    closes the database: no connection (nor an embedded file's lock) is held while the SCIM writes run."""
 
     def __init__(self, warehouse_conn_id: str, scope: str) -> None:
+        self.warehouse_conn_id = warehouse_conn_id
+        self.scope = scope
+
+    def _open(self) -> SyncState:
         from airflow_provider_360learning.edx.sync_state import open_state
 
-        self.state: SyncState = open_state(warehouse_conn_id, TABLE, scope)
+        return open_state(self.warehouse_conn_id, TABLE, self.scope)
 
     def load(self) -> Owned:
-        return owned_from(self.state.load())
+        state = self._open()
+        try:
+            return owned_from(state.load())
+        finally:
+            state.close()
 
     def record(self, changes: OwnershipChanges, run_id: str) -> int:
-        """Save one run's changes; writes nothing (not even the table) when there are none."""
+        """Save one run's changes; opens nothing (nor creates the table) when there are none."""
         rows = list(changes.rows())
-        return self.state.save(rows, run_id) if rows else 0
-
-    def close(self) -> None:
-        self.state.close()
+        if not rows:
+            return 0
+        state = self._open()
+        try:
+            return state.save(rows, run_id)
+        finally:
+            state.close()

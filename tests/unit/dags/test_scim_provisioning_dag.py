@@ -145,3 +145,28 @@ def test_an_email_change_is_reported_by_the_dag_and_the_account_kept(
     ]
     assert {email: u["id"] for email, u in scim.users().items()} == accounts
     assert all(u["active"] for u in scim.users().values())
+
+
+def test_with_no_warehouse_connection_the_state_and_report_go_to_the_embedded_default(
+    airflow_db: None, dag: Any, scim: Scim, connection: str
+) -> None:
+    from airflow.utils.state import DagRunState
+
+    from airflow_provider_360learning.edx.sync_state import open_state
+    from airflow_provider_360learning.scim.ownership import TABLE
+    from airflow_provider_360learning.transfers.sql_writer import embedded_warehouse_path
+    from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook
+
+    undefined = "scim_dag_undefined_warehouse"
+    run = _run(dag, warehouse_conn_id=undefined)
+    assert run.state == DagRunState.SUCCESS, _states(run)
+    state = open_state(undefined, TABLE, scim.url)
+    try:
+        owned = state.load()
+    finally:
+        state.close()
+    active = [r for r in _sample() if r["active"] == "true"]
+    assert sum(key.startswith("user\t") for key in owned) == len(active)
+    hook = destination_hook(undefined, embedded_warehouse_path())
+    rows = hook.get_records("SELECT created, errors FROM learning360_scim_provisioning_runs")
+    assert (len(active), 0) in [tuple(r) for r in rows]
