@@ -319,3 +319,24 @@ def test_a_second_run_of_the_sample_sends_no_write_and_records_nothing(scim: Sci
         assert state.load() == recorded
     finally:
         state.close()
+
+
+def test_what_succeeded_is_recorded_when_a_revoked_token_stops_the_run(
+    scim: Scim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_360learning.exceptions import ThreeSixtyLearningScimAuthenticationError
+    from airflow_provider_360learning.scim.apply import ScimApplier
+    from airflow_provider_360learning.scim.ownership import OwnershipState
+
+    create_group = ScimApplier._create_group
+
+    def revoked_meanwhile(self: ScimApplier, name: str) -> None:
+        scim.new_token()  # an admin generates a new token between the user creations and the groups
+        create_group(self, name)
+
+    monkeypatch.setattr(ScimApplier, "_create_group", revoked_meanwhile)
+    with pytest.raises(ThreeSixtyLearningScimAuthenticationError):
+        run(write_csv(tmp_path, staff(3, groups="Ops")))
+    owned = OwnershipState("360learning_warehouse", scim.url).load()
+    assert owned.users == {u["id"] for u in scim.users().values()} and len(owned.users) == 3
+    assert owned.memberships == frozenset()
