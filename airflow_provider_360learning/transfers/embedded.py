@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EMBEDDED_FILE_NAME = "360learning_warehouse.duckdb"
+EMBEDDED_PATH_ENV = "AIRFLOW_360LEARNING_EMBEDDED_WAREHOUSE"  # another place for the file (a shared volume)
 DEFAULT_LOCK_TIMEOUT = 300.0  # seconds a session waits for the file (another task's batch, an outside process)
 LOCK_SUFFIX = ".lock"
 QUEUE_SUFFIX = ".queue"
@@ -60,7 +61,12 @@ class EmbeddedWarehouseLockTimeout(ThreeSixtyLearningError, TimeoutError):
 
 
 def embedded_warehouse_path() -> str:
-    """The embedded default warehouse of the example DAGs: ``$AIRFLOW_HOME/360learning_warehouse.duckdb``."""
+    """The embedded default warehouse of the example DAGs: ``$AIRFLOW_360LEARNING_EMBEDDED_WAREHOUSE`` if set
+    (docker-compose.yaml puts it on a volume every container shares), else
+    ``$AIRFLOW_HOME/360learning_warehouse.duckdb``."""
+    explicit = os.environ.get(EMBEDDED_PATH_ENV)
+    if explicit:
+        return explicit
     home = os.environ.get("AIRFLOW_HOME") or str(Path.home() / "airflow")
     return str(Path(home) / EMBEDDED_FILE_NAME)
 
@@ -441,6 +447,7 @@ class _CursorView:
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
     "EMBEDDED_FILE_NAME",
+    "EMBEDDED_PATH_ENV",
     "EmbeddedWarehouseLockTimeout",
     "ScopedConnection",
     "embedded_hook",

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import tomllib
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -518,6 +518,31 @@ def dags_mount_problems(compose: dict[str, Any]) -> list[str]:
     return problems
 
 
+def warehouse_volume_problems(compose: dict[str, Any]) -> list[str]:
+    """The embedded DuckDB warehouse file is on one named volume that every Airflow container mounts."""
+    from airflow_provider_360learning.transfers.embedded import EMBEDDED_PATH_ENV
+
+    problems = []
+    named = set(compose.get("volumes") or {})
+    sources: set[str | None] = set()
+    for name in sorted(AIRFLOW_SERVICES):
+        service = compose["services"].get(name, {})
+        path = environment_map(service).get(EMBEDDED_PATH_ENV)
+        if not path:
+            problems.append(f"{name}: {EMBEDDED_PATH_ENV} is not set (the file would sit inside the container)")
+            continue
+        folder = str(PurePosixPath(path).parent)
+        source = volume_targets(service).get(folder)
+        sources.add(source)
+        if source is None:
+            problems.append(f"{name}: nothing is mounted at {folder}, the folder of {path}")
+        elif source not in named:
+            problems.append(f"{name}: {folder} is mounted from {source!r}, not a named volume of the file")
+    if len(sources) > 1:
+        problems.append(f"the Airflow containers do not share one warehouse volume: {sorted(map(str, sources))}")
+    return problems
+
+
 def airflow_environment_problems(compose: dict[str, Any]) -> list[str]:
     services = compose["services"]
     problems = []
@@ -660,6 +685,10 @@ def test_emulator_module_is_runnable_with_python_m():
 
 def test_dags_folder_is_mounted(compose):
     assert dags_mount_problems(compose) == []
+
+
+def test_embedded_warehouse_is_on_a_named_volume_every_airflow_container_shares(compose):
+    assert warehouse_volume_problems(compose) == []
 
 
 def test_airflow_environment(compose):
@@ -862,6 +891,25 @@ def test_schema_rejects_broken_yaml_text():
             lambda d: d["services"]["airflow-worker"].update(volumes=[]),
             "airflow-worker: dags/ is not mounted",
             id="no-dags-mount",
+        ),
+        pytest.param(
+            warehouse_volume_problems,
+            lambda d: d["services"]["airflow-worker"].update(
+                volumes=[v for v in d["services"]["airflow-worker"]["volumes"] if "warehouse" not in str(v)]
+            ),
+            "airflow-worker: nothing is mounted at /opt/airflow/warehouse",
+            id="warehouse-inside-the-worker",
+        ),
+        pytest.param(
+            warehouse_volume_problems,
+            lambda d: d["services"]["airflow-scheduler"].update(
+                volumes=[
+                    *(v for v in d["services"]["airflow-scheduler"]["volumes"] if "warehouse" not in str(v)),
+                    "./warehouse:/opt/airflow/warehouse",
+                ]
+            ),
+            "airflow-scheduler: /opt/airflow/warehouse is mounted from",
+            id="warehouse-on-a-bind-mount",
         ),
         pytest.param(
             airflow_environment_problems,

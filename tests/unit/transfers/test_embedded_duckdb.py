@@ -19,6 +19,7 @@ import pytest
 
 from airflow_provider_360learning.transfers.embedded import (
     EMBEDDED_FILE_NAME,
+    EMBEDDED_PATH_ENV,
     KEEP_IDLE,
     EmbeddedWarehouseLockTimeout,
     embedded_hook,
@@ -122,6 +123,9 @@ def test_the_embedded_default_is_a_duckdb_file_under_airflow_home(
 
     from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook
 
+    monkeypatch.setenv(EMBEDDED_PATH_ENV, str(tmp_path / "volume" / "wh.duckdb"))
+    assert embedded_warehouse_path() == str(tmp_path / "volume" / "wh.duckdb")
+    monkeypatch.delenv(EMBEDDED_PATH_ENV)
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "home"))
     assert embedded_warehouse_path() == str(tmp_path / "home" / EMBEDDED_FILE_NAME)
     hook = destination_hook("no_such_warehouse_connection", embedded_warehouse_path())
