@@ -1,4 +1,8 @@
-"""Print what the example DAGs loaded into the warehouse: row counts per table and a few report rows."""
+"""Print what the example DAGs loaded into the warehouse: row counts per table and the report tables' first rows.
+
+With no ``360learning_warehouse`` connection this is the embedded DuckDB file, read through the same lock
+as the loads (each query opens it read-only, runs, and closes it), so it works while loads run.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +10,29 @@ import sys
 
 sys.path.insert(0, "dags")
 
-from stats_to_warehouse import STREAMS, TABLE_PREFIX, WAREHOUSE_CONN_ID, embedded_warehouse_path
+from stats_to_warehouse import STREAMS, TABLE_PREFIX, WAREHOUSE_CONN_ID
 
-from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import (
-    ThreeSixtyLearningToSqlOperator,
+from airflow_provider_360learning.transfers.embedded import embedded_warehouse_path
+from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import destination_hook
+
+REPORT_ROWS = 5
+hook = destination_hook(WAREHOUSE_CONN_ID, embedded_warehouse_path())
+embedded = getattr(hook, "path", None)  # the embedded hook's file
+print(
+    f"\nWarehouse: DuckDB file {embedded} (connection {WAREHOUSE_CONN_ID!r} not defined: the embedded default)"
+    if embedded
+    else f"\nWarehouse: connection {WAREHOUSE_CONN_ID!r} ({type(hook).__name__})"
 )
-
-hook = ThreeSixtyLearningToSqlOperator(
-    task_id="show",
-    action="list_users",
-    table="-",
-    destination_conn_id=WAREHOUSE_CONN_ID,
-    embedded_default_path=embedded_warehouse_path(),
-).destination_hook
-print(f"\nWarehouse: {embedded_warehouse_path()} (connection {WAREHOUSE_CONN_ID!r} not defined: embedded default)")
 for table in STREAMS:
     print(f"  {TABLE_PREFIX}{table:<16} {hook.get_first(f'SELECT COUNT(*) FROM {TABLE_PREFIX}{table}')[0]:>8,} rows")
-print("\nCompletion per path (report_360learning_path_completion):")
-for row in hook.get_records(
-    "SELECT path_name, enrolled, completed, completion_rate FROM report_360learning_path_completion ORDER BY path_name"
-):
-    print(f"  {row[0]:<40} enrolled {row[1]:>5}  completed {row[2]:>5}  rate {row[3]:.0%}")
+
+try:
+    reports = [r[0] for r in hook.get_records("SELECT table_name FROM information_schema.tables ORDER BY table_name")]
+except Exception:  # SQLite has no information_schema
+    reports = [r[0] for r in hook.get_records("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")]
+for report in sorted(name for name in reports if name.startswith("report_")):
+    count = hook.get_first(f'SELECT COUNT(*) FROM "{report}"')[0]
+    print(f"\n{report}: {count:,} rows" + (f", the first {REPORT_ROWS}:" if count > REPORT_ROWS else ":"))
+    rows = hook.get_records(f'SELECT * FROM "{report}" ORDER BY 1 LIMIT {REPORT_ROWS}')
+    for row in rows:
+        print("  " + "  ".join(f"{value:.2f}" if isinstance(value, float) else str(value) for value in row))
