@@ -212,14 +212,22 @@ def plan(
 ) -> Plan:
     """Compute the plan. ``groups`` maps each group the source names to its current state (None: absent);
     ``owned`` is what this provisioning created and added (its ownership state)."""
-    paths = sorted({*NAME_PATHS.values(), *managed_paths})
     owned = owned or Owned()
     users = list(users)
     result = Plan(rejected=[r.as_dict() for r in desired.rejected])
     result.active_users_before = sum(u.active for u in users)
-    email_of_id = {user.id: user.email for user in users}
     result.ids = {fold(user.email): user.id for user in users}
     matching = _match(desired, users, result)
+    _plan_users(desired, matching, result, sorted({*NAME_PATHS.values(), *managed_paths}), recreate_on_email_change)
+    _plan_absent(desired, users, matching, owned, result, hard_delete)
+    _plan_memberships(desired, users, groups, matching, owned, result)
+    return result
+
+
+def _plan_users(
+    desired: DesiredState, matching: _Matching, result: Plan, paths: list[str], recreate_on_email_change: bool
+) -> None:
+    """Creations, attribute updates, (re)activations of the HR rows, and their email changes."""
     for key, wanted in sorted(desired.users.items()):
         if key in matching.conflicted:
             continue
@@ -255,6 +263,17 @@ def plan(
             changes["active"] = [False, True]
         if changes:
             result.update_users.append(UserChange(current.id, current.email, changes))
+
+
+def _plan_absent(
+    desired: DesiredState,
+    users: list[CurrentUser],
+    matching: _Matching,
+    owned: Owned,
+    result: Plan,
+    hard_delete: bool,
+) -> None:
+    """Accounts no HR row matched: deactivated (or deleted) when this provisioning's, otherwise reported."""
     for user in sorted(users, key=lambda u: (fold(u.email), u.id)):
         if (
             user.id in matching.claimed
@@ -264,11 +283,23 @@ def plan(
             continue
         if user.id not in owned.users and not user.external_id:
             if user.active:
-                result.unmanaged_absent.append(user.email)  # not created by this provisioning: reported only
+                result.unmanaged_absent.append(user.email)
         elif hard_delete:
             result.delete_users.append(UserChange(user.id, user.email, {}))
         elif user.active:
             result.deactivate_users.append(UserChange(user.id, user.email, {"active": [True, False]}))
+
+
+def _plan_memberships(
+    desired: DesiredState,
+    users: list[CurrentUser],
+    groups: Mapping[str, CurrentGroup | None],
+    matching: _Matching,
+    owned: Owned,
+    result: Plan,
+) -> None:
+    """Groups to create, members to add, and the members this provisioning added that HR no longer lists."""
+    email_of_id = {user.id: user.email for user in users}
     creating = {fold(u.email) for u in result.create_users}
     in_hr = {account.id for account in matching.accounts.values()}
     for name, wanted_members in sorted(desired.groups.items()):
@@ -293,7 +324,6 @@ def plan(
             result.member_adds[name] = adds
         if removes:
             result.member_removes[name] = removes
-    return result
 
 
 def _refusal(
