@@ -168,6 +168,8 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         self.rows_per_transaction = rows_per_transaction
         self.max_delete_share = max_delete_share
         self.allow_mass_delete = allow_mass_delete
+        self._max_delete_share = DEFAULT_MAX_DELETE_SHARE  # the two above, checked when the task runs
+        self._allow_mass_delete = False
         self.future_tolerance = future_tolerance
         self.column_types = dict(column_types or {})
         self.dialect = dialect
@@ -196,7 +198,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
             raise ThreeSixtyLearningParameterError(
                 action.name, "mode", f"must be 'incremental' or 'full', got {self.mode!r}"
             )
-        self.allow_mass_delete = strict_bool(action.name, "allow_mass_delete", self.allow_mass_delete)
+        self._allow_mass_delete = strict_bool(action.name, "allow_mass_delete", self.allow_mass_delete)
         try:
             share = float(self.max_delete_share)
         except (TypeError, ValueError):
@@ -205,7 +207,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
             raise ThreeSixtyLearningParameterError(
                 action.name, "max_delete_share", f"must be a share between 0 and 1, got {self.max_delete_share!r}"
             )
-        self.max_delete_share = share
+        self._max_delete_share = share
         return action
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -283,8 +285,8 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                     swept = loader.submit(
                         writer.sweep,
                         load_id,
-                        max_share=self.max_delete_share,
-                        allow_mass_delete=self.allow_mass_delete,
+                        max_share=self._max_delete_share,
+                        allow_mass_delete=self._allow_mass_delete,
                     ).result()
                     deleted = swept.deleted
                 elif mode == "full":

@@ -132,3 +132,20 @@ def test_on_kill_stops_between_pages(emulator: Any, connection: str, tmp_path: A
     operator.on_kill()
     with pytest.raises(Exception, match="stopped"):
         _execute(operator)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"allow_mass_delete": "yes"}, "parameter 'allow_mass_delete' must be true or false, got 'yes'"),
+        ({"allow_mass_delete": 1}, "parameter 'allow_mass_delete' must be true or false, got 1"),
+        ({"max_delete_share": 1.5}, "parameter 'max_delete_share' must be a share between 0 and 1, got 1.5"),
+        ({"max_delete_share": "lots"}, "parameter 'max_delete_share' must be a share between 0 and 1, got 'lots'"),
+    ],
+)
+def test_sweep_guards_take_only_clear_values(changes: dict[str, Any], message: str) -> None:
+    operator = ThreeSixtyLearningToSqlOperator(
+        task_id="t", action="list_users", table="x", destination_conn_id="nope", mode="full", **changes
+    )
+    with pytest.raises(ThreeSixtyLearningParameterError, match=message):
+        operator.execute({"ti": None, "run_id": "r"})  # type: ignore[arg-type]
