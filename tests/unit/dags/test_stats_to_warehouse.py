@@ -142,9 +142,7 @@ def test_loads_into_the_embedded_default_with_no_warehouse_connection(
     airflow_db: None, dag: Any, emulator: Any, connection: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(WAREHOUSE_ENV, raising=False)
-    from stats_to_warehouse import embedded_warehouse_path
-
-    from airflow_provider_360learning.transfers.embedded import embedded_hook
+    from airflow_provider_360learning.transfers.embedded import embedded_hook, embedded_warehouse_path
 
     _run(dag)
     hook = embedded_hook(embedded_warehouse_path())
