@@ -506,15 +506,6 @@ class Dialect:
 
         return self._cached(("watermark", tuple(table)), build)
 
-    def select_statement(self, table: Sequence[str], names: Sequence[str], where: Sequence[str]) -> str:
-        """``SELECT names FROM table WHERE w1 = ? AND ...`` (a caller's read, e.g. the edX sync state)."""
-
-        def build() -> exp.Expression:
-            query = exp.select(*(self._column(n) for n in names)).from_(self.table(table))
-            return query.where(self._keys_match(where)) if where else query
-
-        return self._cached(("select", tuple(table), tuple(names), tuple(where)), build)
-
     def bind_value(self, value: Any) -> Any:
         """A Python value as the driver binds it into a column (timestamps in the dialect's style)."""
         if isinstance(value, dt.datetime):

@@ -165,7 +165,6 @@ def _statements(d: Dialect) -> dict[str, str]:
         "sweep": d.delete_not_loaded_statement(table),
         "keep keys": d.keep_keys_statement(table, key),
         "watermark": d.latest_watermark_statement(("analytics", "_360learning_loads")),
-        "select": d.select_statement(table, ["id", "progress"], ["user_id"]),
     }
     if d.upsert_style == "merge":
         statements["merge"] = d.merge_statement(table, staging, names, key, kinds)  # type: ignore[arg-type]
