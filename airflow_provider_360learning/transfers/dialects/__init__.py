@@ -86,12 +86,7 @@ def dialect_class(name: str) -> type[Dialect]:
             f"unknown warehouse dialect {name!r}; accepted: {', '.join(sorted(ALIASES))}"
         )
     module_name, class_name = DIALECTS[canonical].split(":")
-    try:
-        module = importlib.import_module(f"{__name__}.{module_name}")
-    except ModuleNotFoundError as error:
-        if canonical != "duckdb" or error.name != f"{__name__}.{module_name}":
-            raise
-        module = importlib.import_module(f"{__name__}._duckdb_interim")  # until duckdb.py lands
+    module = importlib.import_module(f"{__name__}.{module_name}")
     cls: type[Dialect] = getattr(module, class_name)
     return cls
 
