@@ -5,14 +5,16 @@ path session had a child).
 A tenant is built in-process (a few milliseconds) and requests go through the emulator's ASGI app without a server.
 Each operation gets path parameters found in the seeded rows by the rule its documented errors state (an invited
 user to activate, a child session to edit, a full slot to wait for...), then the request is sent: an operation
-without a body must succeed; one whose body has required fields is sent with the smallest valid body below. Two
-operations act on what another creates (a bulk operation, a waitlist entry): the test creates it first, since no
-client finds those in a fresh tenant either.
+without a body must succeed, and so must one with the smallest valid body below (bulk imports excepted: their
+items are the bulk tests' subject). Two operations act on what another creates (a bulk operation, a waitlist
+entry): the test creates it first, since no client finds those in a fresh tenant either.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -85,12 +87,11 @@ def broken_references(state: EmulatorState) -> list[str]:
     for name, coll in state.tenant.collections.items():
         for i in range(len(coll)):
             row = coll.item(i)
-            for field, target, oid in references(name, row):
-                if not live(state, target, oid, history=(name, field) in HISTORY):
-                    problems.append(f"{name}[{i}].{field} = {oid!r}: no live {target} row")
-            for field in ("coAuthorIds",):
-                if row.get("authorId") in row.get(field, ()):
-                    problems.append(f"{name}[{i}]: the author {row['authorId']} is also a co-author")
+            for ref, target, oid in references(name, row):
+                if not live(state, target, oid, history=(name, ref) in HISTORY):
+                    problems.append(f"{name}[{i}].{ref} = {oid!r}: no live {target} row")
+            if row.get("authorId") in row.get("coAuthorIds", ()):
+                problems.append(f"{name}[{i}]: the author {row['authorId']} is also a co-author")
     for user in state.rows("users"):
         problems += [
             f"manager {m} of {user['_id']} is not live" for m in managers(state, user) if not live(state, "users", m)
@@ -260,7 +261,66 @@ class Seeded:
 
 
 NOW = "2025-06-01T00:00:00.000Z"
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@dataclass
+class Multipart:
+    """A ``multipart/form-data`` body: text fields and files (none of either: the close delimiter alone)."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)
+
+    def request(self) -> dict[str, Any]:
+        if not self.fields and not self.files:
+            return {"content": b"--empty--\r\n", "headers": {"Content-Type": "multipart/form-data; boundary=empty"}}
+        return {"data": self.fields, "files": self.files}
+
+
+def _row(state: EmulatorState, collection: str, oid: str) -> Row:
+    row = state.get_row(collection, oid)
+    assert row is not None, (collection, oid)
+    return row
+
+
 BODIES: dict[str, Callable[[EmulatorState, dict[str, str]], Any]] = {
+    "replace_external_id_mapping": lambda state, p: {
+        **{k: _row(state, "external_ids", p["mappingId"])[k] for k in ("platform", "targetId", "targetType")},
+        "value": "EMP-99999",
+    },
+    "replace_path_steps": lambda state, p: {"steps": _row(state, "paths", p["pathId"])["steps"]},
+    "create_classroom_slot": lambda state, p: {
+        "startDate": "2027-03-01T09:00:00.000Z",
+        "endDate": "2027-03-01T12:00:00.000Z",
+        "reportedDuration": 180,
+        "selfRegistration": {"enabled": False},
+        "virtual": True,
+        "name": "Extra slot",
+        "context": {"_id": state.tenant.session_ids[0], "type": "path"},
+        "location": "Room 9",
+    },
+    "create_custom_user_link": lambda state, p: {
+        "customLinkId": state.tenant.collections["custom_links"].object_id(0),
+        "url": "https://agenda.example.com/new",
+    },
+    "create_path_session": lambda state, p: {
+        "mainInstructorId": state.tenant.staff_id(1),
+        "registrationRequestValidation": "disabled",
+        "startDate": "2027-01-01T00:00:00.000Z",
+        "name": "Extra cohort",
+    },
+    "upload_user_media": lambda state, p: Multipart(files={"profileImage": ("face.png", PNG, "image/png")}),
+    "upload_group_media": lambda state, p: Multipart(
+        {"authorId": state.tenant.staff_id(0)}, {"logo": ("logo.png", PNG, "image/png")}
+    ),
+    "create_user_certificate": lambda state, p: Multipart(
+        {"deliveryDate": NOW, "title": "Forklift licence"}, {"file": ("licence.pdf", PDF, "application/pdf")}
+    ),
+    "edit_path": lambda state, p: Multipart(),
+    "update_e_learning_standard_course": lambda state, p: Multipart(),
     "archive_restore_course": lambda state, p: {"archived": True},
     "archive_restore_path": lambda state, p: {"archived": False},
     "replace_course_tags": lambda state, p: {"tagIds": [state.tenant.tag_id(0)]},
@@ -291,21 +351,9 @@ BODIES: dict[str, Callable[[EmulatorState, dict[str, str]], Any]] = {
     "archive_external_courses": lambda state, p: {"input": [{"externalId": "NONE-1"}]},
 }
 """The smallest valid body of the operations on seeded rows whose body has required fields (others get ``{}``)."""
-UNSENT = {
-    "replace_external_id_mapping",  # a whole mapping to restate: its target is found above
-    "replace_path_steps",  # the path's steps restated: the path is found above
-    "create_classroom_slot",  # a slot's ten fields: the classroom is found above
-    "create_custom_user_link",  # a link the user does not have yet: the user is found above
-    "create_user_certificate",  # a PDF upload: the user is found above
-    "upload_user_media",  # an image upload: the user is found above
-    "upload_group_media",  # an image upload: the group is found above
-    "edit_path",  # multipart only: sent by test_emulator_schemathesis.py
-    "update_e_learning_standard_course",  # multipart only, a package: the course is found above
-    "create_path_session",  # a session's required fields: the path is found above
-    "import_external_courses",  # bulk: a submission is sent below (the bulk operation's target)
-    "import_external_statistics",
-}
-"""Operations whose targets are found but whose request is not sent here (the body is the hard part, not the data)."""
+UNSENT = {"import_external_courses", "import_external_statistics"}
+"""Bulk imports: their integration is found (and a bulk submission to it is sent for ``get_bulk_operation``); the
+items' content is the bulk tests' subject, not the seeded data's."""
 
 
 def client_for(state: EmulatorState) -> TestClient:
@@ -355,7 +403,8 @@ def check_operations(state: EmulatorState) -> list[str]:
             if action.name in UNSENT:
                 continue
             body = BODIES[action.name](state, params) if action.name in BODIES else ({} if action.has_body else None)
-            response = client.request(action.method, url(action, params), json=body)
+            sent = body.request() if isinstance(body, Multipart) else {"json": body}
+            response = client.request(action.method, url(action, params), **sent)
             if response.status_code >= 300:
                 problems.append(f"{action.name} {params}: {response.status_code} {response.text[:300]}")
     state.reset()
