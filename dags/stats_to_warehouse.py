@@ -2,7 +2,8 @@
 
 Two DAGs: ``360learning_stats_to_warehouse`` loads the tables, ``360learning_reporting`` is scheduled
 on their Assets and rebuilds the reporting tables (completion per path and per group, overdue learners,
-time spent).
+time spent) with SQL in the warehouse: ``sql/reports/*.sql``, written once in PostgreSQL's dialect and
+compiled by sqlglot for the warehouse's own, so the task's memory stays flat as the warehouse grows.
 
 One task per table, each an Airflow Asset. Statistics and entities with a ``completedAt`` /
 ``modifiedAt`` filter load incrementally from a watermark kept in the warehouse (minus an overlap);
