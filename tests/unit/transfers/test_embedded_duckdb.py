@@ -303,3 +303,32 @@ def test_read_connection_names_a_missing_file(tmp_path: Path) -> None:
         read_connection(tmp_path / "nothing.duckdb"),
     ):
         pass
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["frame", "typed-arrow"])
+def test_a_batch_with_keys_already_in_the_table_updates_them(tmp_path: Path, typed: bool) -> None:
+    """The first batches go in by plain INSERT (new keys); the first batch holding a known key is upserted whole."""
+    path = tmp_path / "wh.duckdb"
+
+    def write(writer: SqlTableWriter, first: int, rows: int, who: str) -> int:
+        frame = _frame(first, rows, who)
+        if not typed:
+            return writer.upsert(frame, load_id=who)
+        assert writer.accepts_typed_rows
+        return writer.upsert_typed(COLUMNS, list(frame.itertuples(index=False, name=None)), load_id=who)
+
+    with SqlTableWriter(embedded_hook(path), "stats", key=("id",)) as writer:
+        writer.ensure_table(COLUMNS)
+        assert write(writer, 0, 100, "first") == 100
+        assert write(writer, 100, 50, "first") == 50
+        assert write(writer, 120, 100, "second") == 100  # 30 known keys, 70 new
+        assert write(writer, 0, 10, "third") == 10
+    with read_connection(path) as conn:
+        assert conn.execute(
+            "SELECT _load_id, COUNT(*), MIN(id), MAX(id) FROM stats GROUP BY 1 ORDER BY 3"
+        ).fetchall() == [
+            ("third", 10, 0, 9),
+            ("first", 110, 10, 119),
+            ("second", 100, 120, 219),
+        ]
+        assert conn.execute("SELECT who, score FROM stats WHERE id = 130").fetchone() == ("second", 130 / 7)
