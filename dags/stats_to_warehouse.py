@@ -123,8 +123,6 @@ REPORTS: dict[str, tuple[str, dict[str, str]]] = {
     "time_spent": ("time_spent", {}),
 }
 SOURCE_DIALECT = "postgres"  # the dialect the .sql files are written in
-# Hook dialect or connection type -> sqlglot dialect, where the names differ.
-SQLGLOT_DIALECTS = {"postgresql": "postgres", "mssql": "tsql", "mariadb": "mysql", "gcpbigquery": "bigquery"}
 # How each engine rebuilds the reports atomically. Transactional DDL: every report is built under a new
 # name, then the old tables are dropped and the new ones renamed, all in one transaction, so a reader sees
 # the previous set or the new set, never a half-built table. These are the statements that open it (the
@@ -142,24 +140,18 @@ REPLACE_IN_ONE_STATEMENT = ("snowflake", "bigquery")
 BUILDING_SUFFIX = "__building"
 
 
-def sql_dialect(hook: Any) -> str:
-    """The sqlglot dialect of a common.sql hook: its ``dialect_name``, else its connection type."""
-    import sqlglot
+def sql_dialect(hook: Any, override: str | None = None) -> str:
+    """The sqlglot dialect the reports are compiled for: the transfer's dialect of the hook, or ``override``
+    (a dialect name the transfer accepts: ``postgresql``, ``mssql``, ...)."""
+    from airflow_provider_360learning.transfers.dialects import detect, dialect_class
 
-    for attribute in ("dialect_name", "conn_type"):
-        try:
-            name = getattr(hook, attribute, None)
-        except Exception:  # a dialect_name that cannot build a URI: try the connection type
-            continue
-        if isinstance(name, str) and name:
-            name = name.split("+", 1)[0].lower()
-            name = SQLGLOT_DIALECTS.get(name, name)
-            if name in sqlglot.Dialect.classes:
-                return name
-    raise ValueError(
-        f"No SQL dialect known for the warehouse hook {type(hook).__name__} (dialect_name and conn_type "
-        "are not sqlglot dialects): set the reporting operator's sql_dialect"
-    )
+    name = override or detect(hook)
+    if name is None:
+        raise ValueError(
+            f"No SQL dialect known for the warehouse hook {type(hook).__name__}: set the reporting operator's "
+            "dialect (postgresql, duckdb, sqlite, snowflake, bigquery, mysql, mssql or redshift)"
+        )
+    return dialect_class(name).sqlglot_dialect
 
 
 def _parse(name: str) -> Any:
@@ -260,6 +252,12 @@ class WarehouseReportsOperator(SQLExecuteQueryOperator):
     The SQL is written once (``sql/reports``, PostgreSQL dialect) and compiled with sqlglot when the task
     runs, for the dialect of the connection it then finds; with no connection defined, the embedded default.
     Returns the row count of each report.
+
+    :param conn_id: the warehouse connection (templated); when it is not defined, the embedded default.
+    :param embedded_default_path: the embedded default's file.
+    :param dialect: the warehouse's dialect when it cannot be told from its hook, as the transfer's
+        ``dialect`` (``postgresql``, ``duckdb``, ``sqlite``, ``snowflake``, ``bigquery``, ``mysql``, ``mssql``,
+        ``redshift``).
     """
 
     def __init__(
@@ -267,12 +265,12 @@ class WarehouseReportsOperator(SQLExecuteQueryOperator):
         *,
         conn_id: str,
         embedded_default_path: str | None = None,
-        sql_dialect: str | None = None,
+        dialect: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(sql=[], conn_id=conn_id, autocommit=False, return_last=False, **kwargs)
         self.embedded_default_path = embedded_default_path
-        self.sql_dialect = sql_dialect
+        self.dialect = dialect
         self._db_hook: DbApiHook | None = None
 
     def get_db_hook(self) -> DbApiHook:
@@ -283,7 +281,7 @@ class WarehouseReportsOperator(SQLExecuteQueryOperator):
     def execute(self, context: Context) -> dict[str, int]:
         hook = self.get_db_hook()
         now = report_time(context)
-        self.sql = rebuild_statements(self.sql_dialect or sql_dialect(hook), now)
+        self.sql = rebuild_statements(sql_dialect(hook, self.dialect), now)
         super().execute(context)
         counts = {report: hook.get_first(f"SELECT COUNT(*) FROM {REPORT_PREFIX}{report}")[0] for report in REPORTS}
         self.log.info("Reporting tables rebuilt as of %s: %s", now.isoformat(), counts)

@@ -276,7 +276,8 @@ def test_a_hook_of_no_known_dialect_is_refused_with_a_clear_message() -> None:
         dialect_name = "nosuchdb"
         conn_type = "nosuchdb"
 
-    with pytest.raises(ValueError, match="sql_dialect"):
+    with pytest.raises(ValueError, match="set the reporting operator's dialect"):
         dag_module.sql_dialect(Hook())
-    Hook.dialect_name = "mssql"
-    assert dag_module.sql_dialect(Hook()) == "tsql"
+    assert dag_module.sql_dialect(Hook(), "mssql") == "tsql"  # the override, in the transfer's names
+    Hook.dialect_name = "postgresql+psycopg"
+    assert dag_module.sql_dialect(Hook()) == "postgres"
