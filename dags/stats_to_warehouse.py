@@ -174,6 +174,8 @@ def _bind_now(tree: Any, dialect: str, now: dt.datetime) -> Any:
             raise ValueError(f"Report SQL has an unknown parameter :{placeholder.name}; only :now is bound")
         comparison = placeholder.parent
         if dialect == "sqlite":
+            if not isinstance(comparison, exp.Binary):
+                raise ValueError(f"Report SQL uses :now outside a comparison ({comparison.sql(SOURCE_DIALECT)})")
             placeholder.replace(literal.copy())
             for side in ("this", "expression"):
                 comparison.set(side, exp.func("julianday", comparison.args[side]))
@@ -247,7 +249,8 @@ def report_time(context: Any) -> dt.datetime:
 
 
 class WarehouseReportsOperator(SQLExecuteQueryOperator):
-    """Rebuild the report tables with SQL in the warehouse, so memory stays flat as the warehouse grows.
+    """Rebuild the report tables with SQL in the warehouse: the task reads no table, so its memory does not
+    grow with the warehouse (an in-process DuckDB computes within its ``memory_limit``).
 
     The SQL is written once (``sql/reports``, PostgreSQL dialect) and compiled with sqlglot when the task
     runs, for the dialect of the connection it then finds; with no connection defined, the embedded default.

@@ -260,15 +260,22 @@ def test_sqlite_compares_due_dates_as_times_not_text() -> None:
     )
 
 
-def test_an_unknown_parameter_in_the_report_sql_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    (tmp_path / "path_stats_facts.sql").write_text(
-        "SELECT s.* FROM learning360_path_stats AS s WHERE s.due_date < :later"
-    )
+@pytest.mark.parametrize(
+    ("facts", "dialect", "message"),
+    [
+        ("SELECT s.* FROM learning360_path_stats AS s WHERE s.due_date < :later", "postgres", ":later"),
+        ("SELECT s.*, COALESCE(s.due_date, :now) AS due FROM learning360_path_stats AS s", "sqlite", "outside"),
+    ],
+)
+def test_report_sql_that_cannot_be_bound_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, facts: str, dialect: str, message: str
+) -> None:
+    (tmp_path / "path_stats_facts.sql").write_text(facts)
     for name in ("completion", "overdue_learners", "time_spent"):
         (tmp_path / f"{name}.sql").write_text((dag_module.REPORT_SQL / f"{name}.sql").read_text())
     monkeypatch.setattr(dag_module, "REPORT_SQL", tmp_path)
-    with pytest.raises(ValueError, match=":later"):
-        dag_module.rebuild_statements("postgres", NOW)
+    with pytest.raises(ValueError, match=message):
+        dag_module.rebuild_statements(dialect, NOW)
 
 
 def test_a_hook_of_no_known_dialect_is_refused_with_a_clear_message() -> None:
