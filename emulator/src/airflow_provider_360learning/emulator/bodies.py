@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import json
+import re
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -111,8 +112,8 @@ def _multipart(action: Action, content_type: str, raw: bytes) -> dict[str, Any]:
     properties = resolve(doc, _pointer(action, MULTIPART)).get("properties", {})
     parts: dict[str, list[Any]] = {}
     for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
+        name = _part_name(part)
+        if name is None:
             raise undocumented("badRequest", "a multipart part lacks 'Content-Disposition: form-data; name=...'")
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
@@ -122,6 +123,21 @@ def _multipart(action: Action, content_type: str, raw: bytes) -> dict[str, Any]:
         else:
             parts.setdefault(name, []).append(data.decode(part.get_content_charset() or "utf-8", "replace"))
     return {name: _coerce(_property(doc, properties.get(name, {})), values) for name, values in parts.items()}
+
+
+_NAME = re.compile(r'(?:^|;)\s*name="([^"]*)"', re.IGNORECASE)
+
+
+def _part_name(part: Any) -> str | None:
+    """The ``name`` of a part as sent: quoted, with ``"``, CR and LF percent-encoded as HTML forms and HTTP clients
+    send them, so a backslash is a character, not the escape of a MIME quoted-string."""
+    for header, value in part.raw_items():
+        if header.lower() == "content-disposition":
+            match = _NAME.search(str(value))
+            if match:  # the parser keeps undecodable header bytes as surrogates: they are UTF-8
+                return match[1].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    name = part.get_param("name", header="content-disposition")  # unquoted: name=field
+    return name if isinstance(name, str) else None
 
 
 def _property(doc: Mapping[str, Any], schema: Any) -> Mapping[str, Any]:

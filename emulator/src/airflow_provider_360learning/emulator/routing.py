@@ -233,9 +233,7 @@ def parse_query(action: Action, pairs: Sequence[tuple[str, str]], *, allow_next:
 def _coerce_param(schema: Mapping[str, Any], raws: Sequence[str], label: str) -> Any:
     if schema.get("type") == "array":
         items = schema.get("items", {})
-        values = [v for raw in raws for v in raw.split(",")]
-        if not values or any(v == "" for v in values):
-            raise _Invalid("empty list item")
+        values = [v for raw in raws for v in raw.split(",")]  # an empty item is the empty string: items judge it
         return frozenset(coerce(items, v) for v in values)
     if len(raws) > 1:
         raise _Invalid(f"{label!r} is given {len(raws)} times but takes a single value")
