@@ -10,8 +10,9 @@ Phases (``--phases``, comma-separated; default: all of them):
 ``bare``       the floor: one httpx client, token, GET, follow ``Link``, ``r.json()`` per page, count rows,
                load nothing (``bench_iter_action.bare_rows``).
 ``operator``   ``ThreeSixtyLearningToSqlOperator.execute`` (mode ``full``, fresh table) with a minimal
-               context (``ti.try_number``, ``run_id``), into PostgreSQL and into the embedded default
-               (SQLite file through ``embedded_hook``: the destination connection is left undefined).
+               context (``ti.try_number``, ``run_id``), into each of ``--destinations``: ``postgres``,
+               ``duckdb`` (the embedded default: a DuckDB file through ``transfers.embedded.embedded_hook``,
+               the destination connection left undefined) and ``sqlite`` (a SQLite connection on a file).
 ``load``       the load step alone: the page bodies are fetched and typed first (``page_to_frame``, and
                ``TypedPageDecoder`` for PostgreSQL, each timed apart), then ``SqlTableWriter.upsert`` is
                timed over all of them: once into an empty table (inserts), once again (every row
@@ -354,7 +355,9 @@ def _airflow_connections(spec: dict[str, Any]) -> None:
                 "schema": spec["database"],
             }
         )
-    else:  # the embedded default: the warehouse connection is not defined
+    elif spec["destination"] == "sqlite":
+        os.environ["AIRFLOW_CONN_360LEARNING_WAREHOUSE"] = json.dumps({"conn_type": "sqlite", "host": spec["file"]})
+    else:  # duckdb, the embedded default: the warehouse connection is not defined
         os.environ.pop("AIRFLOW_CONN_360LEARNING_WAREHOUSE", None)
 
 
@@ -370,7 +373,7 @@ def worker_operator(spec: dict[str, Any]) -> dict[str, Any]:
         table=TABLE,
         destination_conn_id="360learning_warehouse",
         mode="full",
-        embedded_default_path=spec.get("sqlite_path"),
+        embedded_default_path=spec.get("file"),
     )
     context: Any = {"ti": SimpleNamespace(try_number=1), "run_id": "bench__warehouse"}
     started = time.perf_counter()
@@ -401,7 +404,8 @@ def worker_load(spec: dict[str, Any]) -> dict[str, Any]:
 
     from airflow_provider_360learning.actions import ACTIONS
     from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook, decode_page
-    from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_hook
+    from airflow_provider_360learning.transfers.embedded import embedded_hook
+    from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
     from airflow_provider_360learning.transfers.tabular import TypedPageDecoder, columns_for, page_to_frame
 
     action = ACTIONS[ACTION]
@@ -420,11 +424,11 @@ def worker_load(spec: dict[str, Any]) -> dict[str, Any]:
     assert all(page is not None for page in typed_pages)
 
     def destination() -> Any:
-        if spec["destination"] == "postgres":
+        if spec["destination"] in ("postgres", "sqlite"):
             from airflow.sdk import BaseHook
 
             return BaseHook.get_connection("360learning_warehouse").get_hook()
-        return embedded_hook(spec["sqlite_path"])
+        return embedded_hook(spec["file"])
 
     batch = spec["batch_pages"]
     variants: list[tuple[str, list[Any], Any]] = [("page", frames, None)]
@@ -569,11 +573,11 @@ def _show(result: dict[str, Any]) -> None:
 def run_operator(
     args: argparse.Namespace, emu: Emulator, workdir: Path, destination: str, label: str, expected: int, **extra: Any
 ) -> dict[str, Any]:
-    """One operator run from an empty destination (tables dropped, SQLite file removed, before each attempt)."""
-    sqlite_path = workdir / "embedded.db"
+    """One operator run from an empty destination (tables dropped, database file removed, before each attempt)."""
+    file = workdir / f"embedded.{destination}"
 
     def clean() -> None:
-        for leftover in workdir.glob(f"{sqlite_path.name}*"):
+        for leftover in workdir.glob(f"{file.name}*"):
             leftover.unlink()
         if destination == "postgres":
             pg_reset(args.database, tables=(TABLE, *SERVICE_TABLES))
@@ -583,7 +587,7 @@ def run_operator(
         "url": emu.url,
         "destination": destination,
         "database": args.database,
-        "sqlite_path": str(sqlite_path),
+        "file": str(file),
         **extra,
     }
     result = _check(run_worker(spec, emu, label=label, before=clean), expected)
@@ -648,10 +652,10 @@ def phase_load(args: argparse.Namespace, emu: Emulator, workdir: Path, results: 
     emu.configure(latency_ms=0, rate_limit=0)
     print("load step alone (pages fetched and typed first; only SqlTableWriter.upsert/upsert_typed timed)", flush=True)
     for destination in args.destinations:
-        sqlite_path = workdir / "load.db"
+        file = workdir / f"load.{destination}"
 
-        def clean(sqlite_path: Path = sqlite_path) -> None:
-            for leftover in workdir.glob(f"{sqlite_path.name}*"):
+        def clean(file: Path = file) -> None:
+            for leftover in workdir.glob(f"{file.name}*"):
                 leftover.unlink()
 
         spec = {
@@ -659,7 +663,7 @@ def phase_load(args: argparse.Namespace, emu: Emulator, workdir: Path, results: 
             "url": emu.url,
             "destination": destination,
             "database": args.database,
-            "sqlite_path": str(sqlite_path),
+            "file": str(file),
             "batch_pages": args.batch_pages,
         }
         r = _check(run_worker(spec, emu, label=f"load -> {destination}", before=clean), args.rows)
@@ -799,7 +803,10 @@ def environment() -> dict[str, Any]:
     sources = (
         "transfers/three_sixty_learning_to_sql.py",
         "transfers/sql_writer.py",
-        "utils/tabular.py",
+        "transfers/embedded.py",
+        "transfers/tabular.py",
+        "transfers/page_loader.py",
+        "transfers/dialects/duckdb.py",
         "hooks/three_sixty_learning.py",
     )
     package = ROOT / "airflow_provider_360learning"
@@ -808,10 +815,16 @@ def environment() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "memory_gib": round(mem_kb / 1024 / 1024, 1),
         "sqlite": __import__("sqlite3").sqlite_version,
+        "duckdb": v("duckdb"),
+        "apache-airflow-providers-duckdb": v("apache-airflow-providers-duckdb"),
         **{name: v(name) for name in packages},
         "postgres": pg_settings(),
         # the package is edited concurrently: which version of its files was measured
-        "sources_sha256": {name: hashlib.sha256((package / name).read_bytes()).hexdigest()[:12] for name in sources},
+        "sources_sha256": {
+            name: hashlib.sha256((package / name).read_bytes()).hexdigest()[:12]
+            for name in sources
+            if (package / name).exists()
+        },
     }
 
 
@@ -829,7 +842,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of list_courses_statistics (scale rows/1250)")
     parser.add_argument("--latencies", type=float, nargs="+", default=[0, 20], help="emulator latency per request (ms)")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved runs of bare and operator per latency")
-    parser.add_argument("--destinations", type=lambda s: s.split(","), default=["postgres", "embedded"])
+    parser.add_argument(
+        "--destinations",
+        type=lambda s: s.split(","),
+        default=["postgres", "duckdb"],
+        help="postgres, duckdb (the embedded default), sqlite",
+    )
     parser.add_argument("--database", default="bench_warehouse", help="PostgreSQL database (created if missing)")
     parser.add_argument(
         "--batch-pages", type=int, default=10, help="load phase: pages per upsert in the batched variant"
