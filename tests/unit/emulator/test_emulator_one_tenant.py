@@ -96,7 +96,7 @@ def test_a_scim_user_is_a_tenant_user_with_its_fields_and_groups(tenant_at: Call
         title="Analyst",
         phoneNumbers=[{"value": "+44 20 7946 0000", "type": "work"}],
         preferredLanguage="fr-FR",
-        **{ENTERPRISE: {"organization": "Analytical Engines"}},
+        **{ENTERPRISE: {"organization": "Analytical Engines", "department": "Engineering", "employeeNumber": "42"}},
     )
     user_id = created["id"]
     user = tenant.core("get_user", userId=user_id)
@@ -114,6 +114,11 @@ def test_a_scim_user_is_a_tenant_user_with_its_fields_and_groups(tenant_at: Call
     assert listed == [user]
     integration = next(g for g in tenant.api.all("/api/v2/groups") if g["name"] == "SCIM integration")
     assert user["primaryGroupId"] == integration["_id"]
+    # The enterprise department fills the tenant's "Department" custom field (the tenant has no "Employee number").
+    department = next(f["_id"] for f in tenant.core("list_custom_fields") if f["name"] == "Department")
+    assert tenant.core("list_user_custom_field_values", userId=user_id) == [
+        {"customFieldId": department, "type": "string", "value": "Engineering"}
+    ]
     mappings = tenant.core("list_external_id_mappings")
     assert {"platform": "scim", "targetType": "user", "targetId": user_id, "value": "EMP-0042"} in [
         {k: m[k] for k in ("platform", "targetType", "targetId", "value")} for m in mappings
@@ -130,6 +135,12 @@ def test_a_scim_user_is_a_tenant_user_with_its_fields_and_groups(tenant_at: Call
     assert tenant.roles(user_id) == {(integration["_id"], "learner"), (group["id"], "learner")}
     members = tenant.core("list_group_memberships", groupId=group["id"])
     assert members == [{"userId": user_id, "role": "learner"}]
+    moved = {"op": "replace", "path": f"{ENTERPRISE}:department", "value": "Finance"}  # not an authorized value
+    assert tenant.scim("PATCH", f"/Users/{user_id}", {"schemas": [PATCH], "Operations": [moved]}).status_code in (
+        200,
+        204,
+    )
+    assert tenant.core("list_user_custom_field_values", userId=user_id) == []
     rename = {"schemas": [GROUP], "displayName": "Platform Engineering", "members": [{"value": user_id}]}
     assert tenant.scim("PUT", f"/Groups/{group['id']}", rename).status_code == 200
     assert tenant.core("get_group", groupId=group["id"])["name"] == "Platform Engineering"

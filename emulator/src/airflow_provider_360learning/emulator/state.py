@@ -28,7 +28,7 @@ from airflow_provider_360learning.emulator.rate_limit import (
     TrafficCounters,
     parse_rate_limit,
 )
-from airflow_provider_360learning.emulator.tenant import Collection, Tenant, mix
+from airflow_provider_360learning.emulator.tenant import Collection, CustomFields, Tenant, mix
 
 if TYPE_CHECKING:
     from airflow_provider_360learning.actions import Action
@@ -557,6 +557,17 @@ class EmulatorState:
         self._volatile = True
         with self.lock:
             return self.relations.setdefault(name, {})
+
+    def authorized_values(self, field_id: str) -> list[str]:
+        """The values a custom field accepts (empty: any): those set through the API, else the seeded ones."""
+        stored = self.relation("authorized_values").get(field_id)
+        if stored is not None:
+            return list(stored)
+        seeded = self.collection("custom_fields")
+        index = seeded.index_of(field_id)
+        if isinstance(seeded, CustomFields) and index is not None and index < len(seeded):
+            return seeded.authorized_values(index)
+        return []
 
     def _added_defaults(self, collection: str, row: Mapping[str, Any]) -> dict[str, Any]:
         """Keep references consistent for rows that hang under a parent (session -> path)."""

@@ -15,7 +15,6 @@ from airflow_provider_360learning.emulator.handlers.crud import Resource, create
 from airflow_provider_360learning.emulator.handlers.sessions import session_in_path
 from airflow_provider_360learning.emulator.pagination import Row
 from airflow_provider_360learning.emulator.routing import parse_datetime
-from airflow_provider_360learning.emulator.tenant import CustomFields
 
 FIELDS = crud(
     Resource(
@@ -72,14 +71,7 @@ def edit_custom_field(ctx: RequestContext) -> Reply:
 
 
 def authorized_values(ctx: RequestContext, field: Row) -> list[str]:
-    stored = ctx.state.relation("authorized_values").get(field["_id"])
-    if stored is not None:
-        return list(stored)
-    seeded = ctx.state.collection("custom_fields")
-    index = seeded.index_of(field["_id"])
-    if isinstance(seeded, CustomFields) and index is not None and index < len(seeded):
-        return seeded.authorized_values(index)
-    return []
+    return ctx.state.authorized_values(field["_id"])  # in the core: SCIM's custom values obey it too
 
 
 @handler("list_custom_field_authorized_values")

@@ -50,6 +50,14 @@ MAPPED_FIELDS = ("firstName", "lastName", "job", "phone", "organization")
 """Optional user fields a SCIM write sets, or removes when the resource no longer has them."""
 ERASED_FIELDS = ("mail", "username", "phone", "job", "organization", "custom", "lastLoginDate", "toBeDeactivatedAt")
 _SEEDED_MAIL_INDEX = re.compile(r"\.(\d+)@")
+CUSTOM_FIELDS = {
+    "department": "Department",
+    "division": "Division",
+    "cost_center": "Cost center",
+    "employee_number": "Employee number",
+}
+"""Enterprise-extension attribute -> the ``users`` custom field it fills (the provisioning's default mapping,
+docs/scim-provisioning.md), when the tenant has a string field of that name (case and spaces ignored)."""
 
 
 @cache
@@ -182,6 +190,7 @@ class TenantDirectory:
             self.core_mails[identity_key(fields["mail"])] = str(user.id)
             self.set_learner(str(user.id), self.integration_group_id, True)
             self._external_id(str(user.id), getattr(user, "external_id", None))
+            self._custom_values(str(user.id), user)
 
     def user_updated(self, before: Resource[Any], after: Resource[Any]) -> None:
         """PUT or PATCH: the mapped fields follow, ``active`` moves the status (with its history)."""
@@ -199,6 +208,7 @@ class TenantDirectory:
             if changes:
                 state.patch_row("users", str(after.id), changes)
             self._external_id(str(after.id), getattr(after, "external_id", None))
+            self._custom_values(str(after.id), after)
 
     def user_erased(self, user_id: str) -> None:
         """A SCIM DELETE: the user is ``deleted`` and its personal fields are erased (the email is free again)."""
@@ -217,6 +227,7 @@ class TenantDirectory:
                 if role == LEARNER:
                     self.set_learner(user_id, group_id, False)
             self._external_id(user_id, None)
+            state.relation("custom_values").pop(("users", user_id), None)
 
     def group_created(self, group: Resource[Any]) -> None:
         with self.writing() as state:
@@ -265,6 +276,34 @@ class TenantDirectory:
             elif not value and current is not None:
                 state.delete_row("external_ids", str(mapping_id))
                 self.external_ids.pop(user_id, None)
+
+    def _custom_values(self, user_id: str, user: Resource[Any]) -> None:
+        """The user's values of the custom fields :data:`CUSTOM_FIELDS` names: set, replaced or removed as SCIM
+        says; a value the field does not authorize is not kept; values of other fields are left alone."""
+        extension = _enterprise(user)
+        with self.writing() as state:
+            fields = {
+                " ".join(str(f.get("name", "")).split()).casefold(): f
+                for f in state.rows("custom_fields")
+                if f.get("targetType") == "users" and f.get("type") == "string"
+            }
+            mapped: set[str] = set()
+            values = []
+            for attribute, name in CUSTOM_FIELDS.items():
+                field = fields.get(name.casefold())
+                if field is None:
+                    continue
+                mapped.add(field["_id"])
+                value = str(getattr(extension, attribute, None) or "").strip()
+                allowed = state.authorized_values(field["_id"])
+                if value and (not allowed or value in allowed):
+                    values.append({"customFieldId": field["_id"], "type": "string", "value": value})
+            custom = state.relation("custom_values")
+            current = custom.get(("users", user_id), [])
+            updated = [v for v in current if v["customFieldId"] not in mapped] + values
+            if updated != current:
+                custom[("users", user_id)] = updated
+                state.changed()
 
     def forget(self) -> None:
         """A SCIM reset: what the integration provisioned leaves the tenant (users, groups, memberships, ids)."""
