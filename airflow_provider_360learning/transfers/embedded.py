@@ -419,10 +419,17 @@ class ScopedConnection:
     def cursor(self) -> DuckDBPyConnection:
         # A DuckDB cursor is a second connection with its own transaction; the connection itself is the
         # cursor here, so a statement and its commit are one transaction of one session.
-        return _CursorView(self._open())  # type: ignore[return-value]
+        return _CursorView(self._in_use())  # type: ignore[return-value]
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._open(), name)
+        return getattr(self._in_use(), name)
+
+    def _in_use(self) -> DuckDBPyConnection:
+        """The open connection, used outside ``begin()``: kept until ``commit``, ``rollback`` or ``close``."""
+        with self._guard:
+            conn = self._open()
+            self._in_transaction = True  # the watcher must not close it under a statement
+            return conn
 
     def __enter__(self) -> ScopedConnection:
         return self
