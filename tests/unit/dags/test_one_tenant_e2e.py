@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from airflow_provider_360learning.emulator.scim import scim_state
 from tests.conftest import CONN_ENV, REPO, TEST_EDX_CLIENT_SECRET, connection_json
 from tests.unit.dag_runs import DagResult, run_dag
 from tests.unit.dags.test_edx_learner_stats_sync import counted
@@ -54,11 +54,12 @@ class OneTenant:
     warehouse: Path
 
     def writes(self) -> dict[str, int]:
-        """Requests that change something: 360Learning API writes and SCIM non-GET requests."""
-        scim = scim_state(self.server.state).stats()["requests"]
+        """Requests that change something, from the emulator's counters: 360Learning API writes, SCIM non-GETs."""
+        core = httpx.get(f"{self.server.url}/_emulator/stats", timeout=30).json()
+        scim = httpx.get(f"{self.server.url}/_emulator/scim/stats", timeout=30).json()
         return {
-            "360learning": int(self.server.state.stats()["traffic"]["write_requests"]),
-            "scim": sum(n for endpoint, n in scim.items() if not endpoint.startswith("GET")),
+            "360learning": int(core["traffic"]["write_requests"]),
+            "scim": sum(n for endpoint, n in scim["requests"].items() if not endpoint.startswith("GET")),
         }
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
@@ -168,6 +169,7 @@ def test_scim_users_get_their_edx_statistics_into_the_warehouse_and_second_runs_
 
     # A second run of each, nothing changed: no write reaches 360Learning or SCIM, the warehouse is the same.
     writes = one_tenant.writes()
+    assert writes["360learning"] > 0 and writes["scim"] > 0  # the first runs wrote: the counters do count
     before = one_tenant.rows(STATS_CONTENT)
     for dag_id in (SCIM_DAG, CATALOG_DAG, STATS_DAG, LOAD_DAG):
         run(dags, dag_id)
