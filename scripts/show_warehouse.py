@@ -33,6 +33,10 @@ except Exception:  # SQLite has no information_schema
 for report in sorted(name for name in reports if name.startswith("report_")):
     count = hook.get_first(f'SELECT COUNT(*) FROM "{report}"')[0]
     print(f"\n{report}: {count:,} rows" + (f", the first {REPORT_ROWS}:" if count > REPORT_ROWS else ":"))
-    rows = hook.get_records(f'SELECT * FROM "{report}" ORDER BY 1 LIMIT {REPORT_ROWS}')
+    names, rows = hook.run(
+        f'SELECT * FROM "{report}" ORDER BY 1 LIMIT {REPORT_ROWS}',
+        handler=lambda cursor: ([d[0] for d in cursor.description], cursor.fetchall()),
+    )
+    print("  " + "  ".join(names))
     for row in rows:
         print("  " + "  ".join(f"{value:.2f}" if isinstance(value, float) else str(value) for value in row))
