@@ -64,7 +64,6 @@ class DuckDBDialect(Dialect):
 
     def __init__(self, hook: Any, *, durable_pages: bool = False) -> None:
         super().__init__(hook, durable_pages=durable_pages)
-        self.placeholder = "?"
         self._insert_directly = True  # while the batches' keys are new to the table: see _merge
 
     # --- connection scope ----------------------------------------------------------------------------
