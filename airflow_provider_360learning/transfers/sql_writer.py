@@ -356,7 +356,8 @@ class SqlTableWriter:
         """Mark existing rows of these keys as written by ``load_id``, so the sweep keeps them.
 
         For rows whose new version was rejected: their previous copy stays. Key values are the API's raw
-        values (text mostly), cast to the key columns' kinds. Returns how many rows were marked.
+        values (text mostly), cast to the key columns' kinds; one that does not cast (``"abc"`` for an
+        integer key) matches no stored row and is skipped. Returns how many rows were marked.
         """
         from airflow_provider_360learning.transfers.dialects.base import rowcount
 
@@ -367,11 +368,17 @@ class SqlTableWriter:
             values = tuple(values) if isinstance(values, (tuple, list)) else (values,)
             if len(values) != len(self.key):
                 raise ValueError(f"key value {values!r} does not match the key {list(self.key)} of {self.table_sql}")
-            cast = tuple(
-                _cast_key(value, self._declared.get(name, "text"), name)
-                for name, value in zip(self.key, values, strict=True)
-            )
+            try:
+                cast = tuple(
+                    _cast_key(value, self._declared.get(name, "text"), name)
+                    for name, value in zip(self.key, values, strict=True)
+                )
+            except ValueError as error:  # no stored row can have it: nothing to keep, and no reason to fail
+                log.debug("key %r of %s cannot be kept: %s", values, self.table_sql, error)
+                continue
             parameters.append((load_id, *(self.sql_dialect.bind_value(v) for v in cast)))
+        if not parameters:
+            return 0
         with self.transaction() as cursor:
             statement = self.sql_dialect.keep_keys_statement(self.table, self.key)
             kept = 0
