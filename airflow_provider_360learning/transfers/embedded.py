@@ -45,6 +45,7 @@ EMBEDDED_PATH_ENV = "AIRFLOW_360LEARNING_EMBEDDED_WAREHOUSE"  # another place fo
 DEFAULT_LOCK_TIMEOUT = 300.0  # seconds a session waits for the file (another task's batch, an outside process)
 LOCK_SUFFIX = ".lock"
 QUEUE_SUFFIX = ".queue"
+READERS_SUFFIX = ".readers"
 KEEP_IDLE = 0.5  # seconds a writer keeps the file open after a commit, while nobody waits, for its next batch
 KEEP_AT_MOST = 5.0  # seconds a writer keeps the file open in one go, even while nobody waits
 _POLL = 0.005  # seconds between attempts to take the lock file
@@ -105,18 +106,16 @@ def file_session(
     another process holds the file; the lock and the opening together take at most ``lock_timeout``
     seconds, then :class:`EmbeddedWarehouseLockTimeout` is raised.
     """
-    from filelock import FileLock, Timeout
+    from filelock import FileLock
 
     file = Path(path)
     deadline = time.monotonic() + lock_timeout
-    # One lock object per session: threads queue like processes. A short poll, so a waiter takes the file
-    # within milliseconds of its release, before the releasing writer comes back with its next batch.
-    lock = FileLock(str(lock_path(file)), thread_local=False, poll_interval=_POLL)
-    _after_waiters(file, deadline)
-    try:
-        with _queued(file):
-            lock.acquire(timeout=min(_QUIET_QUEUE, lock_timeout))
-    except Timeout:
+    reader = purpose == "read"
+    # One lock object per session: threads queue like processes.
+    lock = FileLock(str(lock_path(file)), thread_local=False)
+    if not reader:  # a writer lets those already waiting go first; a reader goes ahead of writers anyway
+        _after_waiters(file, deadline)
+    if not _acquire(lock, file, min(deadline, time.monotonic() + _QUIET_QUEUE), reader=reader):
         log.info(
             "Embedded warehouse %s: another task is using it (lock %s); waiting up to %.0f s more to %s",
             file,
@@ -124,15 +123,12 @@ def file_session(
             max(deadline - time.monotonic(), 0),
             purpose,
         )
-        try:
-            with _queued(file):
-                lock.acquire(timeout=max(deadline - time.monotonic(), 0))
-        except Timeout:
+        if not _acquire(lock, file, deadline, reader=reader):
             raise EmbeddedWarehouseLockTimeout(
                 f"Embedded warehouse {file}: its lock {lock.lock_file} stayed held by another task for "
                 f"{lock_timeout:g} s (lock_timeout); a session holds it for one batch or one query, so a "
                 "task that keeps it longer is stuck: see docs/warehouse.md"
-            ) from None
+            )
     try:
         conn = _open_retrying(file, open_database, deadline, lock_timeout, purpose)
         try:
@@ -143,6 +139,28 @@ def file_session(
         lock.release()
 
 
+def _acquire(lock: Any, file: Path, deadline: float, *, reader: bool) -> bool:
+    """Take ``lock`` by ``deadline`` (False if not), polling every few ms; a writer lets queued readers go first.
+
+    While it waits the session shows in ``<file>.queue`` (a reader also in ``<file>.readers``), so the holder
+    lets the file go at its next commit. Readers first: a report query waits for the batch being written,
+    not also for the other loads' batches queued before it.
+    """
+    from filelock import Timeout
+
+    with _queued(file, QUEUE_SUFFIX, *((READERS_SUFFIX,) if reader else ())):
+        while True:
+            if reader or not others_waiting(file, READERS_SUFFIX):
+                try:
+                    lock.acquire(timeout=0)
+                    return True
+                except Timeout:
+                    pass
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(_POLL)
+
+
 def _after_waiters(file: Path, deadline: float) -> None:
     """Let sessions already waiting go first (for at most :data:`_YIELD_AT_MOST`), so writers take turns."""
     give_up = min(deadline, time.monotonic() + _YIELD_AT_MOST)
@@ -150,35 +168,38 @@ def _after_waiters(file: Path, deadline: float) -> None:
         time.sleep(_POLL)
 
 
-def queue_path(path: str | Path) -> Path:
-    """Where sessions waiting for the lock say so: ``<file>.queue`` (a shared ``flock`` while they wait)."""
+def queue_path(path: str | Path, suffix: str = QUEUE_SUFFIX) -> Path:
+    """Where sessions waiting for the lock say so: ``<file>.queue`` (``<file>.readers`` for readers), a shared
+    ``flock`` held while they wait."""
     file = Path(path)
-    return file.with_name(file.name + QUEUE_SUFFIX)
+    return file.with_name(file.name + suffix)
 
 
 @contextlib.contextmanager
-def _queued(file: Path) -> Iterator[None]:
-    """Hold a shared ``flock`` on the queue file while waiting for the lock, so its holder can see a waiter."""
+def _queued(file: Path, *suffixes: str) -> Iterator[None]:
+    """Hold a shared ``flock`` on these queue files while waiting for the lock, so others can see a waiter."""
     try:
         import fcntl
     except ImportError:  # no flock (Windows): holders cannot see waiters and never keep the file between batches
         yield
         return
-    fd = os.open(queue_path(file), os.O_RDWR | os.O_CREAT, 0o666)
+    fds = [os.open(queue_path(file, suffix), os.O_RDWR | os.O_CREAT, 0o666) for suffix in suffixes]
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
+        for fd in fds:
+            fcntl.flock(fd, fcntl.LOCK_SH)
         yield
     finally:
-        os.close(fd)  # closing drops the flock
+        for fd in fds:
+            os.close(fd)  # closing drops the flock
 
 
-def others_waiting(path: str | Path) -> bool:
-    """Whether another session (of any process) is waiting for the file's lock right now."""
+def others_waiting(path: str | Path, suffix: str = QUEUE_SUFFIX) -> bool:
+    """Whether another session (of any process) is waiting for the file's lock right now (a reader: ``.readers``)."""
     try:
         import fcntl
     except ImportError:
-        return True  # cannot tell: assume someone waits, so the file is never kept between batches
-    fd = os.open(queue_path(path), os.O_RDWR | os.O_CREAT, 0o666)
+        return suffix == QUEUE_SUFFIX  # cannot tell: assume someone waits, so the file is never kept between batches
+    fd = os.open(queue_path(path, suffix), os.O_RDWR | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

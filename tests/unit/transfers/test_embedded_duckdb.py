@@ -21,10 +21,13 @@ from airflow_provider_360learning.transfers.embedded import (
     EMBEDDED_FILE_NAME,
     EMBEDDED_PATH_ENV,
     KEEP_IDLE,
+    QUEUE_SUFFIX,
+    READERS_SUFFIX,
     EmbeddedWarehouseLockTimeout,
     embedded_hook,
     embedded_warehouse_path,
     lock_path,
+    others_waiting,
     read_connection,
 )
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
@@ -332,3 +335,46 @@ def test_a_batch_with_keys_already_in_the_table_updates_them(tmp_path: Path, typ
             ("second", 100, 120, 219),
         ]
         assert conn.execute("SELECT who, score FROM stats WHERE id = 130").fetchone() == ("second", 130 / 7)
+
+
+def test_a_queued_reader_goes_before_a_queued_writer(tmp_path: Path) -> None:
+    """A report query waits for the batch being written, not also for the other loads' batches queued before it."""
+    path = tmp_path / "wh.duckdb"
+    with embedded_hook(path).session() as conn:  # type: ignore[attr-defined]
+        conn.execute("CREATE TABLE t (a INTEGER)")
+    order: list[str] = []
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with embedded_hook(path).session():  # type: ignore[attr-defined]
+            held.set()
+            release.wait(30)
+
+    def write() -> None:
+        with embedded_hook(path).session() as conn:  # type: ignore[attr-defined]
+            order.append("writer")
+            conn.execute("INSERT INTO t VALUES (1)")
+
+    def read() -> None:
+        with read_connection(path) as conn:
+            order.append("reader")
+            conn.execute("SELECT COUNT(*) FROM t").fetchall()
+
+    def started(target: Any, queued: str) -> threading.Thread:
+        thread = threading.Thread(target=target)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not others_waiting(path, queued):
+            assert time.monotonic() < deadline, f"{target.__name__} never queued"
+            time.sleep(0.005)
+        return thread
+
+    threads = [threading.Thread(target=hold)]
+    threads[0].start()
+    assert held.wait(30)
+    threads.append(started(write, QUEUE_SUFFIX))  # the writer queues first
+    threads.append(started(read, READERS_SUFFIX))  # then the reader
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert order == ["reader", "writer"]
