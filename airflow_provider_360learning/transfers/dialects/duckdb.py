@@ -76,13 +76,13 @@ class DuckDBDialect(Dialect):
             file_session,
         )
 
-        conn = self.hook.get_conn()
-        if isinstance(conn, ScopedConnection):  # the embedded hook: its connections are locked sessions already
-            return conn
+        if callable(getattr(self.hook, "session", None)):  # the embedded hook: its connections are locked sessions
+            return self.hook.get_conn()
         database = database_file(self.hook)
-        if database is None:
-            return conn
-        conn.close()  # a plain DuckDBHook on a file: hold it only per transaction, as the embedded one does
+        if database is None:  # in memory or MotherDuck: one connection, kept
+            return self.hook.get_conn()
+        # A plain DuckDBHook on a file: not opened here (another process may hold it), but per transaction
+        # under the lock, as the embedded hook does.
         extra = getattr(self.hook, "connection_extra", None) or {}
         timeout = float(extra.get("lock_timeout", DEFAULT_LOCK_TIMEOUT))
         return ScopedConnection(lambda: file_session(database, self.hook.get_conn, lock_timeout=timeout), database)

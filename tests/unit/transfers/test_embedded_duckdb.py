@@ -378,3 +378,31 @@ def test_a_queued_reader_goes_before_a_queued_writer(tmp_path: Path) -> None:
     for thread in threads:
         thread.join(30)
     assert order == ["reader", "writer"]
+
+
+def test_a_duckdb_connection_on_a_file_is_written_under_the_same_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only the embedded default: any DuckDB file destination opens per transaction, with its lock_timeout."""
+    from airflow.sdk import BaseHook
+
+    path = tmp_path / "analytics.duckdb"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_MY_DUCKDB", json.dumps({"conn_type": "duckdb", "host": str(path), "extra": {"lock_timeout": 1}})
+    )
+    hook = BaseHook.get_connection("my_duckdb").get_hook()
+    with SqlTableWriter(hook, "stats", key=("id",)) as writer:
+        writer.ensure_table(COLUMNS)
+        assert writer.upsert(_frame(0, 10), load_id="l1") == 10
+        assert lock_path(path).exists()
+    holder = _hold(path, tmp_path, seconds=30)
+    try:
+        with (
+            SqlTableWriter(hook, "stats", key=("id",)) as writer,
+            pytest.raises(EmbeddedWarehouseLockTimeout, match=r"1 s \(lock_timeout\)"),
+        ):
+            writer.upsert(_frame(10, 10), load_id="l2")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert _count(path) == 10
