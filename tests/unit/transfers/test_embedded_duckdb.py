@@ -84,6 +84,33 @@ HOLDER = textwrap.dedent(
     """
 )
 
+# One load task in its own process: the operator with its warehouse connection undefined (the embedded
+# default), started once every task is ready; prints the rows it loaded.
+LOAD_TASK = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from types import SimpleNamespace
+    from airflow_provider_360learning.transfers.three_sixty_learning_to_sql import ThreeSixtyLearningToSqlOperator
+
+    path, table, ready_dir, tasks = sys.argv[1:]
+    operator = ThreeSixtyLearningToSqlOperator(
+        task_id=f"load_{table}",
+        action="list_courses_statistics",
+        table=table,
+        destination_conn_id="undefined_warehouse",
+        embedded_default_path=path,
+        mode="full",
+        hook_params={"requests_per_second": 0},
+        rows_per_transaction=250,
+    )
+    Path(ready_dir, table).touch()
+    while len(list(Path(ready_dir).iterdir())) < int(tasks):
+        time.sleep(0.01)
+    print(operator.execute({"ti": SimpleNamespace(try_number=1), "run_id": "manual__parallel"})["rows"])
+    """
+)
+
 
 def _frame(first: int, rows: int, who: str = "test") -> pd.DataFrame:
     keys = range(first, first + rows)
@@ -406,3 +433,21 @@ def test_a_duckdb_connection_on_a_file_is_written_under_the_same_lock(
         holder.kill()
         holder.wait()
     assert _count(path) == 10
+
+
+def test_two_load_tasks_of_a_dag_run_write_the_embedded_file_at_once(
+    tmp_path: Path, emulator: Any, connection: str
+) -> None:
+    """The operator in two processes (two load tasks), both into the embedded default file: both succeed."""
+    path, ready = tmp_path / "wh.duckdb", tmp_path / "ready"
+    ready.mkdir()
+    tasks = [_python(LOAD_TASK, path, table, ready, 2) for table in ("stats_a", "stats_b")]
+    outputs = [task.communicate(timeout=600) for task in tasks]
+    for task, (out, err) in zip(tasks, outputs, strict=True):
+        assert task.returncode == 0, err[-3000:]
+        assert out.strip().splitlines()[-1] == "1250"
+    with read_connection(path) as conn:
+        for table in ("stats_a", "stats_b"):
+            assert conn.execute(f"SELECT COUNT(*), COUNT(DISTINCT id) FROM {table}").fetchone() == (1250, 1250)
+        loads = conn.execute("SELECT table_name FROM _360learning_loads ORDER BY 1").fetchall()
+    assert loads == [("stats_a",), ("stats_b",)]
