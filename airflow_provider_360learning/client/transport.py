@@ -246,16 +246,41 @@ async def _as_coroutine(awaitable: Awaitable[T]) -> T:
     return await awaitable
 
 
-def iterate_sync(iterator: AsyncIterator[T]) -> Iterator[T]:
-    """Consume an async iterator from sync code, one item per round trip; closing the generator closes it."""
+def iterate_sync(iterator: AsyncIterator[T], *, read_ahead: bool = False) -> Iterator[T]:
+    """Consume an async iterator from sync code; closing the generator closes it.
+
+    With ``read_ahead`` the bridge already works on the next item while the caller handles this one
+    (one item ahead at most): a paginated read then asks for page n+1 as soon as page n is handed over,
+    instead of after a round trip through the caller's thread, which a busy caller (the warehouse
+    loader) would otherwise add to every page's latency. Without it, one item per round trip.
+    """
+    loop = bridge().loop
+    if in_bridge():
+        raise RuntimeError("a sync hook method was called on the client core's own loop (it would wait on itself)")
+
+    def start() -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(_as_coroutine(iterator.__anext__()), loop)
+
+    pending: Future[T] | None = None
     try:
         while True:
+            current = pending or start()
+            pending = None
             try:
-                item = run_sync(iterator.__anext__())
+                item = current.result()
             except StopAsyncIteration:
                 return
+            except BaseException:
+                current.cancel()
+                raise
+            if read_ahead:
+                pending = start()
             yield item
     finally:
+        if pending is not None:  # the caller stopped early: let the read in flight end before closing
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                pending.result()
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
             with contextlib.suppress(Exception):  # closing must not hide the real outcome

@@ -205,10 +205,11 @@ class ThreeSixtyLearningHook(ClientHookMixin, HttpHook):
 
         For consumers that decode pages themselves (the warehouse transfer decodes straight into typed
         rows, on another thread); :func:`decode_page` turns a body into its items. Cursor pages can only
-        be fetched one after the other; one page is in memory at a time.
+        be fetched one after the other; the next page is read while the caller handles this one (two
+        pages in memory at most).
         """
         request = _list_request(name, params)
-        yield from transport.iterate_sync(_page_bodies(self.client, request, decode=False))
+        yield from transport.iterate_sync(_page_bodies(self.client, request, decode=False), read_ahead=True)
 
     def iter_pages(self, name: str | Action | ApiRequest, /, **params: Any) -> Iterator[list[Any]]:
         """Yield each page (a list of items) of a list action, following ``Link: rel="next"``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import time
 import zlib
 from types import SimpleNamespace
 from typing import Any
@@ -165,3 +166,52 @@ def test_progress_logs_every_n_pages_at_info(caplog: pytest.LogCaptureFixture) -
     assert len(infos) == 3, infos  # two progress lines and the final one
     assert "20 page(s), 10,000 rows" in infos[1] and "rows/s" in infos[1] and "elapsed" in infos[1]
     assert infos[2].startswith("360Learning list_users: done, 23 page(s), 11,500 rows")
+
+
+def test_iterate_sync_reads_one_item_ahead_and_closes_cleanly_when_stopped_early() -> None:
+    import asyncio
+    import threading
+
+    from airflow_provider_360learning.client import transport
+
+    started: list[int] = []
+    closed = threading.Event()
+
+    async def items() -> Any:
+        try:
+            for i in range(5):
+                started.append(i)
+                await asyncio.sleep(0.01)
+                yield i
+        finally:
+            closed.set()
+
+    ahead = transport.iterate_sync(items(), read_ahead=True)
+    assert next(ahead) == 0
+    deadline = time.monotonic() + 5
+    while len(started) < 2 and time.monotonic() < deadline:  # item 1 is read without being asked for
+        time.sleep(0.005)
+    assert started == [0, 1]
+    ahead.close()  # the read in flight ends, then the generator closes
+    assert closed.wait(5) and started == [0, 1]
+
+    plain = transport.iterate_sync(items())
+    started.clear()
+    assert next(plain) == 0
+    time.sleep(0.1)
+    assert started == [0]  # without read-ahead, nothing is read before it is asked for
+    plain.close()
+    assert list(transport.iterate_sync(items(), read_ahead=True)) == [0, 1, 2, 3, 4]
+
+
+def test_iterate_sync_read_ahead_raises_the_error_of_the_item_asked_for() -> None:
+    from airflow_provider_360learning.client import transport
+
+    async def failing() -> Any:
+        yield 1
+        raise RuntimeError("page 2 failed")
+
+    reader = transport.iterate_sync(failing(), read_ahead=True)
+    assert next(reader) == 1
+    with pytest.raises(RuntimeError, match="page 2 failed"):
+        next(reader)
