@@ -192,9 +192,6 @@ def test_every_dag_runs_with_no_conf_on_a_fresh_emulator(
         assert counts["deferred"] > 0 and results[STATS_DAG].xcom["report"]["recorded"] == 0, counts
         after = run(dags, STATS_DAG).xcom["report"]
         assert after["recorded"] > 0 and after["counts"]["deferred"] < counts["deferred"], after["counts"]
-        if set(failed) == {REPORTING_DAG}:
-            pytest.xfail(
-                "360learning_reporting before any load fails (no such table learning360_path_stats): "
-                "dags/stats_to_warehouse.py has no answer for an empty warehouse yet"
-            )
+        # Reports before any load: skipped, naming the tables to load first (not a failure).
+        assert results[REPORTING_DAG].states.get("build_reports") == "skipped", results[REPORTING_DAG].states
     assert failed == {}

@@ -288,3 +288,13 @@ def test_a_hook_of_no_known_dialect_is_refused_with_a_clear_message() -> None:
     assert dag_module.sql_dialect(Hook(), "mssql") == "tsql"  # the override, in the transfer's names
     Hook.dialect_name = "postgresql+psycopg"
     assert dag_module.sql_dialect(Hook()) == "postgres"
+
+
+def test_reports_before_any_load_are_skipped_naming_the_tables_to_load(tmp_path: Any) -> None:
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    operator = dag_module.WarehouseReportsOperator(
+        task_id="build_reports", conn_id="undefined_warehouse", embedded_default_path=str(tmp_path / "wh.duckdb")
+    )
+    with pytest.raises(AirflowSkipException, match=r"learning360_path_stats.*360learning_stats_to_warehouse first"):
+        operator.execute({"data_interval_end": NOW, "dag_run": None})  # type: ignore[arg-type]
