@@ -21,7 +21,7 @@ from tests.conftest import REPO
 PACKAGE = REPO / "airflow_provider_360learning"
 NOT_PRODUCTION = {"emulator", "testing"}
 # module -> the extra whose declared distribution brings it (imported lazily, only for that extra's connections)
-FROM_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres"}
+FROM_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "google": "bigquery"}
 
 
 def _name(requirement: str) -> str:
