@@ -77,7 +77,7 @@ class SweepResult:
     sample_keys: list[tuple[Any, ...]]
 
 
-def embedded_hook(path: str | Path) -> DbApiHook:
+def sqlite_file_hook(path: str | Path) -> DbApiHook:
     """A SQLite hook on the file at ``path`` (created with its folder), with no Airflow connection to define.
 
     SQLite stays a supported destination; the embedded default is the DuckDB file of ``transfers.embedded``.
@@ -605,6 +605,26 @@ __all__ = [
     "LOAD_ID_COLUMN",
     "SqlTableWriter",
     "SweepResult",
-    "embedded_hook",
     "embedded_warehouse_path",
+    "sqlite_file_hook",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``embedded_hook`` here was the SQLite file hook while SQLite was the embedded default: it now points,
+    with a deprecation warning, at the embedded default of ``transfers.embedded`` (a DuckDB file)."""
+    if name == "embedded_hook":
+        import warnings
+
+        from airflow.exceptions import AirflowProviderDeprecationWarning
+
+        from airflow_provider_360learning.transfers.embedded import embedded_hook
+
+        warnings.warn(
+            "transfers.sql_writer.embedded_hook is deprecated: the embedded default is a DuckDB file, "
+            "transfers.embedded.embedded_hook; for a SQLite file use transfers.sql_writer.sqlite_file_hook",
+            AirflowProviderDeprecationWarning,
+            stacklevel=2,
+        )
+        return embedded_hook
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_360learning.transfers.page_loader import PageLoader
-from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_hook
+from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, sqlite_file_hook
 from tests.unit.transfers.test_sql_writer import COLUMNS, stat_row
 
 
@@ -27,7 +27,7 @@ class CountingWriter(SqlTableWriter):
 
 
 def _writer(path: Path) -> CountingWriter:
-    writer = CountingWriter(embedded_hook(path), "stats", key=("id",))
+    writer = CountingWriter(sqlite_file_hook(path), "stats", key=("id",))
     writer.upserts = []
     return writer
 
@@ -62,7 +62,7 @@ def test_a_malformed_row_is_quarantined_and_the_rest_of_its_batch_loads(tmp_path
     pages = [[stat_row(i) for i in range(10)], [stat_row(10, progress="half"), stat_row(11)]]
     totals, count = _run(writer, pages, batch_rows=1000)
     assert (totals.rows, totals.rejected) == (11, 1) and count == (11, 11)
-    reasons = embedded_hook(tmp_path / "wh.db").get_records("SELECT table_name, reason FROM _360learning_rejects")
+    reasons = sqlite_file_hook(tmp_path / "wh.db").get_records("SELECT table_name, reason FROM _360learning_rejects")
     assert len(reasons) == 1 and reasons[0][0] == "stats" and "progress" in reasons[0][1]
 
 
@@ -82,7 +82,7 @@ def test_abort_drops_the_batch_being_built_and_keeps_committed_ones(tmp_path: Pa
         totals = loading.result(timeout=10)
         pool.submit(writer.close).result()
     assert writer.upserts == [200] and totals.rows == 200
-    assert embedded_hook(tmp_path / "wh.db").get_first("SELECT COUNT(*) FROM stats")[0] == 200
+    assert sqlite_file_hook(tmp_path / "wh.db").get_first("SELECT COUNT(*) FROM stats")[0] == 200
 
 
 def test_a_loader_failure_reaches_the_fetching_thread(tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_a_body_strict_json_refuses_loads_its_good_rows_and_quarantines_the_rest
     totals, count = _run(writer, [text.encode()], batch_rows=1000)
     assert (totals.rows, totals.rejected) == (5, 2) and count == (5, 5)
     assert totals.rejected_keys == {("nan-row",), ("big-row",)}
-    reasons = dict(embedded_hook(tmp_path / "wh.db").get_records("SELECT row_key, reason FROM _360learning_rejects"))
+    reasons = dict(sqlite_file_hook(tmp_path / "wh.db").get_records("SELECT row_key, reason FROM _360learning_rejects"))
     assert "'progress'" in reasons["nan-row"] and "'timeSpent'" in reasons["big-row"]
 
 

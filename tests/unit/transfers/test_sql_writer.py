@@ -19,7 +19,7 @@ import pytest
 
 from airflow_provider_360learning.actions import ACTIONS
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningMassDeleteError
-from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, embedded_hook
+from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter, sqlite_file_hook
 from airflow_provider_360learning.transfers.tabular import Column, columns_for, page_to_frame
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
@@ -780,9 +780,9 @@ def test_postgres_pages_larger_than_a_copy_chunk(backend: Backend, durable: bool
 # --- the embedded default ------------------------------------------------------------------------------
 
 
-def test_embedded_hook_needs_no_connection(tmp_path: Path) -> None:
+def test_sqlite_file_hook_needs_no_connection(tmp_path: Path) -> None:
     path = tmp_path / "deeper" / "warehouse.db"
-    hook = embedded_hook(path)
+    hook = sqlite_file_hook(path)
     assert hook.dialect_name == "sqlite"
     with SqlTableWriter(hook, "path_stats") as writer:
         assert writer.dialect == "sqlite"
@@ -803,7 +803,7 @@ def test_embedded_writers_in_parallel_wait_for_each_other(tmp_path: Path) -> Non
 
     def load(table: str) -> None:
         try:
-            with SqlTableWriter(embedded_hook(path), table) as writer:
+            with SqlTableWriter(sqlite_file_hook(path), table) as writer:
                 writer.ensure_table(COLUMNS)
                 for frame in frames:
                     writer.upsert(frame, "load")
@@ -820,3 +820,15 @@ def test_embedded_writers_in_parallel_wait_for_each_other(tmp_path: Path) -> Non
     with sqlite3.connect(path) as conn:
         assert [conn.execute(f"SELECT COUNT(*) FROM t{i}").fetchone()[0] for i in range(4)] == [6000] * 4
         assert conn.execute("SELECT COUNT(*) FROM _360learning_loads").fetchone() == (4,)
+
+
+def test_the_old_embedded_hook_name_warns_and_gives_the_duckdb_embedded_default() -> None:
+    from airflow.exceptions import AirflowProviderDeprecationWarning
+
+    from airflow_provider_360learning.transfers import embedded, sql_writer
+
+    with pytest.warns(AirflowProviderDeprecationWarning, match="sqlite_file_hook"):
+        moved = sql_writer.embedded_hook
+    assert moved is embedded.embedded_hook
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = sql_writer.no_such_name  # type: ignore[attr-defined]
