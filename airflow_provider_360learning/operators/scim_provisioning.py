@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningError
+from airflow_provider_360learning.flags import parse_flag
 from airflow_provider_360learning.scim.custom_fields import OnMissing, check_mapping, list_user_custom_fields
 from airflow_provider_360learning.scim.diff import NAME_PATHS, plan, safety_verdict, update_verdict
 from airflow_provider_360learning.scim.source import (
@@ -41,11 +42,10 @@ class ThreeSixtyLearningScimSafetyLimitError(ThreeSixtyLearningError):
 def flag(name: str, value: object) -> bool:
     """A yes/no parameter: a bool, or the string 'true' or 'false' (any case, templated values are strings).
     Anything else, 'on', 'yes', 't', 1 or 0 included, is refused: an ambiguous dry_run must not write."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise ValueError(f"{name}={value!r} is not a boolean: give True or False, or the string 'true' or 'false'")
+    parsed = parse_flag(value)
+    if parsed is None:
+        raise ValueError(f"{name}={value!r} is not a boolean: give True or False, or the string 'true' or 'false'")
+    return parsed
 
 
 FLAGS = ("plan_only", "allow_mass_removal", "allow_mass_update", "hard_delete", "recreate_on_email_change")

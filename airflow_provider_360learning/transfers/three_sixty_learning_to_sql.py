@@ -29,6 +29,7 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_provider_360learning.actions import ACTIONS, Action
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningError, ThreeSixtyLearningParameterError
+from airflow_provider_360learning.flags import parse_flag
 from airflow_provider_360learning.transfers.page_loader import DEFAULT_BATCH_ROWS, PageLoader
 from airflow_provider_360learning.transfers.sql_writer import SqlTableWriter
 from airflow_provider_360learning.transfers.tabular import DEFAULT_MAX_COLUMNS, Column, columns_for
@@ -43,15 +44,6 @@ Mode = Literal["incremental", "full"]
 # Filters that mark a row as new or changed, in order of preference (stats: completion; entities: edits).
 INCREMENTAL_FIELDS = ("completedAt", "modifiedAt")
 DEFAULT_MAX_DELETE_SHARE = 0.10
-
-
-def strict_bool(action: str, name: str, value: Any) -> bool:
-    """A flag given as a bool or the strings ``true``/``false`` (a template renders one); anything else is an error."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise ThreeSixtyLearningParameterError(action, name, f"must be true or false, got {value!r}")
 
 
 def incremental_field_for(action: Action) -> str | None:
@@ -198,7 +190,12 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
             raise ThreeSixtyLearningParameterError(
                 action.name, "mode", f"must be 'incremental' or 'full', got {self.mode!r}"
             )
-        self._allow_mass_delete = strict_bool(action.name, "allow_mass_delete", self.allow_mass_delete)
+        allow = parse_flag(self.allow_mass_delete)
+        if allow is None:
+            raise ThreeSixtyLearningParameterError(
+                action.name, "allow_mass_delete", f"must be true or false, got {self.allow_mass_delete!r}"
+            )
+        self._allow_mass_delete = allow
         try:
             share = float(self.max_delete_share)
         except (TypeError, ValueError):
