@@ -21,6 +21,7 @@ from airflow_provider_360learning.emulator.anomalies import AnomalyError
 from airflow_provider_360learning.emulator.asgi import EmulatorApp, answer_delay
 from airflow_provider_360learning.emulator.config import EmulatorConfig
 from airflow_provider_360learning.emulator.course_skills import course_skill_routes
+from airflow_provider_360learning.emulator.events import event_control_routes
 from airflow_provider_360learning.emulator.handlers import HANDLERS
 from airflow_provider_360learning.emulator.learning import LearningApi, learning_routes
 from airflow_provider_360learning.emulator.state import EmulatorState, RowError
@@ -187,6 +188,7 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
     )
     control = _control_routes(state)
     control.extend(course_skill_routes(state))
+    control.extend(event_control_routes(state))
     if "scim" in services:
         from airflow_provider_360learning.emulator.scim import scim_control_routes
 

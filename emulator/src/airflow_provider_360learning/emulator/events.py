@@ -1,22 +1,32 @@
 """Webhook events of the emulator's writes: which write emits which event, and the event's payload.
 
 Every active webhook subscription records the events of its ``eventType`` from its creation on (the
-emulator sends no HTTP request: a recorded event is ``delivered``). Core writes are observed in one
-place: :func:`observed` wraps the handlers of :data:`WATCHES` when they are registered, compares the
-object before and after a successful write and emits what the webhook document describes. Bulk
-operations call :func:`emit` for their own events (created, ended, attempts closed, groups deleted).
+emulator sends no HTTP request: a recorded event is ``delivered``, or ``failed`` once the control interface
+says that the subscription's endpoint refuses deliveries, as a placeholder URL would). Core writes are
+observed in one place: :func:`observed` wraps the handlers of :data:`WATCHES` when they are registered,
+compares the object before and after a successful write and emits what the webhook document describes.
+Bulk operations call :func:`emit` for their own events (created, ended, attempts closed, groups deleted).
+
+A learner's status in a path session changes in 360Learning's player, which no API operation drives: the
+control interface stands for it (:func:`set_path_status`, ``POST /_emulator/path-stats/{id}/status``) and
+emits ``path.session.user.status.updated``.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from airflow_provider_360learning.emulator.state import EmulatorState
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from airflow_provider_360learning.emulator.state import EmulatorState, RowError
 from airflow_provider_360learning.emulator.tenant import iso
 
 # A handler of handlers/base.py (which wraps its handlers here, so this module does not import it back).
@@ -27,6 +37,11 @@ Event = tuple[str, Row]
 MAX_EVENTS = 100_000
 """Events kept per subscription (the oldest go first), so memory stays bounded under bulk imports."""
 SUBSCRIPTIONS = "webhook_subscriptions"
+PATH_STATS = "path_session_user_stats"
+STATUS_UPDATED = "path.session.user.status.updated"
+DELIVERY = "webhook_delivery"
+"""Side table: subscription id -> the status its new events get (``failed`` when its endpoint refuses them)."""
+DELIVERY_STATUSES = ("delivered", "failed")
 
 
 @functools.cache
@@ -57,6 +72,7 @@ def emit(state: EmulatorState, event_type: str, data: Row, at: int | None = None
         when = state.today() if at is None else at
         store = state.relation("webhook_events")
         sequence = state.relation("webhook_sequence")
+        delivery = state.relation(DELIVERY)
         for sub_id in targets:
             number = sequence[sub_id] = sequence.get(sub_id, 0) + 1
             digest = hashlib.blake2b(f"{sub_id}:{number}".encode(), digest_size=15).hexdigest()
@@ -64,7 +80,7 @@ def emit(state: EmulatorState, event_type: str, data: Row, at: int | None = None
                 {
                     "_id": f"msg_{digest}",
                     "createdAt": iso(when),
-                    "status": "delivered",
+                    "status": delivery.get(sub_id, "delivered"),
                     "payload": {"type": event_type, "timestamp": when * 1000, "data": data},
                 }
             )
@@ -218,3 +234,81 @@ def observed(name: str, fn: Handler) -> Handler:
         return reply
 
     return cast(Handler, run)
+
+
+# -- control: what the API cannot drive ----------------------------------------------------------
+def set_path_status(state: EmulatorState, enrollment_id: str, status: str) -> Row:
+    """A learner's status in a path session changes (the player, in 360Learning): the stat row takes it, with
+    ``completedAt`` now and progress 100 when ``successful``, and ``path.session.user.status.updated`` is
+    emitted. The same status again changes nothing and emits nothing."""
+    with state.lock:
+        row = state.get_row(PATH_STATS, enrollment_id)
+        if row is None:
+            raise RowError(f"no path session enrollment with id {enrollment_id}", 404)
+        if row["status"].get("type") == status:
+            return row
+        now = state.today()
+        fields: Row = {"status": {"type": status}}
+        if status == "successful":
+            fields |= {"completedAt": iso(now), "progress": 100}
+        changed = state.patch_row(PATH_STATS, row["_id"], fields)  # validated: an unknown status is refused
+        emit(
+            state,
+            STATUS_UPDATED,
+            {
+                "userId": changed["userId"],
+                "pathId": changed["pathId"],
+                "sessionId": changed["sessionId"],
+                "enrollmentId": changed["_id"],
+                "status": status,
+                "updatedAt": iso(now),
+            },
+            now,
+        )
+        return changed
+
+
+def set_delivery(state: EmulatorState, subscription_id: str, status: str) -> None:
+    """The status the subscription's next events get: ``failed`` stands for an endpoint that refuses them."""
+    if status not in DELIVERY_STATUSES:
+        raise RowError(f"delivery status must be one of {list(DELIVERY_STATUSES)}, got {status!r}")
+    with state.lock:
+        if state.get_row(SUBSCRIPTIONS, subscription_id) is None:
+            raise RowError(f"no webhook subscription with id {subscription_id}", 404)
+        state.relation(DELIVERY)[subscription_id.lower()] = status
+
+
+def event_control_routes(state: EmulatorState) -> list[BaseRoute]:
+    """``POST /_emulator/path-stats/{enrollmentId}/status`` (``{"status": "successful"}``) and
+    ``PUT /_emulator/webhooks/{subscriptionId}/delivery`` (``{"status": "failed" | "delivered"}``)."""
+
+    async def body_field(request: Request, name: str) -> Any:
+        try:
+            return json.loads(await request.body())[name]
+        except (ValueError, KeyError, TypeError):
+            raise RowError(f'body must be {{"{name}": ...}}') from None
+
+    def error(exc: RowError) -> JSONResponse:
+        code = "notFound" if exc.status == 404 else "badRequest"
+        return JSONResponse({"error": {"code": code, "message": str(exc)}}, exc.status)
+
+    async def path_status(request: Request) -> Response:
+        try:
+            status = await body_field(request, "status")
+            return JSONResponse(set_path_status(state, request.path_params["enrollmentId"], str(status)))
+        except RowError as exc:
+            return error(exc)
+
+    async def delivery(request: Request) -> Response:
+        subscription_id = request.path_params["subscriptionId"]
+        try:
+            status = await body_field(request, "status")
+            set_delivery(state, subscription_id, str(status))
+        except RowError as exc:
+            return error(exc)
+        return JSONResponse({"subscriptionId": subscription_id, "status": status})
+
+    return [
+        Route("/path-stats/{enrollmentId}/status", path_status, methods=["POST"]),
+        Route("/webhooks/{subscriptionId}/delivery", delivery, methods=["PUT"]),
+    ]
