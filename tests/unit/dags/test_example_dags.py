@@ -25,7 +25,12 @@ def test_example_dags_are_daily_or_asset_driven_tagged_and_do_not_catch_up(dagba
     for dag_id, dag in dagbag.dags.items():
         assert "360learning" in dag.tags, dag_id
         assert dag.catchup is False, dag_id
-        if dag_id in ("360learning_reporting", "360learning_edx_learner_stats_sync"):  # after their producers
+        asset_driven = (
+            "360learning_reporting",
+            "360learning_edx_learner_stats_sync",
+            "360learning_events_to_warehouse",
+        )
+        if dag_id in asset_driven:  # after their producers, or on 360Learning events
             assert type(dag.timetable).__name__ == "AssetTriggeredTimetable"
         else:
             assert dag.timetable.expression in ("@daily", "0 0 * * *"), (dag_id, dag.timetable.expression)
