@@ -43,6 +43,10 @@ class WebhookEventPollingError(ThreeSixtyLearningError):
     """The events of a subscription cannot be read, and waiting will not fix it (the trigger's failure)."""
 
 
+class WebhookSubscriptionMissing(WebhookEventPollingError):
+    """No subscription of the watched event type (yet): the set-up may not have run; polled again, with backoff."""
+
+
 class WebhookEventTrigger(BaseEventTrigger):
     """
     Yield ``{"status": "success", "subscription_id", "events": [...], "count", "since", "state_variable"}``
@@ -149,7 +153,7 @@ class WebhookEventTrigger(BaseEventTrigger):
             if self.subscription_name in (None, s["name"])
         ]
         if not found:
-            raise WebhookEventPollingError(
+            raise WebhookSubscriptionMissing(
                 f"No webhook subscription to {self.event_type!r}"
                 + (f" named {self.subscription_name!r}" if self.subscription_name else "")
                 + " exists: create it first (EnsureWebhookSubscriptionsOperator, the 360learning_event_subscriptions DAG)"
@@ -175,6 +179,8 @@ class WebhookEventTrigger(BaseEventTrigger):
                 "records no event without it; create it again (EnsureWebhookSubscriptionsOperator) and restart "
                 f"the watcher; events in between are not recorded. ({exc})"
             )
+        if isinstance(exc, WebhookSubscriptionMissing):
+            return None  # the set-up DAG may run after this DAG was unpaused
         if isinstance(exc, ThreeSixtyLearningParameterError | WebhookEventPollingError):
             return exc if isinstance(exc, WebhookEventPollingError) else WebhookEventPollingError(str(exc))
         return None
@@ -203,8 +209,12 @@ class WebhookEventTrigger(BaseEventTrigger):
                         and self.event_type
                         and not self.subscription_id
                     ):
-                        subscription_id = None  # found again by type and name at the next poll, if re-created
-                    fatal = self._permanent(exc, subscription_id or self._described())
+                        # Deleted: looked for again by type and name at the next poll (the set-up re-creates it);
+                        # events between the deletion and the new subscription are not recorded by 360Learning.
+                        fatal = None
+                        subscription_id = None
+                    else:
+                        fatal = self._permanent(exc, subscription_id or self._described())
                     failures += 1
                     if fatal is None and failures >= self.max_consecutive_failures:
                         fatal = WebhookEventPollingError(

@@ -93,15 +93,56 @@ def test_a_deleted_subscription_fails_the_trigger_saying_so(emulator: Any, hook:
     assert emulator.state.stats()["requests"]["get_events"] == 1  # at once: waiting would not bring it back
 
 
-def test_a_trigger_by_event_type_without_its_subscription_names_the_setup(emulator: Any, hook: Any) -> None:
-    trigger = WebhookEventTrigger(event_type=STATUS, subscription_name="airflow-polling x", since=SINCE)
+def test_a_trigger_by_event_type_waits_for_its_subscription_then_names_the_setup(emulator: Any, hook: Any) -> None:
+    trigger = WebhookEventTrigger(
+        event_type=STATUS,
+        subscription_name="airflow-polling x",
+        since=SINCE,
+        poll_interval=0.01,
+        max_consecutive_failures=3,
+    )
 
     async def scenario() -> None:
         async for _ in trigger.run():
             raise AssertionError("no event expected")
 
-    with pytest.raises(WebhookEventPollingError, match="EnsureWebhookSubscriptionsOperator"):
+    with pytest.raises(WebhookEventPollingError, match=r"failed 3 times in a row.*EnsureWebhookSubscriptionsOperator"):
         asyncio.run(scenario())
+    assert emulator.state.stats()["requests"]["get_subscriptions"] == 3  # looked for it at each poll
+
+
+def test_a_trigger_by_event_type_follows_its_subscription_when_it_is_created_again(emulator: Any, hook: Any) -> None:
+    from airflow_provider_360learning.operators.webhook_subscriptions import subscription_name
+
+    def ensure() -> str:
+        operator = EnsureWebhookSubscriptionsOperator(task_id="ensure", event_types=[STATUS])
+        return str(operator.ensure(STATUS)["subscription_id"])
+
+    old = ensure()
+    first, second = open_enrollments(emulator, 2)
+    trigger = WebhookEventTrigger(
+        event_type=STATUS,
+        subscription_name=subscription_name("airflow-polling", STATUS),
+        since=SINCE,
+        poll_interval=0.05,
+    )
+
+    async def scenario() -> list[dict[str, Any]]:
+        stream = trigger.run()
+        try:
+            succeed(emulator, [first])
+            got = [await take(stream)]
+            hook.call_action("delete_subscription", subscriptionId=old)  # deleted: 404 at the next poll
+            await asyncio.to_thread(ensure)  # created again by the set-up
+            succeed(emulator, [second])
+            got.append(await take(stream))
+            return got
+        finally:
+            await stream.aclose()
+
+    before, after = asyncio.run(scenario())
+    assert before["subscription_id"] == old and after["subscription_id"] != old
+    assert [e["payload"]["data"]["enrollmentId"] for e in after["events"]] == [second]
 
 
 def test_a_token_without_the_webhook_scope_fails_the_trigger_naming_the_scope(
