@@ -395,6 +395,10 @@ class ScopedConnection:
             else:
                 self._end()
 
+    def others_waiting(self) -> bool:
+        """Whether another session waits for the file now (True when that cannot be seen: no path, no flock)."""
+        return self._path is None or others_waiting(self._path)
+
     def _keep(self) -> bool:
         """Whether to keep the file open after a commit: nobody waits and it has not been open too long."""
         if self._path is None or self._conn is None:

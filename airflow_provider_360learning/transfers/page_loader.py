@@ -107,7 +107,7 @@ class PageLoader:
         run_id: str,
         incremental_field: str | None,
         batch_rows: int = DEFAULT_BATCH_ROWS,
-        max_pending_pages: int = 4,
+        max_pending_pages: int = 24,
         logger: Any = None,
         decode_page: Callable[[bytes], list[Any]] | None = None,
         ceiling: dt.datetime | None = None,
@@ -180,24 +180,28 @@ class PageLoader:
     def run(self) -> LoadTotals:
         """Load pages until :meth:`finish` (commit the last batch) or :meth:`abort` (drop it)."""
         batch: list[Any] = []
+        bodies: list[bytes] = []  # the typed batch's page bodies (a dialect may load them instead of its rows)
         batch_decoder: TypedPageDecoder | None = None  # what decoded the batch's rows (None: items)
         while True:
             page = self._pages.get()
             if self._aborted.is_set():
                 return self.totals
             if page is _END:
-                self._load(batch, batch_decoder)
+                self._load(batch, batch_decoder, bodies)
+                self.writer.commit_pending()
                 return self.totals
             self.totals.pages += 1
-            rows, decoder = self._decode(page)
+            rows, decoder, body = self._decode(page)
             if decoder is not batch_decoder and batch:  # rows land in page order: finish the other batch first
-                self._load(batch, batch_decoder)
-                batch = []
+                self._load(batch, batch_decoder, bodies)
+                batch, bodies = [], []
             batch_decoder = decoder
             batch.extend(rows)
+            if body is not None:
+                bodies.append(body)
             if len(batch) >= self.batch_rows:
-                self._load(batch, batch_decoder)
-                batch = []
+                self._load(batch, batch_decoder, bodies)
+                batch, bodies = [], []
 
     def _typed_decoder(self) -> TypedPageDecoder | None:
         """The typed decoder of the current columns, when the writer takes typed rows (else None)."""
@@ -209,25 +213,26 @@ class PageLoader:
                 self._typed = TypedPageDecoder(self.totals.columns, key=self.writer.key)
         return self._typed
 
-    def _decode(self, page: bytes | Sequence[Any]) -> tuple[list[Any], TypedPageDecoder | None]:
-        """A page's rows: typed tuples and their decoder when it takes the body, else its items and None."""
+    def _decode(self, page: bytes | Sequence[Any]) -> tuple[list[Any], TypedPageDecoder | None, bytes | None]:
+        """A page's rows: typed tuples, their decoder and the body when it takes the body, else its items."""
         if not isinstance(page, bytes | bytearray | memoryview):
-            return list(page), None
+            return list(page), None, None
         decoder = self._typed_decoder()
+        body = bytes(page)
         if decoder is not None:
-            rows = decoder.decode(bytes(page))
+            rows = decoder.decode(body)
             if rows is not None:
-                return rows, decoder
+                return rows, decoder, body
         try:
-            return self._decode_page(bytes(page)), None
+            return self._decode_page(body), None, None
         except Exception as strict_error:
-            items = _lenient_json(bytes(page))
+            items = _lenient_json(body)
             if items is None:
                 raise strict_error from None
         # Strict JSON refused the body (``NaN``, ``Infinity``, ``1e999``): quarantine just those rows.
         clean, rejects = quarantine_non_finite(items, self._key_fields)
         self._quarantine(rejects)
-        return clean, None
+        return clean, None, None
 
     def _quarantine(self, rejects: Sequence[Reject]) -> None:
         if not rejects:
@@ -243,14 +248,21 @@ class PageLoader:
         )
         self.writer.write_rejects(self.table, self.run_id, rejects)
 
-    def _load(self, rows: list[Any], decoder: TypedPageDecoder | None) -> None:
+    def _more_ready(self) -> bool:
+        """Whether pages already wait in the queue: the writer may then commit this batch with the next ones
+        (it commits at the latest when the queue runs dry, at the end, or when its dialect's bounds say)."""
+        return not self._pages.empty()
+
+    def _load(self, rows: list[Any], decoder: TypedPageDecoder | None, bodies: Sequence[bytes] = ()) -> None:
         if not rows:
             return
         started = time.monotonic()
         rejected_before = self.totals.rejected
         if decoder is not None:  # typed rows: of the decoder's columns (a later page may have added some)
             newest, late = decoder.newest(rows, self.incremental_field, self.totals.newest, self.ceiling)
-            loaded = self.writer.upsert_typed(decoder.columns, rows, self.load_id)
+            loaded = self.writer.upsert_typed(
+                decoder.columns, rows, self.load_id, pages=bodies, defer_commit=self._more_ready()
+            )
         else:
             frame, rejects, extra = page_to_frame(
                 rows, self.totals.columns, key=self.writer.key, max_columns=self.max_columns, existing=self._existing
@@ -266,7 +278,7 @@ class PageLoader:
             newest, late = newest_value(
                 frame, self.incremental_field, self.totals.newest, self.ceiling, self.writer.key
             )
-            loaded = self.writer.upsert(frame, self.load_id)
+            loaded = self.writer.upsert(frame, self.load_id, defer_commit=self._more_ready())
         self.totals.newest = newest
         if late:
             self.totals.future_rows += len(late)

@@ -26,8 +26,11 @@ import datetime as dt
 import hashlib
 import importlib
 import logging
+import operator
 import sqlite3
+import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +68,21 @@ DEFAULT_REJECTS_TABLE = "_360learning_rejects"
 SQLITE_CONN_ID = "360learning_sqlite_file"
 DEFAULT_MAX_DELETE_SHARE = 0.10
 SWEEP_SAMPLE = 20
+
+
+@dataclass(frozen=True)
+class _Transaction:
+    """An open transaction of the writer: its session (``stack`` leaves it), connection and cursor."""
+
+    stack: contextlib.ExitStack
+    conn: Any
+    cursor: Any
+    opened_at: float
+
+
+def _close_quietly(cursor: Any) -> None:
+    with contextlib.suppress(Exception):
+        cursor.close()
 
 
 @dataclass(frozen=True)
@@ -163,6 +181,8 @@ class SqlTableWriter:
         self._declared: dict[str, Kind] = {}
         self._typed = False  # whether typed rows may go straight in (see accepts_typed_rows)
         self._lock = threading.RLock()  # one transaction at a time, whichever thread calls
+        self._open: _Transaction | None = None  # a batch transaction left open for the next batch
+        self._defer_commit = False  # set during upsert(..., defer_commit=True)
         log.debug("SqlTableWriter for %s uses the %s dialect", self.table_sql, self.dialect)
 
     # --- connection and transactions ---------------------------------------------------------------
@@ -174,11 +194,15 @@ class SqlTableWriter:
         self.close()
 
     def close(self) -> None:
-        """Close the writer's kept connection (a later call opens a new one)."""
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.close()
+        """Commit a batch transaction left open (:meth:`commit_pending`), then close the writer's kept connection
+        (a later call opens a new one)."""
+        try:
+            self.commit_pending()
+        finally:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
 
     @property
     def connection(self) -> Any:
@@ -188,33 +212,73 @@ class SqlTableWriter:
         return self._conn
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Any]:
+    def transaction(self, *, batch: bool = False) -> Iterator[Any]:
         """A cursor inside one transaction: committed at the end, rolled back (and the connection dropped) on error.
 
         The connection is the dialect's ``session`` (the writer's kept one, or one per transaction).
+        ``batch``: the dialect's write of one batch (``upsert``, ``upsert_typed``). When their caller said
+        more batches are ready (``defer_commit``) and the dialect agrees (:meth:`Dialect.may_defer_commit`),
+        the transaction stays open for the next batch, which then runs in it: whole batches still, and
+        fewer commits. Any other transaction commits it first; so do :meth:`commit_pending` and :meth:`close`.
         """
-        dialect = self.sql_dialect
         with self._lock:
-            failed = False
+            if self._open is not None and not batch:
+                self.commit_pending()
+            current, self._open = self._open, None
+            if current is None:
+                current = self._begin()
             try:
-                with dialect.session(self) as conn:
-                    cursor = dialect.cursor(conn)
-                    try:
-                        dialect.begin(cursor, conn)
-                        yield cursor
-                        dialect.commit(cursor, conn)
-                    except BaseException:
-                        failed = True
-                        with contextlib.suppress(Exception):
-                            dialect.rollback(cursor, conn)
-                        raise
-                    finally:
-                        if cursor is not conn:
-                            with contextlib.suppress(Exception):
-                                cursor.close()
-            finally:
-                if failed:
-                    self.close()
+                yield current.cursor
+            except BaseException:
+                self._finish(current, commit=False)
+                raise
+            if batch and self._defer_commit and self.sql_dialect.may_defer_commit(current.conn, current.opened_at):
+                self._open = current
+            else:
+                self._finish(current, commit=True)
+
+    def commit_pending(self) -> None:
+        """Commit the batches of a transaction left open for more (``defer_commit``), if any."""
+        with self._lock:
+            current, self._open = self._open, None
+            if current is not None:
+                self._finish(current, commit=True)
+
+    def _begin(self) -> _Transaction:
+        dialect = self.sql_dialect
+        stack = contextlib.ExitStack()
+        try:
+            conn = stack.enter_context(dialect.session(self))
+            cursor = dialect.cursor(conn)
+            if cursor is not conn:
+                stack.callback(_close_quietly, cursor)
+            dialect.begin(cursor, conn)
+        except BaseException:
+            stack.__exit__(*sys.exc_info())
+            self.close()
+            raise
+        return _Transaction(stack, conn, cursor, time.monotonic())
+
+    def _finish(self, current: _Transaction, *, commit: bool) -> None:
+        """Commit ``current`` and leave its session; if not ``commit`` (or the commit fails), :meth:`_abandon` it."""
+        if not commit:
+            self._abandon(current)
+            return
+        try:
+            self.sql_dialect.commit(current.cursor, current.conn)
+        except BaseException:
+            self._abandon(current)
+            raise
+        current.stack.close()
+
+    def _abandon(self, current: _Transaction) -> None:
+        """Roll ``current`` back and leave its session with the error being handled; drop the kept connection."""
+        with contextlib.suppress(Exception):
+            self.sql_dialect.rollback(current.cursor, current.conn)
+        try:
+            current.stack.__exit__(*sys.exc_info())
+        finally:
+            self.close()
 
     # --- names and types -----------------------------------------------------------------------------
 
@@ -303,11 +367,12 @@ class SqlTableWriter:
 
     # --- writes --------------------------------------------------------------------------------------
 
-    def upsert(self, frame: pd.DataFrame, load_id: str) -> int:
+    def upsert(self, frame: pd.DataFrame, load_id: str, *, defer_commit: bool = False) -> int:
         """Insert or update one batch on the key, in one transaction; returns the rows written.
 
         Within a batch the last row of a key wins (a key twice in one statement is an error on most
-        engines). A null key is an error: ``page_to_frame`` rejects such rows first.
+        engines). A null key is an error: ``page_to_frame`` rejects such rows first. ``defer_commit``: more
+        batches are ready, so the dialect may leave the transaction open for them (see :meth:`transaction`).
         """
         if frame.empty:
             return 0
@@ -321,8 +386,18 @@ class SqlTableWriter:
         kinds = {str(name): self._declared.get(str(name)) or _kind_of(frame[name]) for name in frame.columns}
         for name in kinds:
             self.sql_dialect.check_identifier(name)
-        self.sql_dialect.write_frame(self, frame, kinds, load_id, dt.datetime.now(dt.UTC))
+        with self._deferring(defer_commit):
+            self.sql_dialect.write_frame(self, frame, kinds, load_id, dt.datetime.now(dt.UTC))
         return len(frame)
+
+    @contextlib.contextmanager
+    def _deferring(self, defer_commit: bool) -> Iterator[None]:
+        with self._lock:
+            self._defer_commit = defer_commit
+            try:
+                yield
+            finally:
+                self._defer_commit = False
 
     @property
     def accepts_typed_rows(self) -> bool:
@@ -330,24 +405,37 @@ class SqlTableWriter:
         through psycopg 3) and a table whose columns have exactly the writer's types (no ``column_types``)."""
         return self._typed
 
-    def upsert_typed(self, columns: Sequence[Column], rows: Sequence[tuple[Any, ...]], load_id: str) -> int:
+    def upsert_typed(
+        self,
+        columns: Sequence[Column],
+        rows: Sequence[tuple[Any, ...]],
+        load_id: str,
+        *,
+        pages: Sequence[bytes] | None = None,
+        defer_commit: bool = False,
+    ) -> int:
         """Insert or update rows of typed values (``TypedPageDecoder``, in the order of ``columns``) on the key.
 
         The same contract as :meth:`upsert`: one transaction, the last row of a key wins, key order.
-        Returns the rows written.
+        ``pages``, when given, are the JSON bodies these rows were decoded from, in order: a dialect that
+        parses JSON itself (DuckDB) then loads them instead of the rows, when their keys are unique.
+        ``defer_commit`` as for :meth:`upsert`. Returns the rows written.
         """
         if not self._typed:
             raise RuntimeError(f"{self.table_sql} does not take typed rows (see accepts_typed_rows)")
         if not rows:
             return 0
         names = [c.name for c in columns]
-        positions = [names.index(k) for k in self.key]
-        key_of = (
-            (lambda row: row[positions[0]]) if len(positions) == 1 else (lambda row: tuple(row[p] for p in positions))
-        )
-        latest = {key_of(row): row for row in rows}  # the last row of a key wins
-        ordered = [latest[k] for k in sorted(latest)]
-        self.sql_dialect.write_typed(self, columns, ordered, load_id, dt.datetime.now(dt.UTC))
+        key_of = operator.itemgetter(*(names.index(k) for k in self.key))
+        keys = list(map(key_of, rows))
+        loaded_at = dt.datetime.now(dt.UTC)
+        with self._deferring(defer_commit):
+            if pages and len(set(keys)) == len(keys) and self.sql_dialect.accepts_pages(columns):
+                self.sql_dialect.write_pages(self, columns, pages, load_id, loaded_at)
+                return len(rows)
+            latest = dict(zip(keys, rows, strict=True))  # the last row of a key wins
+            ordered = [latest[k] for k in sorted(latest)]
+            self.sql_dialect.write_typed(self, columns, ordered, load_id, loaded_at)
         return len(ordered)
 
     # --- full refresh: keep_keys and sweep ---------------------------------------------------------------
@@ -497,6 +585,15 @@ class SqlTableWriter:
             cursor.execute(self.sql_dialect.latest_watermark_statement(self.metadata_table), (table, "success"))
             row = cursor.fetchone()
         return None if row is None else _from_db_timestamp(row[0])
+
+    def last_rows(self, table: str, mode: str) -> int | None:
+        """Rows of the latest successful ``mode`` load of ``table`` (None before the first): the size a transfer
+        expects, to choose between one stream and a partitioned read."""
+        self._ensure_service_table(self.metadata_table, self._METADATA_COLUMNS, ("load_key",))
+        with self.transaction() as cursor:
+            cursor.execute(self.sql_dialect.latest_load_statement(self.metadata_table), (table, "success", mode))
+            row = cursor.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
 
     # --- rejects -------------------------------------------------------------------------------------
 

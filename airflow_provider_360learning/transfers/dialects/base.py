@@ -52,7 +52,7 @@ class WriterContext(Protocol):
     @property
     def connection(self) -> Any: ...
 
-    def transaction(self) -> contextlib.AbstractContextManager[Any]: ...
+    def transaction(self, *, batch: bool = False) -> contextlib.AbstractContextManager[Any]: ...
 
     def table_columns(self) -> dict[str, str]: ...
 
@@ -132,6 +132,11 @@ class Dialect:
 
     def rollback(self, cursor: Any, conn: Any) -> None:
         conn.rollback()
+
+    def may_defer_commit(self, conn: Any, opened_at: float) -> bool:
+        """Whether a batch's transaction (opened at ``opened_at``, ``time.monotonic()``) may stay open for the
+        next batch, its caller having more ready (base: no, every batch commits)."""
+        return False
 
     # --- names and types -------------------------------------------------------------------------------
 
@@ -450,6 +455,22 @@ class Dialect:
     ) -> None:
         raise NotImplementedError(f"{self.name} takes no typed rows")
 
+    def accepts_pages(self, columns: Sequence[Column]) -> bool:
+        """Whether :meth:`write_pages` may write page bodies of these columns (base: no dialect parses JSON)."""
+        return False
+
+    def write_pages(
+        self,
+        writer: WriterContext,
+        columns: Sequence[Column],
+        pages: Sequence[bytes],
+        load_id: str,
+        loaded_at: dt.datetime,
+    ) -> None:
+        """Upsert the rows of JSON page bodies that ``TypedPageDecoder`` accepted (unique keys), parsed by the
+        engine itself: for an engine that runs in the task's process, the parsing leaves Python's lock."""
+        raise NotImplementedError(f"{self.name} takes no page bodies")
+
     # --- sweep, keep_keys, service queries -------------------------------------------------------------
 
     def count_statement(self, table: Sequence[str], *, not_loaded: bool) -> str:
@@ -505,6 +526,22 @@ class Dialect:
             )
 
         return self._cached(("watermark", tuple(table)), build)
+
+    def latest_load_statement(self, table: Sequence[str]) -> str:
+        """Rows of the latest successful load of a table in one mode (parameters: table, status, mode)."""
+
+        def build() -> exp.Expression:
+            return (
+                exp.select(self._column("rows_loaded"))
+                .from_(self.table(table))
+                .where(self._column("table_name").eq(exp.Placeholder()))
+                .where(self._column("status").eq(exp.Placeholder()))
+                .where(self._column("mode").eq(exp.Placeholder()))
+                .order_by(exp.Ordered(this=self._column("finished_at"), desc=True))
+                .limit(1)
+            )
+
+        return self._cached(("latest_load", tuple(table)), build)
 
     def bind_value(self, value: Any) -> Any:
         """A Python value as the driver binds it into a column (timestamps in the dialect's style)."""

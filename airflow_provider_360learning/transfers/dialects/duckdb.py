@@ -17,7 +17,9 @@ scans directly.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlglot import exp
@@ -62,9 +64,17 @@ class DuckDBDialect(Dialect):
     max_identifier_length = 255
     default_placeholder = "?"
 
+    max_batches_per_commit: ClassVar[int] = 8
+    """Batches one transaction may hold while more are ready (see :meth:`may_defer_commit`)."""
+    max_seconds_per_commit: ClassVar[float] = 1.0
+    """Seconds one transaction may stay open across batches."""
+
     def __init__(self, hook: Any, *, durable_pages: bool = False) -> None:
         super().__init__(hook, durable_pages=durable_pages)
         self._insert_directly = True  # while the batches' keys are new to the table: see _merge
+        self._batches_open = 0  # batches written in the open transaction
+        self._inserted: list[tuple[str, tuple[Any, ...], tuple[str, Any] | None]] = []
+        """The open transaction's plain inserts, as upserts: replayed if a later batch finds a key there."""
 
     # --- connection scope ----------------------------------------------------------------------------
 
@@ -96,6 +106,29 @@ class DuckDBDialect(Dialect):
     def begin(self, cursor: Any, conn: Any) -> None:
         conn.begin()
 
+    def commit(self, cursor: Any, conn: Any) -> None:
+        self._batches_open, self._inserted = 0, []
+        conn.commit()
+
+    def rollback(self, cursor: Any, conn: Any) -> None:
+        self._batches_open, self._inserted = 0, []
+        conn.rollback()
+
+    def may_defer_commit(self, conn: Any, opened_at: float) -> bool:
+        """Keep a batch's transaction open for the next one while the loader has more ready, up to
+        :attr:`max_batches_per_commit` batches and :attr:`max_seconds_per_commit` seconds, and only while no
+        other session waits for the file (a reader still waits about one batch).
+
+        A DuckDB commit costs about as much as inserting a batch (it syncs the WAL to disk) and holds
+        Python's lock around it: fewer of them is what lets the load keep up with a fast API.
+        """
+        if self._batches_open >= self.max_batches_per_commit:
+            return False
+        if time.monotonic() - opened_at >= self.max_seconds_per_commit:
+            return False
+        waiting = getattr(conn, "others_waiting", None)
+        return not waiting() if callable(waiting) else database_file(self.hook) is None
+
     # --- batch writes ----------------------------------------------------------------------------------
 
     def write_frame(
@@ -106,7 +139,7 @@ class DuckDBDialect(Dialect):
         load_id: str,
         loaded_at: dt.datetime,
     ) -> None:
-        self._merge(writer, frame, list(kinds), load_id, loaded_at)
+        self._merge_view(writer, frame, list(kinds), load_id, loaded_at)
 
     def accepts_typed_rows(self, writer: WriterContext, columns: Sequence[Column], actual: Mapping[str, str]) -> bool:
         """Typed rows go in as Arrow when every column has the type this dialect gives its kind."""
@@ -125,30 +158,87 @@ class DuckDBDialect(Dialect):
         load_id: str,
         loaded_at: dt.datetime,
     ) -> None:
-        self._merge(writer, arrow_table(columns, rows), [c.name for c in columns], load_id, loaded_at)
+        self._merge_view(writer, arrow_table(columns, rows), [c.name for c in columns], load_id, loaded_at)
 
-    def _merge(
+    def accepts_pages(self, columns: Sequence[Column]) -> bool:
+        """Whether whole page bodies of these columns may go in as JSON text (:meth:`write_pages`).
+
+        Not with a ``json`` column: DuckDB would keep the value's own text, where the other ways store it
+        re-encoded with sorted keys. Not when two sources differ only in case (DuckDB's struct fields do not).
+        """
+        sources = [c.source.lower() for c in columns]
+        return all(c.kind != "json" for c in columns) and len(set(sources)) == len(sources)
+
+    def write_pages(
+        self,
+        writer: WriterContext,
+        columns: Sequence[Column],
+        pages: Sequence[bytes],
+        load_id: str,
+        loaded_at: dt.datetime,
+    ) -> None:
+        """Upsert page bodies that ``TypedPageDecoder`` accepted (so every value already has its column's type,
+        and the keys are unique), DuckDB parsing the JSON itself.
+
+        The bodies go in as one ``BLOB[]`` parameter; ``from_json`` with the columns' types turns them into
+        rows in C++, with Python's lock released, in one statement: the task's fetching thread runs
+        meanwhile. Building Arrow arrays from Python values held that lock for the whole batch, and every
+        further call into DuckDB (registering a relation) was one more wait to take it back.
+        """
+        structure = json.dumps([{c.source: self.types[c.kind] for c in columns}])
+
+        def values() -> exp.Select:
+            bodies = exp.Unnest(
+                expressions=[exp.cast(exp.Placeholder(), exp.DataType.build("BLOB[]", dialect="duckdb"))],
+                alias=exp.TableAlias(this=exp.to_identifier("pages"), columns=[exp.to_identifier("body")]),
+            )
+            text = exp.Anonymous(this="decode", expressions=[exp.column("body")])  # UTF-8, as msgspec checked
+            rows = exp.Anonymous(
+                this="unnest", expressions=[exp.func("from_json", text, exp.Literal.string(structure))]
+            )
+            parsed = exp.select(exp.alias_(rows, "r")).from_(bodies).subquery("parsed")
+            fields = (exp.func("struct_extract", exp.column("r"), exp.Literal.string(c.source)) for c in columns)
+            return exp.select(*fields, exp.Placeholder(), exp.Placeholder()).from_(parsed)
+
+        names = [c.name for c in columns]
+        self._merge(writer, names, ("pages", structure, *names), values, (load_id, loaded_at, list(pages)))
+
+    def _merge_view(
         self, writer: WriterContext, relation: Any, names: Sequence[str], load_id: str, loaded_at: dt.datetime
     ) -> None:
-        """Register ``relation`` (a pandas frame or an Arrow table) as a view and upsert it in one transaction.
+        """Upsert ``relation`` (a pandas frame or an Arrow table of the columns ``names``) as it is."""
+        view = f"_stage_{id(writer):x}"
 
+        def values() -> exp.Select:
+            return exp.select(*(self._column(n) for n in names), exp.Placeholder(), exp.Placeholder()).from_(
+                self.table((view,))
+            )
+
+        self._merge(writer, names, ("view", view, *names), values, (load_id, loaded_at), (view, relation))
+
+    def _merge(
+        self,
+        writer: WriterContext,
+        names: Sequence[str],
+        shape: tuple[Any, ...],
+        values: Callable[[], exp.Select],
+        parameters: tuple[Any, ...],
+        registered: tuple[str, Any] | None = None,
+    ) -> None:
+        """Upsert ``values()`` (the columns ``names``, then the two bookkeeping values) in one transaction.
+
+        ``parameters`` are the statement's, in order; ``registered`` a view name and the relation (a pandas
+        frame or an Arrow table) registered under it for the statement; ``shape`` tells statements apart.
         While the batches' keys are new to the table (a first load) a plain ``INSERT ... SELECT`` goes in,
         about 40% cheaper than the upsert; the first key already there makes DuckDB refuse that insert
         whole, the transaction restarts, and from then on this writer upserts.
         """
         import duckdb
 
-        view = f"_stage_{id(writer):x}"
         columns = [*names, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
-
-        def select() -> exp.Select:
-            return exp.select(*(self._column(n) for n in names), exp.Placeholder(), exp.Placeholder()).from_(
-                self.table((view,))
-            )
-
-        target = ("view", tuple(writer.table), tuple(columns), view)
+        target = (tuple(writer.table), *shape)
         upsert = self._cached(
-            ("upsert", *target), lambda: self._insert_or_update(writer.table, columns, writer.key, select())
+            ("upsert", *target), lambda: self._insert_or_update(writer.table, columns, writer.key, values())
         )
         insert = self._cached(
             ("insert", *target),
@@ -156,25 +246,38 @@ class DuckDBDialect(Dialect):
                 this=exp.Schema(
                     this=self.table(writer.table), expressions=[exp.to_identifier(n, quoted=True) for n in columns]
                 ),
-                expression=select(),
+                expression=values(),
             ),
         )
-        parameters = (load_id, loaded_at)
-        with writer.transaction() as cursor:
-            cursor.register(view, relation)
-            try:
-                if self._insert_directly:
-                    try:
-                        cursor.execute(insert, parameters)
-                        return
-                    except duckdb.ConstraintException:
-                        self._insert_directly = False  # a key of the batch is in the table already: upsert from now on
-                        cursor.execute("ROLLBACK")
-                        cursor.execute("BEGIN TRANSACTION")
-                        cursor.register(view, relation)
-                cursor.execute(upsert, parameters)
-            finally:
-                cursor.unregister(view)
+        with writer.transaction(batch=True) as cursor:
+            self._batches_open += 1
+            if self._insert_directly:
+                try:
+                    _execute(cursor, insert, parameters, registered)
+                    self._inserted.append((upsert, parameters, registered))
+                    return
+                except duckdb.ConstraintException:
+                    # A key of the batch is in the table already: upsert from now on. The refused insert
+                    # aborted the transaction: its earlier batches go in again, as upserts, then this one.
+                    self._insert_directly = False
+                    earlier, self._inserted = self._inserted, []
+                    cursor.execute("ROLLBACK")
+                    if registered is not None:
+                        cursor.unregister(registered[0])
+                    cursor.execute("BEGIN TRANSACTION")
+                    for statement, arguments, relation in earlier:
+                        _execute(cursor, statement, arguments, relation)
+            _execute(cursor, upsert, parameters, registered)
+
+
+def _execute(cursor: Any, statement: str, parameters: tuple[Any, ...], registered: tuple[str, Any] | None) -> None:
+    """Run ``statement``, with ``registered`` (a view name and its relation) registered for it if given."""
+    if registered is None:
+        cursor.execute(statement, parameters)
+        return
+    cursor.register(*registered)
+    cursor.execute(statement, parameters)  # on failure the view stays: an aborted transaction refuses unregister
+    cursor.unregister(registered[0])
 
 
 def database_file(hook: Any) -> str | None:

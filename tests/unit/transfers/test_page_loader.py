@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ class CountingWriter(SqlTableWriter):
 
     upserts: list[int]
 
-    def upsert(self, frame: Any, load_id: str) -> int:
+    def upsert(self, frame: Any, load_id: str, **options: Any) -> int:
         self.upserts.append(len(frame))
-        return super().upsert(frame, load_id)
+        return super().upsert(frame, load_id, **options)
 
 
 def _writer(path: Path) -> CountingWriter:
@@ -76,8 +77,11 @@ def test_abort_drops_the_batch_being_built_and_keeps_committed_ones(tmp_path: Pa
         loading = pool.submit(loader.run)
         for p in range(3):  # 100 + 100 rows close the first batch; the third page starts the next one
             loader.put([stat_row(p * 100 + i) for i in range(100)], loading)
+        deadline = time.monotonic() + 30
         while loader.totals.pages < 3:  # the loader has taken every page
-            pass
+            assert not loading.done(), loading.exception()
+            assert time.monotonic() < deadline, "the loader did not take the third page"
+            time.sleep(0.001)
         loader.abort()
         totals = loading.result(timeout=10)
         pool.submit(writer.close).result()

@@ -115,13 +115,13 @@ class CountingTyped(SqlTableWriter):
     typed_batches: list[int]
     frame_batches: list[int]
 
-    def upsert_typed(self, columns: Any, rows: Any, load_id: str) -> int:
+    def upsert_typed(self, columns: Any, rows: Any, load_id: str, **options: Any) -> int:
         self.typed_batches.append(len(rows))
-        return super().upsert_typed(columns, rows, load_id)
+        return super().upsert_typed(columns, rows, load_id, **options)
 
-    def upsert(self, frame: Any, load_id: str) -> int:
+    def upsert(self, frame: Any, load_id: str, **options: Any) -> int:
         self.frame_batches.append(len(frame))
-        return super().upsert(frame, load_id)
+        return super().upsert(frame, load_id, **options)
 
 
 def _load(writer: SqlTableWriter, pages: list[bytes], load_id: str, batch_rows: int = 60) -> Any:
