@@ -9,13 +9,14 @@ requests are built and checked by :func:`~airflow_provider_360learning.actions.r
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any, Unpack
 
 import msgspec
 from airflow.providers.http.hooks.http import HttpAsyncHook, HttpHook, SessionConfig
 
 from airflow_provider_360learning.actions import Action
+from airflow_provider_360learning.actions.partitions import partitioning_for
 from airflow_provider_360learning.actions.requests import (
     ApiRequest,
     build_request,
@@ -44,6 +45,7 @@ from airflow_provider_360learning.exceptions import (
     ThreeSixtyLearningParameterError,
     ThreeSixtyLearningPermissionError,
 )
+from airflow_provider_360learning.hooks.partitioned_read import PartitionedRead, PartitionStats
 
 __all__ = ["ThreeSixtyLearningAsyncHook", "ThreeSixtyLearningHook", "decode_json", "decode_page", "user_agent"]
 
@@ -216,10 +218,55 @@ class ThreeSixtyLearningHook(ClientHookMixin, HttpHook):
         request = _list_request(name, params)
         yield from transport.iterate_sync(_page_bodies(self.client, request, decode=True))
 
-    def iter_action(self, name: str | Action, /, **params: Any) -> Iterator[Any]:
-        """Yield every item of a list action across all pages; one page is in memory at a time."""
-        for page in self.iter_pages(name, **params):
+    def iter_action(
+        self, name: str | Action, /, *, max_parallel_streams: int | None = None, **params: Any
+    ) -> Iterator[Any]:
+        """Yield every item of a list action across all pages; one page is in memory at a time.
+
+        With ``max_parallel_streams`` above 1, an action the registry can partition
+        (:data:`~airflow_provider_360learning.actions.partitions.PARTITIONINGS`) is read as that many disjoint
+        streams at once, within the tenant's budget: items then come in no particular order. Other actions read
+        as one stream (and say so in the log).
+        """
+        read = self.partitioned_read(name, max_parallel_streams=max_parallel_streams or 1, decode=True, **params)
+        if read is None:
+            for page in self.iter_pages(name, **params):
+                yield from page
+            return
+        for _stats, page in self.iter_partitioned_pages(read):
             yield from page
+
+    def partitioned_read(
+        self, name: str | Action, /, *, max_parallel_streams: int, decode: bool = False, **params: Any
+    ) -> PartitionedRead | None:
+        """A read of a list action as ``max_parallel_streams`` disjoint streams (pages as raw bodies, or decoded
+        items with ``decode``), or ``None`` when it reads as one stream: one stream asked for, an action with no
+        partitioning, or params that already filter on the partitioning field."""
+        action = resolve_action(name)
+        if not action.returns_list:
+            raise _not_a_list(action)
+        if max_parallel_streams <= 1:
+            return None
+        if partitioning_for(action, params) is None:
+            self.log.info("%s: no partitionable filter (or already filtered on it): one stream", action.describe())
+            return None
+        build_request(action, params)  # bad params fail here, naming the parameter, before any parent is listed
+
+        def pages(decoded: bool) -> Callable[[str, Mapping[str, Any]], AsyncIterator[Any]]:
+            return lambda act, p: _page_bodies(self.client, _list_request(act, dict(p)), decode=decoded)
+
+        return PartitionedRead(
+            action.name,
+            params,
+            max_parallel_streams,
+            self.client.settings.base_url,
+            read=pages(decode),
+            parent_items=pages(True),
+        )
+
+    def iter_partitioned_pages(self, read: PartitionedRead) -> Iterator[tuple[PartitionStats, Any]]:
+        """Run a :meth:`partitioned_read` on the client core's loop: ``(partition, page)`` as pages arrive."""
+        yield from transport.iterate_sync(read.pages(), read_ahead=True)
 
     # --- connection test ----------------------------------------------------------------------------
     def _credentials_accepted(self, settings: ClientSettings) -> bool:

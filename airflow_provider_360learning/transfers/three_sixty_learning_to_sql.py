@@ -17,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -28,6 +29,7 @@ from airflow.sdk import BaseHook, BaseOperator
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_provider_360learning.actions import ACTIONS, Action
+from airflow_provider_360learning.actions.partitions import partitioning_for
 from airflow_provider_360learning.exceptions import ThreeSixtyLearningError, ThreeSixtyLearningParameterError
 from airflow_provider_360learning.flags import parse_flag
 from airflow_provider_360learning.transfers.page_loader import DEFAULT_BATCH_ROWS, PageLoader
@@ -37,6 +39,7 @@ from airflow_provider_360learning.transfers.tabular import DEFAULT_MAX_COLUMNS, 
 if TYPE_CHECKING:  # the hook (HTTP provider) is imported when a task runs, not when a DAG file is parsed
     from airflow.sdk import Context
 
+    from airflow_provider_360learning.hooks.partitioned_read import PartitionedRead
     from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,11 @@ Mode = Literal["incremental", "full"]
 # Filters that mark a row as new or changed, in order of preference (stats: completion; entities: edits).
 INCREMENTAL_FIELDS = ("completedAt", "modifiedAt")
 DEFAULT_MAX_DELETE_SHARE = 0.10
+MAX_PARALLEL_STREAMS = 64
+MIN_PAGES_PER_STREAM = 2
+"""A partitioned read pays when each stream has at least this many pages to read (else its extra requests,
+the parent list and one partial page per partition, cost more than the concurrency saves)."""
+DEFAULT_REQUEST_SECONDS = 0.2
 
 
 def incremental_field_for(action: Action) -> str | None:
@@ -103,6 +111,12 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
     :param dialect: force the destination's SQL dialect instead of detecting it from the hook
         (``postgres``, ``duckdb``, ``sqlite``, ``snowflake``, ``bigquery``, ``mysql``, ``tsql``, ``redshift``).
     :param max_columns: columns the table may have; new API fields past it go into one JSON ``_extra`` column.
+    :param max_parallel_streams: disjoint partitions read at once for an action the registry can partition
+        (``actions.partitions``), all within the tenant's read budget; default: enough to fill that budget at
+        200 ms a request (``requests_per_second / 5``, 10 for the documented 50 GET/s). The partitioned read is
+        chosen only when it pays: when the previous load of the same mode held at least
+        ``MIN_PAGES_PER_STREAM`` pages per stream (a first full load always partitions; a first incremental
+        load, or a small one, reads as one stream). ``1`` always reads one stream (templated).
     """
 
     template_fields: Sequence[str] = (
@@ -114,6 +128,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         "three_sixty_learning_conn_id",
         "allow_mass_delete",
         "max_delete_share",
+        "max_parallel_streams",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"action_params": "json"}
     ui_color = "#2f5d8a"
@@ -141,6 +156,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         column_types: dict[str, str] | None = None,
         dialect: str | None = None,
         max_columns: int = DEFAULT_MAX_COLUMNS,
+        max_parallel_streams: int | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -166,6 +182,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         self.column_types = dict(column_types or {})
         self.dialect = dialect
         self.max_columns = max_columns
+        self.max_parallel_streams = max_parallel_streams
         self._stop = threading.Event()
 
     @cached_property
@@ -207,6 +224,44 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         self._max_delete_share = share
         return action
 
+    def _streams(self, action: Action) -> int:
+        """``max_parallel_streams`` as a number (its default from the connection's read budget)."""
+        if self.max_parallel_streams is None:
+            return default_streams(self.hook.settings.requests_per_second)
+        try:
+            streams = int(self.max_parallel_streams)
+        except (TypeError, ValueError):
+            streams = 0
+        if not 1 <= streams <= MAX_PARALLEL_STREAMS:
+            raise ThreeSixtyLearningParameterError(
+                action.name,
+                "max_parallel_streams",
+                f"must be a whole number from 1 to {MAX_PARALLEL_STREAMS}, got {self.max_parallel_streams!r}",
+            )
+        return streams
+
+    def _partitioned_read(
+        self, action: Action, params: dict[str, Any], mode: Mode, previous_rows: int | None, streams: int
+    ) -> PartitionedRead | None:
+        """The partitioned read of this load when the action partitions and the expected size pays for the plan's
+        extra requests (the parent list, one partial page per partition); ``None`` for one stream."""
+        if streams <= 1 or partitioning_for(action, params) is None:
+            if streams > 1:
+                self.log.info("%s: no partitionable filter for %s: one stream", self.table, action.name)
+            return None
+        expected = None if previous_rows is None else -(-previous_rows // (action.page_size or 1))
+        if (expected is None and mode == "incremental") or (
+            expected is not None and expected < MIN_PAGES_PER_STREAM * streams
+        ):
+            self.log.info(
+                "%s: one stream (%s; a partitioned read pays from %d pages)",
+                self.table,
+                "no previous incremental load" if expected is None else f"the last {mode} load held {expected} page(s)",
+                MIN_PAGES_PER_STREAM * streams,
+            )
+            return None
+        return self.hook.partitioned_read(action, max_parallel_streams=streams, **params)
+
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_360learning.hooks.three_sixty_learning import decode_page
 
@@ -236,6 +291,8 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                 loader.submit(writer.ensure_table, columns).result()
                 existing = list(loader.submit(writer.table_columns).result())
                 params = dict(self.action_params)
+                streams = self._streams(action)
+                previous_rows = loader.submit(writer.last_rows, self.table, mode).result() if streams > 1 else None
                 since: dt.datetime | None = None
                 if mode == "incremental":
                     watermark = loader.submit(writer.last_watermark, self.table).result()
@@ -263,9 +320,15 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                     max_columns=self.max_columns,
                     existing_columns=[c for c in existing if not c.startswith("_")],
                 )
+                read = self._partitioned_read(action, params, mode, previous_rows, streams)
+                bodies: Iterator[bytes] = (
+                    self.hook.iter_page_bodies(action, **params)
+                    if read is None
+                    else (body for _partition, body in self.hook.iter_partitioned_pages(read))
+                )
                 loading = loader.submit(pages.run)
                 try:
-                    for page in self.hook.iter_page_bodies(action, **params):
+                    for page in bodies:
                         if self._stop.is_set():
                             raise ThreeSixtyLearningError(f"Load of {self.table} stopped (task killed)")
                         pages.put(page, loading)
@@ -290,7 +353,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                     # An empty answer is far likelier an API or permission problem than an empty tenant:
                     # never let it wipe the table.
                     self.log.warning("Full load of %s returned no rows: existing rows kept", self.table)
-                newest = totals.newest
+                newest = complete_watermark(totals.newest, read)
                 watermark_out = newest if newest is not None else (since + self.overlap if since else None)
                 loader.submit(
                     writer.record_load,
@@ -323,6 +386,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
             "pages": totals.pages,
             "deleted": deleted,
             "watermark": watermark_out.isoformat() if watermark_out else None,
+            "partitions": len(read.stats) if read is not None else 1,
         }
 
     def on_kill(self) -> None:
@@ -346,6 +410,26 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         )
 
 
+def default_streams(requests_per_second: float) -> int:
+    """Streams that fill a read budget at 200 ms a request (a slow API), within 2..16; 1 without a budget."""
+    if not requests_per_second:
+        return 1
+    return max(2, min(16, math.ceil(requests_per_second * DEFAULT_REQUEST_SECONDS)))
+
+
+def complete_watermark(newest: dt.datetime | None, read: PartitionedRead | None) -> dt.datetime | None:
+    """The watermark a load may record: its newest value, but after a partitioned read never later than the
+    moment its first partition started. Every partition's range is complete from ``since`` up to the moment it
+    started; a row written after that may be missing from a partition read earlier, however new the rows of the
+    partitions read later (the minimum of the partitions' complete ranges, never the maximum of a partial one)."""
+    if read is None or newest is None:
+        return newest
+    started = read.complete_since()
+    if started is None:
+        return newest
+    return min(newest, dt.datetime.fromtimestamp(started, dt.UTC))
+
+
 def _sql_namespace(hook: DbApiHook) -> str:
     """OpenLineage namespace of a SQL destination (``scheme://host:port``), best effort."""
     try:
@@ -357,4 +441,11 @@ def _sql_namespace(hook: DbApiHook) -> str:
     return getattr(hook, "dialect_name", None) or hook.conn_type or "sql"
 
 
-__all__ = ["Column", "ThreeSixtyLearningToSqlOperator", "destination_hook", "incremental_field_for"]
+__all__ = [
+    "Column",
+    "ThreeSixtyLearningToSqlOperator",
+    "complete_watermark",
+    "default_streams",
+    "destination_hook",
+    "incremental_field_for",
+]

@@ -9,6 +9,7 @@ which makes "get by id" an O(1) decode-and-regenerate instead of a search.
 from __future__ import annotations
 
 import bisect
+from array import array
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -232,6 +233,7 @@ class Collection:
         self._key = mix(tenant.seed_key ^ (self.code * 0x100000001B3))
         self._mid = f"{tenant.tag:04x}{self.code:02x}"
         self._ts0 = tenant.anchor_ts - 3 * YEAR
+        self._indexes: dict[str, dict[Any, array[int]]] = {}
 
     def __len__(self) -> int:
         return self.count
@@ -256,6 +258,28 @@ class Collection:
 
     def item(self, i: int) -> dict[str, Any]:
         raise NotImplementedError
+
+    def positions(self, field: str, values: Iterable[Any]) -> list[int]:
+        """Sorted base positions whose ``field`` is (or, for a list field, holds) one of ``values``.
+
+        The index is built on first use, one pass over the collection (about 2 s for 250,000 rows), and kept:
+        an ``in`` filter naming 200 parents of 12,000 then reads only its own rows instead of scanning all of
+        them for every page (what makes parallel partitioned reads cheap to serve). It costs a few bytes per row.
+        """
+        index = self._indexes.get(field)
+        if index is None:
+            built: dict[Any, array[int]] = {}
+            for i in range(self.count):
+                value = self.item(i).get(field)
+                for v in value if isinstance(value, list) else (value,):
+                    if v is not None:
+                        built.setdefault(v, array("q")).append(i)
+            index = self._indexes[field] = built
+        found: list[int] = []
+        for value in set(values):
+            found.extend(index.get(value, ()))
+        found.sort()
+        return found
 
     def template(self, i: int) -> dict[str, Any]:
         """Default values for a row added at index ``i`` (>= count) through the control interface."""

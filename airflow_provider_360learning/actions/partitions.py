@@ -1,0 +1,233 @@
+"""Which list actions can be read as disjoint parallel streams, and the plan that splits one read.
+
+360Learning pages list actions with a forward-only cursor, so one stream waits for each page before it can ask
+for the next: at 150 ms a request it makes under 7 of the 50 GETs a second a company may send. Only disjoint
+streams read concurrently can reach that ceiling. An action partitions on one of its own documented bracket
+filters that has the ``in`` and ``nin`` operators and whose values are the ids of a parent list action
+(``courseId`` of course statistics <- ``list_courses``): partition *i* asks for ``courseId[in]=<ids i>``, and a
+remainder partition ``courseId[nin]=<every listed id>`` reads the rows whose parent is not listed.
+
+Two limits shape a plan:
+
+- every request URL stays under :data:`MAX_URL_BYTES` (8 KB, what proxies and servers commonly accept). An
+  ``in`` filter sends each id as its own ``courseId[in]=...`` pair (the spec's ``explode: true``), about 41
+  bytes an id, so a partition holds at most about 190 parents;
+- the remainder's ``nin`` must list every parent, which fits in one URL only for small parent lists (about
+  190 paths, groups or sessions, not 12,000 courses). When it does not fit, the plan has no remainder and says
+  so (:attr:`PartitionPlan.remainder_skipped`): it then relies on the parent list naming every parent that has
+  rows, which the parent actions do (``list_courses`` lists every course of the company, whatever its status).
+
+The table below is the registry of partitionable actions; :func:`check_partitionings` proves each entry against
+the official spec (the filter exists with ``in`` and ``nin``, the parent is a list action, the path parameters
+the parent needs are the child's own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_360learning.actions.registry import ACTIONS, Action
+from airflow_provider_360learning.actions.requests import build_request
+
+MAX_URL_BYTES = 8 * 1024 - 1
+"""A request URL (scheme, host, path and query) is at most this long."""
+
+
+@dataclass(frozen=True)
+class Partitioning:
+    """How one list action splits: its ``filter`` takes the ``parent_field`` of each item of ``parent``."""
+
+    action: str
+    filter: str
+    parent: str
+    parent_field: str = "_id"
+
+    @property
+    def parent_action(self) -> Action:
+        return ACTIONS[self.parent]
+
+
+PARTITIONINGS: Mapping[str, Partitioning] = {
+    p.action: p
+    for p in (
+        Partitioning("list_courses_statistics", "courseId", "list_courses"),
+        Partitioning("get_path_stats", "pathId", "list_paths"),
+        Partitioning("get_all_path_sessions", "pathId", "list_paths"),
+        Partitioning("list_classrooms", "groupId", "list_groups"),
+        Partitioning("list_path_enrollments", "sessionId", "list_path_sessions"),
+    )
+}
+"""The partitionable list actions. Others (users, groups, tags...) have no filter whose values some cheaper list
+enumerates, and read as one stream."""
+
+
+def check_partitionings() -> None:
+    """Raise ``ValueError`` for an entry of :data:`PARTITIONINGS` the official spec does not support."""
+    for name, p in PARTITIONINGS.items():
+        action, parent = ACTIONS.get(name), ACTIONS.get(p.parent)
+        if action is None or not action.returns_list or not action.is_paginated:
+            raise ValueError(f"partitioning of {name}: not a paginated list action")
+        if parent is None or not parent.returns_list:
+            raise ValueError(f"partitioning of {name}: parent {p.parent!r} is not a list action")
+        param = action.user_parameters.get(p.filter)
+        if param is None or not param.is_filter or not {"in", "nin"} <= set(param.operators):
+            raise ValueError(f"partitioning of {name}: {p.filter!r} is not a filter with 'in' and 'nin'")
+        missing = {q.name for q in parent.path_parameters} - {q.name for q in action.path_parameters}
+        if missing:
+            raise ValueError(f"partitioning of {name}: parent {p.parent} needs path parameters {sorted(missing)}")
+
+
+def partitioning_for(action: Action | str, params: Mapping[str, Any]) -> Partitioning | None:
+    """The partitioning of ``action``, unless the caller already filters on its field (then one stream)."""
+    name = action if isinstance(action, str) else action.name
+    p = PARTITIONINGS.get(name)
+    if p is None or p.filter in params:
+        return None
+    return p
+
+
+def parent_params(partitioning: Partitioning, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parent list's parameters: the path parameters it shares with the child (a path's sessions)."""
+    return {q.name: params[q.name] for q in partitioning.parent_action.path_parameters if q.name in params}
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One disjoint stream: the action's parameters plus its own ``in`` (or the remainder's ``nin``) filter."""
+
+    label: str
+    params: Mapping[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class PartitionPlan:
+    """The partitions of one read, and what the plan had to leave out."""
+
+    action: str
+    partitions: tuple[Partition, ...]
+    parents: int
+    remainder_skipped: bool = False
+    """True when the remainder's ``nin`` of every parent would not fit in a URL: rows of unlisted parents are
+    not read (the parent list must name every parent)."""
+
+    def describe(self) -> str:
+        remainder = "no remainder: parents past the URL limit" if self.remainder_skipped else "with a remainder"
+        return f"{len(self.partitions)} partition(s) over {self.parents} parent(s), {remainder}"
+
+
+def _url_bytes(action: Action, params: Mapping[str, Any], base_url: str) -> int:
+    return len(build_request(action, params).url(base_url).encode())
+
+
+class PartitionPlanner:
+    """Build the partitions of one read while the parent list is still being paged.
+
+    Each parent page hands its ids to :meth:`add`; full partitions (as many ids as one URL carries) come out at
+    once, so streams start on the first parent page instead of after the whole list. When the last parent page
+    arrives the rest is split evenly over the streams no partition keeps busy yet (a small parent list still
+    feeds every stream), in URL-sized chunks at most; then the remainder, when its ``nin`` fits.
+    """
+
+    def __init__(
+        self,
+        action: Action | str,
+        params: Mapping[str, Any],
+        *,
+        streams: int,
+        base_url: str,
+        max_url_bytes: int = MAX_URL_BYTES,
+    ) -> None:
+        self.action = ACTIONS[action] if isinstance(action, str) else action
+        self.partitioning = PARTITIONINGS[self.action.name]
+        self.streams = max(1, streams)
+        self.base_url = base_url
+        self.max_url_bytes = max_url_bytes
+        self._base = {k: v for k, v in params.items() if k != self.partitioning.filter}
+        self._ids: dict[str, None] = {}
+        self._pending: list[str] = []
+        self._emitted = 0
+        self._per_url: int | None = None
+        self.remainder_skipped = False
+
+    @property
+    def parents(self) -> int:
+        return len(self._ids)
+
+    def _ids_per_url(self, sample: str) -> int:
+        name = self.partitioning.filter
+        one = _url_bytes(self.action, {**self._base, name: {"in": [sample]}}, self.base_url)
+        two = _url_bytes(self.action, {**self._base, name: {"in": [sample, sample]}}, self.base_url)
+        if one > self.max_url_bytes:
+            raise ValueError(f"{self.action.name}: one {name} does not fit in a {self.max_url_bytes}-byte URL")
+        return 1 + (self.max_url_bytes - one) // max(1, two - one)
+
+    def _partitions(self, chunk: list[str]) -> list[Partition]:
+        """One partition for ``chunk``, or several when its URL would be too long (longer ids than sampled)."""
+        name = self.partitioning.filter
+        params = {**self._base, name: {"in": chunk}}
+        if len(chunk) > 1 and _url_bytes(self.action, params, self.base_url) > self.max_url_bytes:
+            half = len(chunk) // 2
+            return self._partitions(chunk[:half]) + self._partitions(chunk[half:])
+        self._emitted += 1
+        return [Partition(f"{name} in #{self._emitted} ({len(chunk)} ids)", params)]
+
+    def add(self, ids: Sequence[str], *, last: bool) -> list[Partition]:
+        """Take one parent page's ids; return the partitions that are complete (all of them when ``last``)."""
+        for oid in ids:
+            if oid not in self._ids:  # a parent listed twice (rows moved between pages) counts once
+                self._ids[oid] = None
+                self._pending.append(oid)
+                self._per_url = min(self._per_url or 1 << 30, self._ids_per_url(oid))
+        out: list[Partition] = []
+        per_url = self._per_url or 1
+        if last and self._pending:  # the rest, over the streams that no partition keeps busy yet
+            count = min(len(self._pending), max(self.streams - self._emitted, -(-len(self._pending) // per_url)))
+            per_url = -(-len(self._pending) // count)
+        while len(self._pending) >= per_url or (last and self._pending):
+            chunk, self._pending = self._pending[:per_url], self._pending[per_url:]
+            out.extend(self._partitions(chunk))
+        if last:
+            out.extend(self._remainder())
+        return out
+
+    def _remainder(self) -> list[Partition]:
+        name = self.partitioning.filter
+        ids = list(self._ids)
+        params = {**self._base, name: {"nin": ids}} if ids else dict(self._base)
+        if ids and _url_bytes(self.action, params, self.base_url) > self.max_url_bytes:
+            self.remainder_skipped = True
+            return []
+        return [Partition(f"{name} not in the {len(ids)} listed" if ids else "every row (no parent listed)", params)]
+
+    def plan(self, partitions: Sequence[Partition]) -> PartitionPlan:
+        return PartitionPlan(self.action.name, tuple(partitions), self.parents, self.remainder_skipped)
+
+
+def plan_partitions(
+    action: Action | str,
+    params: Mapping[str, Any],
+    parent_ids: Sequence[str],
+    *,
+    streams: int,
+    base_url: str,
+    max_url_bytes: int = MAX_URL_BYTES,
+) -> PartitionPlan:
+    """The whole plan for a parent list known at once (see :class:`PartitionPlanner`)."""
+    planner = PartitionPlanner(action, params, streams=streams, base_url=base_url, max_url_bytes=max_url_bytes)
+    return planner.plan(planner.add(parent_ids, last=True))
+
+
+__all__ = [
+    "MAX_URL_BYTES",
+    "PARTITIONINGS",
+    "Partition",
+    "PartitionPlan",
+    "PartitionPlanner",
+    "Partitioning",
+    "check_partitionings",
+    "parent_params",
+    "partitioning_for",
+    "plan_partitions",
+]

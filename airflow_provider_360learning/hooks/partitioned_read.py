@@ -1,0 +1,156 @@
+"""Read one list action as disjoint partitions, several at a time, on the client core's event loop.
+
+A forward-only cursor makes one stream wait a round trip per page; ``streams`` workers each follow one
+partition's cursor (see :mod:`airflow_provider_360learning.actions.partitions`), so ``streams`` pages are in flight
+at once. Every request still takes a permit of the tenant-wide budget first (the client core does), so however many
+streams, tasks or workers read, the company's 50 GET/s hold. Partitions start as soon as the first parent page
+is listed. Pages come out in arrival order, tagged with their partition; at most ``streams`` pages wait to be
+consumed (memory stays flat). A failed partition stops the read: the other streams are cancelled and its error is
+raised, so a consumer never mistakes a partial read for a complete one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_360learning.actions.partitions import Partition, PartitionPlan, PartitionPlanner, parent_params
+
+log = logging.getLogger(__name__)
+
+PageReader = Callable[[str, Mapping[str, Any]], AsyncIterator[Any]]
+"""``(action name, params) -> pages``: the hook's own paged read (raw bodies or decoded items)."""
+
+
+@dataclass
+class PartitionStats:
+    """What one partition read: pages and when its first page was asked for (its range is complete from then)."""
+
+    partition: Partition
+    pages: int = 0
+    started: float | None = None
+    """Wall-clock time (``time.time()``) at which this partition's first request went out."""
+    finished: bool = False
+
+
+@dataclass
+class PartitionedRead:
+    """One partitioned read: :meth:`pages` yields ``(stats, page)``; afterwards :attr:`plan` and :attr:`stats`."""
+
+    action: str
+    params: Mapping[str, Any]
+    streams: int
+    base_url: str
+    read: PageReader
+    parent_items: PageReader
+    """The parent list's pages, as decoded items (the planner needs their ids)."""
+    plan: PartitionPlan | None = None
+    stats: list[PartitionStats] = field(default_factory=list)
+    parent_pages: int = 0
+
+    async def _plan(self, work: asyncio.Queue[PartitionStats | None]) -> None:
+        planner = PartitionPlanner(self.action, self.params, streams=self.streams, base_url=self.base_url)
+        field_name = planner.partitioning.parent_field
+        made: list[Partition] = []
+        pages = self.parent_items(planner.partitioning.parent, parent_params(planner.partitioning, self.params))
+        previous: list[Any] | None = None
+        async for items in pages:  # a page is complete only once the next one is known (``last`` needs it)
+            self.parent_pages += 1
+            if previous is not None:
+                made.extend(await self._queue(work, planner.add(_ids(previous, field_name), last=False)))
+            previous = list(items)
+        made.extend(await self._queue(work, planner.add(_ids(previous or [], field_name), last=True)))
+        self.plan = planner.plan(made)
+        log.info(
+            "%s: %s, read by %d stream(s) (parent list: %d page(s))",
+            self.action,
+            self.plan.describe(),
+            self.streams,
+            self.parent_pages,
+        )
+        if self.plan.remainder_skipped:
+            log.warning(
+                "%s: rows whose %s is not among the %d listed are not read (a 'nin' of every id would pass the "
+                "URL limit): the read relies on %s listing every parent",
+                self.action,
+                planner.partitioning.filter,
+                self.plan.parents,
+                planner.partitioning.parent,
+            )
+
+    async def _queue(self, work: asyncio.Queue[PartitionStats | None], parts: list[Partition]) -> list[Partition]:
+        for part in parts:
+            stats = PartitionStats(part)
+            self.stats.append(stats)
+            await work.put(stats)
+        return parts
+
+    async def pages(self) -> AsyncIterator[tuple[PartitionStats, Any]]:
+        """Every page of every partition, as they arrive."""
+        work: asyncio.Queue[PartitionStats | None] = asyncio.Queue()
+        out: asyncio.Queue[Any] = asyncio.Queue(maxsize=max(2, self.streams))
+        done = object()
+
+        async def planner() -> None:
+            try:
+                await self._plan(work)
+            except Exception as exc:
+                await out.put(_Failed(exc))
+            finally:
+                for _ in range(self.streams):
+                    work.put_nowait(None)
+
+        async def worker() -> None:
+            try:
+                while (stats := await work.get()) is not None:
+                    stats.started = time.time()
+                    async for page in self.read(self.action, stats.partition.params):
+                        stats.pages += 1
+                        await out.put((stats, page))
+                    stats.finished = True
+            except Exception as exc:
+                await out.put(_Failed(exc))
+                return
+            await out.put(done)
+
+        tasks = [asyncio.create_task(planner())] + [asyncio.create_task(worker()) for _ in range(self.streams)]
+        try:
+            live = self.streams
+            while live:
+                item = await out.get()
+                if item is done:
+                    live -= 1
+                elif isinstance(item, _Failed):
+                    raise item.error
+                else:
+                    yield item
+            if self.plan is None:  # the planner failed after the workers ran out of partitions
+                while not isinstance(item := await out.get(), _Failed):
+                    pass
+                raise item.error
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def complete_since(self) -> float | None:
+        """The earliest first-request time of the partitions: every partition's range is complete from then on,
+        so an incremental load may move its watermark up to it and no further (``None``: nothing was read)."""
+        starts = [s.started for s in self.stats if s.started is not None]
+        return min(starts) if starts else None
+
+
+@dataclass
+class _Failed:
+    error: Exception
+
+
+def _ids(items: list[Any], field_name: str) -> list[str]:
+    return [str(item[field_name]) for item in items if isinstance(item, Mapping) and item.get(field_name)]
+
+
+__all__ = ["PartitionStats", "PartitionedRead"]
