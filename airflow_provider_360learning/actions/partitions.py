@@ -182,12 +182,14 @@ class PartitionPlanner:
                 self._per_url = min(self._per_url or 1 << 30, self._ids_per_url(oid))
         out: list[Partition] = []
         per_url = self._per_url or 1
-        if last and self._pending:  # the rest, over the streams that no partition keeps busy yet
-            count = min(len(self._pending), max(self.streams - self._emitted, -(-len(self._pending) // per_url)))
-            per_url = -(-len(self._pending) // count)
-        while len(self._pending) >= per_url or (last and self._pending):
+        while len(self._pending) >= per_url and not last:
             chunk, self._pending = self._pending[:per_url], self._pending[per_url:]
             out.extend(self._partitions(chunk))
+        if last and self._pending:  # the rest, evenly over the streams that no partition keeps busy yet
+            rest, self._pending = self._pending, []
+            count = min(len(rest), max(self.streams - self._emitted, -(-len(rest) // per_url)))
+            for n in range(count):
+                out.extend(self._partitions(rest[n * len(rest) // count : (n + 1) * len(rest) // count]))
         if last:
             out.extend(self._remainder())
         return out

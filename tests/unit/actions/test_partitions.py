@@ -1,0 +1,111 @@
+"""The registry of partitionable actions and the partition planner (pure: no server)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+
+from airflow_provider_360learning.actions import partitions
+from airflow_provider_360learning.actions.partitions import (
+    MAX_URL_BYTES,
+    PARTITIONINGS,
+    Partitioning,
+    PartitionPlanner,
+    check_partitionings,
+    partitioning_for,
+    plan_partitions,
+)
+from airflow_provider_360learning.actions.requests import build_request
+
+BASE = "https://app.360learning.com"
+
+
+def _ids(n: int, start: int = 0) -> list[str]:
+    return [f"{i:024x}" for i in range(start, start + n)]
+
+
+def _in_ids(plan: partitions.PartitionPlan, name: str) -> list[str]:
+    return [oid for part in plan.partitions for oid in part.params.get(name, {}).get("in", [])]
+
+
+def test_every_registry_entry_is_supported_by_the_official_spec() -> None:
+    check_partitionings()
+    assert {"list_courses_statistics", "get_path_stats"} <= set(PARTITIONINGS)
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        (Partitioning("list_courses_statistics", "completedAt", "list_courses"), "is not a filter with 'in'"),
+        (Partitioning("list_courses_statistics", "courseId", "get_course"), "is not a list action"),
+        (Partitioning("list_courses_statistics", "courseId", "list_path_sessions"), "needs path parameters"),
+    ],
+)
+def test_an_entry_the_spec_does_not_support_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, entry: Partitioning, problem: str
+) -> None:
+    monkeypatch.setattr(partitions, "PARTITIONINGS", {entry.action: entry})
+    with pytest.raises(ValueError, match=problem) as failure:
+        check_partitionings()
+    assert entry.action in str(failure.value)
+
+
+def test_a_read_already_filtered_on_the_partition_field_is_not_partitioned() -> None:
+    assert partitioning_for("list_courses_statistics", {}) is not None
+    assert partitioning_for("list_courses_statistics", {"courseId": {"eq": "0" * 24}}) is None
+    assert partitioning_for("list_users", {}) is None  # no parent enumerates its filters
+
+
+def test_twelve_thousand_parents_make_url_sized_partitions_that_cover_each_parent_once() -> None:
+    since = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    ids = _ids(12_000)
+    plan = plan_partitions("list_courses_statistics", {"completedAt": {"gte": since}}, ids, streams=10, base_url=BASE)
+    urls = [build_request("list_courses_statistics", p.params).url(BASE) for p in plan.partitions]
+    assert max(len(u.encode()) for u in urls) <= MAX_URL_BYTES
+    assert sorted(_in_ids(plan, "courseId")) == ids  # every parent in exactly one partition
+    assert all("completedAt%5Bgte%5D=2026-01-01" in u for u in urls)  # the caller's filters stay
+    # as few partitions as the URL limit allows: each but the last carries nearly a URL's worth of ids
+    assert len(plan.partitions) <= -(-12_000 // 180)
+    # a 'nin' of 12,000 ids would be a ~500 KB URL: no remainder, and the plan says so
+    assert plan.remainder_skipped and "no remainder" in plan.describe()
+
+
+def test_a_small_parent_list_feeds_every_stream_and_keeps_a_remainder() -> None:
+    ids = _ids(9)
+    plan = plan_partitions("get_path_stats", {}, ids, streams=4, base_url=BASE)
+    assert not plan.remainder_skipped
+    *parts, remainder = plan.partitions
+    assert len(parts) == 4 and sorted(_in_ids(plan, "pathId")) == ids
+    assert remainder.params["pathId"] == {"nin": ids}  # rows of parents the list did not name
+
+
+def test_no_parent_at_all_reads_everything_in_one_partition() -> None:
+    plan = plan_partitions("get_path_stats", {"status": {"eq": "published"}}, [], streams=8, base_url=BASE)
+    assert [dict(p.params) for p in plan.partitions] == [{"status": {"eq": "published"}}]
+
+
+def test_partitions_start_before_the_parent_list_ends_and_duplicates_count_once() -> None:
+    planner = PartitionPlanner("list_courses_statistics", {}, streams=10, base_url=BASE)
+    first = planner.add(_ids(500), last=False)
+    assert len(first) == 2  # two URL-sized partitions ready after the first parent page
+    rest = planner.add(_ids(300, start=400), last=True)  # 100 ids listed again (rows moved between pages)
+    plan = planner.plan(first + rest)
+    counts = Counter(_in_ids(plan, "courseId"))
+    assert sorted(counts) == _ids(700) and set(counts.values()) == {1}
+    assert plan.parents == 700
+    # the rest spreads over the streams no partition keeps busy yet (10 streams, 2 busy)
+    assert len(plan.partitions) >= 10
+
+
+def test_ids_longer_than_sampled_still_keep_every_url_under_the_limit() -> None:
+    planner = PartitionPlanner("list_courses_statistics", {}, streams=1, base_url=BASE, max_url_bytes=2_000)
+    parts = planner.add(_ids(30), last=False) + planner.add(_ids(60, start=30), last=True)
+    assert all(len(build_request("list_courses_statistics", p.params).url(BASE)) <= 2_000 for p in parts)
+    assert sorted(oid for p in parts for oid in p.params["courseId"].get("in", [])) == _ids(90)
+
+
+def test_a_url_limit_too_small_for_one_id_is_an_error_naming_the_filter() -> None:
+    with pytest.raises(ValueError, match="courseId"):
+        plan_partitions("list_courses_statistics", {}, _ids(3), streams=2, base_url=BASE, max_url_bytes=60)

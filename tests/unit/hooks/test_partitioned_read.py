@@ -1,0 +1,187 @@
+"""Partitioned reads against the emulator: every partitionable action returns each row exactly once, also while
+rows are added and deleted between pages; faults and the documented rate limit change nothing; a failed
+partition fails the read."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import pytest
+
+from airflow_provider_360learning.actions.partitions import PARTITIONINGS
+from airflow_provider_360learning.hooks.partitioned_read import PartitionedRead
+from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook, decode_page
+
+COLLECTION = {  # the emulator collection each partitionable action lists
+    "list_courses_statistics": "course_stats",
+    "get_path_stats": "path_session_user_stats",
+    "get_all_path_sessions": "path_sessions",
+    "list_classrooms": "classrooms",
+    "list_path_enrollments": "path_session_user_stats",
+}
+
+
+def _hook(**overrides: Any) -> ThreeSixtyLearningHook:
+    return ThreeSixtyLearningHook(
+        **{"backoff_initial": 0.01, "backoff_max": 0.05, "requests_per_second": 0, **overrides}
+    )
+
+
+def _params(hook: ThreeSixtyLearningHook, action: str) -> dict[str, Any]:
+    if action == "list_path_enrollments":  # per path: the onboarding path, the one with the most sessions
+        return {"pathId": next(iter(hook.iter_action("list_paths")))["_id"]}
+    return {}
+
+
+def _key(row: Mapping[str, Any]) -> Any:
+    return row.get("_id") or (row.get("userId"), row.get("sessionId"), row.get("pathId"))
+
+
+def test_every_partitionable_action_is_in_the_mutation_table() -> None:
+    assert set(COLLECTION) == set(PARTITIONINGS)
+
+
+@pytest.mark.parametrize("action", sorted(PARTITIONINGS))
+def test_partitions_return_each_row_once_while_rows_come_and_go(action: str, emulator: Any, connection: str) -> None:
+    hook = _hook()
+    params = _params(hook, action)
+    before = {_key(r): r for r in hook.iter_action(action, **params)}
+    assert before, f"{action}: the emulator serves no rows"
+    victims = sorted(before)[:: max(1, len(before) // 5)][:5]
+
+    read = hook.partitioned_read(action, max_parallel_streams=3, decode=True, **params)
+    assert read is not None
+    seen: Counter[Any] = Counter()
+    added: list[Any] = []
+    for n, (_stats, page) in enumerate(hook.iter_partitioned_pages(read)):
+        seen.update(_key(r) for r in page)
+        if n == 0:  # between pages: delete rows present at the start, add new ones under a listed parent
+            for key in victims:
+                if isinstance(key, str):
+                    emulator.state.delete_row(COLLECTION[action], key)
+            parent_field = PARTITIONINGS[action].filter
+            template = before[sorted(before)[-1]]
+            if isinstance(template.get(parent_field), str):
+                fresh = {k: template[k] for k in (parent_field, "pathId", "sessionId") if k in template}
+                added.append(_key(emulator.state.add_row(COLLECTION[action], fresh)))
+
+    deleted = {k for k in victims if isinstance(k, str)}
+    throughout = set(before) - deleted
+    assert read.plan is not None and len(read.plan.partitions) >= 2
+    assert all(seen[k] == 1 for k in throughout), f"{action}: rows present throughout missing or repeated"
+    assert all(seen[k] <= 1 for k in deleted | set(added))  # came or went during the read: at most once
+    assert set(seen) <= set(before) | set(added)  # nothing invented
+
+
+def test_the_partitioned_read_matches_one_stream_on_a_multi_page_action(emulator: Any, connection: str) -> None:
+    hook = _hook()
+    single = [r["_id"] for r in hook.iter_action("list_courses_statistics")]
+    parallel = [r["_id"] for r in hook.iter_action("list_courses_statistics", max_parallel_streams=4)]
+    assert len(parallel) == len(single) == len(set(parallel))
+    assert set(parallel) == set(single)
+
+
+def test_an_action_with_no_partitioning_reads_one_stream_and_says_so(
+    emulator: Any, connection: str, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    hook = _hook()
+    caplog.set_level("INFO")
+    assert hook.partitioned_read("list_users", max_parallel_streams=8) is None
+    assert "no partitionable filter" in caplog.text + capfd.readouterr().out
+    assert len(list(hook.iter_action("list_users", max_parallel_streams=8))) == len(
+        list(hook.iter_action("list_users"))
+    )
+
+
+def test_injected_faults_leave_the_partitioned_read_identical(emulator_factory: Any, monkeypatch: Any) -> None:
+    from tests.conftest import CONN_ENV, connection_json
+
+    server = emulator_factory(fault_rate=0.1)
+    monkeypatch.setenv(CONN_ENV, connection_json(server.url))
+    hook = _hook(max_retries=8)
+    faulty = Counter(r["_id"] for r in hook.iter_action("list_courses_statistics", max_parallel_streams=4))
+    assert server.state.stats()["faults_total"] > 0  # faults did happen
+    server.state.settings.fault_rate = 0.0
+    clean = [r["_id"] for r in hook.iter_action("list_courses_statistics")]
+    assert faulty == Counter(clean)
+
+
+def test_the_documented_rate_limit_sees_no_failed_request(emulator_factory: Any, monkeypatch: Any) -> None:
+    from airflow_provider_360learning.emulator.rate_limit import parse_rate_limit
+    from tests.conftest import CONN_ENV, connection_json
+
+    server = emulator_factory(scale=40, rate_limit=parse_rate_limit("documented"))  # ~130 requests
+    monkeypatch.setenv(CONN_ENV, connection_json(server.url, rate_limit_backend="memory"))
+    hook = ThreeSixtyLearningHook(requests_per_second=50, max_retries=0)  # a 429 would fail the read
+    rows = [r["_id"] for r in hook.iter_action("list_courses_statistics", max_parallel_streams=16)]
+    assert len(rows) == len(set(rows)) == 40 * 1250
+    assert server.state.stats()["rate_limited"] == 0
+
+
+def test_without_the_budget_the_same_read_is_refused_by_the_documented_limit(
+    emulator_factory: Any, monkeypatch: Any
+) -> None:
+    """The test above can fail: unthrottled, 16 streams exceed 50 GET/s and the emulator answers 429."""
+    from airflow_provider_360learning.emulator.rate_limit import parse_rate_limit
+    from tests.conftest import CONN_ENV, connection_json
+
+    server = emulator_factory(scale=40, rate_limit=parse_rate_limit("documented"))
+    monkeypatch.setenv(CONN_ENV, connection_json(server.url))
+    hook = _hook(max_retries=8)
+    rows = [r["_id"] for r in hook.iter_action("list_courses_statistics", max_parallel_streams=16)]
+    assert len(rows) == len(set(rows)) == 40 * 1250  # retried through, still exact
+    assert server.state.stats()["rate_limited"] > 0
+
+
+class _Boom(RuntimeError):
+    pass
+
+
+def test_a_failed_partition_fails_the_read_and_stops_the_others() -> None:
+    started: list[str] = []
+    cancelled: list[str] = []
+
+    async def parents(_action: str, _params: Mapping[str, Any]) -> AsyncIterator[Any]:
+        yield [{"_id": f"{i:024x}"} for i in range(6)]
+
+    async def read(_action: str, params: Mapping[str, Any]) -> AsyncIterator[Any]:
+        ids = params["courseId"].get("in", ["remainder"])
+        started.append(ids[0])
+        try:
+            for page in range(50):
+                if ids[0] == f"{2:024x}" and page == 1:
+                    raise _Boom("partition 2 failed")
+                yield [{"_id": f"{ids[0]}-{page}"}]
+                await asyncio.sleep(0.001)
+        except asyncio.CancelledError:
+            cancelled.append(ids[0])
+            raise
+
+    partitioned = PartitionedRead("list_courses_statistics", {}, 3, "http://x", read=read, parent_items=parents)
+
+    async def consume() -> int:
+        n = 0
+        async for _ in partitioned.pages():
+            n += 1
+        return n
+
+    with pytest.raises(_Boom):
+        asyncio.run(consume())
+    assert cancelled  # the streams still reading were stopped, not left running
+
+
+def test_pages_decode_like_the_single_stream(emulator: Any, connection: str) -> None:
+    from airflow_provider_360learning.actions import ACTIONS
+
+    hook = _hook()
+    read = hook.partitioned_read("list_courses_statistics", max_parallel_streams=2)
+    assert read is not None
+    bodies = [body for _stats, body in hook.iter_partitioned_pages(read)]
+    assert all(isinstance(b, bytes) for b in bodies)
+    rows = [r for b in bodies for r in decode_page(ACTIONS["list_courses_statistics"], b)]
+    assert len(rows) == 1250
+    assert sum(s.pages for s in read.stats) == len(bodies)
+    assert read.complete_since() is not None
