@@ -263,6 +263,8 @@ class AirflowStack:
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports["worker_logs"]),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(ports["trigger_logs"]),
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(self.state.get("schedules", True)),
+            # The event watchers of dags/events_to_warehouse.py poll every 2 s here (30 s by default).
+            "AIRFLOW_360LEARNING_EVENTS_POLL_INTERVAL": "2",
             "AIRFLOW_CONN_360LEARNING_DEFAULT": json.dumps(
                 {
                     "conn_type": "360learning",
@@ -423,6 +425,15 @@ class AirflowStack:
             os.waitpid(pid, 0)  # our child: reap it, or it stays a zombie
         self._save_state()
         return len(tree)
+
+    def set_schedules(self, on: bool) -> None:
+        """Restart the scheduler with ``[scheduler] use_job_schedule`` on or off. Off (``--no-schedules``), it
+        creates neither scheduled runs nor asset-triggered ones: the event-driven test turns it on for a while."""
+        self.state["schedules"] = on
+        self._save_state()
+        self._stop_pid("scheduler")
+        self._spawn("scheduler", [sys.executable, "-m", "airflow", "scheduler"])
+        self._wait(self._healthy, "scheduler", 180, "scheduler")
 
     def _reap(self, pid: int) -> None:
         with contextlib.suppress(ChildProcessError):
