@@ -124,8 +124,9 @@ def _url_bytes(action: Action, params: Mapping[str, Any], base_url: str) -> int:
 class PartitionPlanner:
     """Build the partitions of one read while the parent list is still being paged.
 
-    Each parent page hands its ids to :meth:`add`; full partitions (as many ids as one URL carries) come out at
-    once, so streams start on the first parent page instead of after the whole list. When the last parent page
+    Each parent page hands its ids to :meth:`add`; the first one is dealt out over every stream at once, later
+    ones in full partitions (as many ids as one URL carries), so streams start on the first parent page instead
+    of after the whole list. When the last parent page
     arrives the rest is split evenly over the streams no partition keeps busy yet (a small parent list still
     feeds every stream), in URL-sized chunks at most; then the remainder, when its ``nin`` fits.
     """
@@ -182,6 +183,14 @@ class PartitionPlanner:
                 self._per_url = min(self._per_url or 1 << 30, self._ids_per_url(oid))
         out: list[Partition] = []
         per_url = self._per_url or 1
+        if not last and self._emitted < self.streams and self._pending:
+            # The first parent page feeds every stream at once (smaller partitions): the parent list is a
+            # cursor too, and waiting for URL-sized chunks would leave most streams idle for its first pages.
+            idle = self.streams - self._emitted
+            size = min(per_url, -(-len(self._pending) // idle))
+            while self._pending and self._emitted < self.streams:
+                chunk, self._pending = self._pending[:size], self._pending[size:]
+                out.extend(self._partitions(chunk))
         while len(self._pending) >= per_url and not last:
             chunk, self._pending = self._pending[:per_url], self._pending[per_url:]
             out.extend(self._partitions(chunk))

@@ -57,13 +57,10 @@ class PartitionedRead:
         field_name = planner.partitioning.parent_field
         made: list[Partition] = []
         pages = self.parent_items(planner.partitioning.parent, parent_params(planner.partitioning, self.params))
-        previous: list[Any] | None = None
-        async for items in pages:  # a page is complete only once the next one is known (``last`` needs it)
+        async for items in pages:  # each parent page's full partitions start at once
             self.parent_pages += 1
-            if previous is not None:
-                made.extend(await self._queue(work, planner.add(_ids(previous, field_name), last=False)))
-            previous = list(items)
-        made.extend(await self._queue(work, planner.add(_ids(previous or [], field_name), last=True)))
+            made.extend(await self._queue(work, planner.add(_ids(items, field_name), last=False)))
+        made.extend(await self._queue(work, planner.add([], last=True)))
         self.plan = planner.plan(made)
         log.info(
             "%s: %s, read by %d stream(s) (parent list: %d page(s))",

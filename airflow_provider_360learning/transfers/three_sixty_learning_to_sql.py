@@ -51,7 +51,7 @@ MAX_PARALLEL_STREAMS = 64
 MIN_PAGES_PER_STREAM = 2
 """A partitioned read pays when each stream has at least this many pages to read (else its extra requests,
 the parent list and one partial page per partition, cost more than the concurrency saves)."""
-DEFAULT_REQUEST_SECONDS = 0.2
+DEFAULT_REQUEST_SECONDS = 0.3
 
 
 def incremental_field_for(action: Action) -> str | None:
@@ -113,7 +113,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
     :param max_columns: columns the table may have; new API fields past it go into one JSON ``_extra`` column.
     :param max_parallel_streams: disjoint partitions read at once for an action the registry can partition
         (``actions.partitions``), all within the tenant's read budget; default: enough to fill that budget at
-        200 ms a request (``requests_per_second / 5``, 10 for the documented 50 GET/s). The partitioned read is
+        300 ms a request (``0.3 x requests_per_second``, 15 for the documented 50 GET/s). The partitioned read is
         chosen only when it pays: when the previous load of the same mode held at least
         ``MIN_PAGES_PER_STREAM`` pages per stream (a first full load always partitions; a first incremental
         load, or a small one, reads as one stream). ``1`` always reads one stream (templated).
@@ -411,7 +411,8 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
 
 
 def default_streams(requests_per_second: float) -> int:
-    """Streams that fill a read budget at 200 ms a request (a slow API), within 2..16; 1 without a budget."""
+    """Streams that fill a read budget at 300 ms a request (a slow API; a stream waiting for a permit idles, so
+    more streams than latency x rate keep the budget busy), within 2..16; 1 without a budget."""
     if not requests_per_second:
         return 1
     return max(2, min(16, math.ceil(requests_per_second * DEFAULT_REQUEST_SECONDS)))

@@ -89,14 +89,14 @@ def test_no_parent_at_all_reads_everything_in_one_partition() -> None:
 def test_partitions_start_before_the_parent_list_ends_and_duplicates_count_once() -> None:
     planner = PartitionPlanner("list_courses_statistics", {}, streams=10, base_url=BASE)
     first = planner.add(_ids(500), last=False)
-    assert len(first) == 2  # two URL-sized partitions ready after the first parent page
-    rest = planner.add(_ids(300, start=400), last=True)  # 100 ids listed again (rows moved between pages)
-    plan = planner.plan(first + rest)
+    assert len(first) == 10  # the first parent page feeds every stream at once
+    second = planner.add(_ids(600, start=500), last=False)
+    assert [len(p.params["courseId"]["in"]) for p in second[:2]] == [193, 193]  # then URL-sized partitions
+    rest = planner.add(_ids(300, start=1000), last=True)  # 100 ids listed again (rows moved between pages)
+    plan = planner.plan(first + second + rest)
     counts = Counter(_in_ids(plan, "courseId"))
-    assert sorted(counts) == _ids(700) and set(counts.values()) == {1}
-    assert plan.parents == 700
-    # the rest spreads over the streams no partition keeps busy yet (10 streams, 2 busy)
-    assert len(plan.partitions) >= 10
+    assert sorted(counts) == _ids(1300) and set(counts.values()) == {1}
+    assert plan.parents == 1300
 
 
 def test_ids_longer_than_sampled_still_keep_every_url_under_the_limit() -> None:

@@ -155,7 +155,7 @@ def test_the_watermark_never_passes_the_first_partition_start() -> None:
 
 
 def test_the_default_streams_fill_the_budget_at_a_slow_latency() -> None:
-    assert default_streams(50) == 10
+    assert default_streams(50) == 15
     assert default_streams(0) == 1  # no budget: nothing would bound the streams, so one
     assert default_streams(200) == 16
 

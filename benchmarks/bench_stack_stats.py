@@ -1,0 +1,107 @@
+"""Benchmark: the whole ``360learning_stats_to_warehouse`` DAG on the real stack, its tables loaded in parallel
+within one tenant budget (issue 18).
+
+Starts ``scripts/airflow_stack.py`` (Celery executor, one worker with ``--concurrency`` task slots, the budget
+shared through Redis), the emulator at ``--scale`` with ``--latency-ms`` and ``--rate-limit documented``, and
+triggers one full-refresh run of the stats DAG (into the stack's PostgreSQL warehouse). Reports the run's wall
+time (first task start to last task end), the API pages every task read (the emulator's counters), the time those
+pages take at the ceiling (pages / 50 GET/s), the 429s, and each load task's time and partitions.
+
+``airflow dags test`` runs tasks one at a time; only the real stack shows the tables sharing the budget.
+
+Usage: python benchmarks/bench_stack_stats.py [--scale 200] [--latency-ms 150] [--concurrency 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pendulum
+
+REPO = Path(__file__).resolve().parents[1]
+DAG_ID = "360learning_stats_to_warehouse"
+
+
+def _stack_module() -> Any:
+    spec = importlib.util.spec_from_file_location("airflow_stack", REPO / "scripts" / "airflow_stack.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["airflow_stack"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, default=200)
+    parser.add_argument("--latency-ms", type=float, default=150.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--timeout", type=float, default=1800.0)
+    parser.add_argument("--redis-db", type=int, default=11)
+    args = parser.parse_args()
+
+    stack_module = _stack_module()
+    stack = stack_module.AirflowStack(
+        name="bench_stack_stats",
+        worker_concurrency=args.concurrency,
+        emulator_args=[
+            "--scale",
+            str(args.scale),
+            "--latency-ms",
+            f"{args.latency_ms:g}",
+            "--rate-limit",
+            "documented",
+        ],
+        schedules=False,
+        redis_db=args.redis_db,
+    )
+    with stack:
+        api = stack.api()
+        for _ in range(120):
+            if any(d["dag_id"] == DAG_ID for d in api.paged("/dags", "dags")):
+                break
+            time.sleep(2)
+        api.request("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
+        import requests
+
+        requests.post(f"{stack.emulator_url}/_emulator/reset", timeout=30).raise_for_status()
+        run_id = api.request(
+            "POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {"full_refresh": True}}
+        )["dag_run_id"]
+        deadline = time.monotonic() + args.timeout
+        while (state := api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}")["state"]) not in ("success", "failed"):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the run did not finish within {args.timeout:g} s")
+            time.sleep(2)
+        tis = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", limit=1000)["task_instances"]
+        stats = requests.get(f"{stack.emulator_url}/_emulator/stats", timeout=30).json()
+
+    starts = [pendulum.parse(t["start_date"]) for t in tis if t.get("start_date")]
+    ends = [pendulum.parse(t["end_date"]) for t in tis if t.get("end_date")]
+    wall = (max(ends) - min(starts)).total_seconds()
+    pages = sum(v for k, v in stats.get("requests", {}).items() if k != "token")
+    print(
+        f"run {run_id}: {state}; {len(tis)} task(s); scale {args.scale}, {args.latency_ms:g} ms, "
+        f"worker concurrency {args.concurrency}"
+    )
+    for t in sorted(tis, key=lambda t: t["task_id"]):
+        seconds = (
+            (pendulum.parse(t["end_date"]) - pendulum.parse(t["start_date"])).total_seconds()
+            if t.get("end_date")
+            else float("nan")
+        )
+        print(f"  {t['task_id']:<28} {t['state']:<10} {seconds:7.1f} s")
+    print(f"requests by action: {stats.get('requests')}")
+    print(
+        f"wall time {wall:.1f} s for {pages} API requests; at the ceiling (50/s) they take {pages / 50:.1f} s "
+        f"(ratio {wall / (pages / 50):.2f}); 429s {stats.get('rate_limited', 0)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
