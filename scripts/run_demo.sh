@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job: start the local 360Learning emulator, point the default connection at it and run
-# every example DAG once with `airflow dags test` (no scheduler needed); stop the emulator after.
+# every example DAG once with `airflow dags test` (no scheduler needed); then one event-driven run of
+# 360learning_events_to_warehouse, for which scripts/demo_events.py starts `airflow standalone` (scheduler,
+# triggerer, DAG processor, API server) for as long as that run takes; stop the emulator after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -9,6 +11,7 @@ PORT=${EMULATOR_PORT:-8360}
 export AIRFLOW_HOME=${AIRFLOW_HOME:-$PWD/.airflow_home}
 export AIRFLOW__CORE__DAGS_FOLDER=$PWD/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW_360LEARNING_EVENTS_POLL_INTERVAL=${AIRFLOW_360LEARNING_EVENTS_POLL_INTERVAL:-2}
 export AIRFLOW_CONN_360LEARNING_DEFAULT="{\"conn_type\": \"360learning\", \"login\": \"emulator-client-id\", \"password\": \"emulator-client-secret\", \"host\": \"http://127.0.0.1:$PORT\", \"extra\": {\"region\": \"eu\"}}"
 export AIRFLOW_CONN_360LEARNING_SCIM_DEFAULT="{\"conn_type\": \"360learning_scim\", \"host\": \"http://127.0.0.1:$PORT/scim/v2\", \"password\": \"emulator-scim-token\"}"
 export AIRFLOW_CONN_EDX_DEFAULT="{\"conn_type\": \"360learning_edx\", \"login\": \"emulator-edx-client-id\", \"password\": \"emulator-edx-client-secret\", \"host\": \"http://127.0.0.1:$PORT\"}"
@@ -27,4 +30,6 @@ for dag_id in $("$PY" scripts/list_dag_ids.py dags | sed -n "s/^DAG_ID //p"); do
   echo "=== running DAG $dag_id"
   "$VENV/bin/airflow" dags test "$dag_id"
 done
+echo "=== event-driven run of 360learning_events_to_warehouse (airflow standalone, log: \$AIRFLOW_HOME/standalone.log)"
+"$PY" scripts/demo_events.py "http://127.0.0.1:$PORT"
 "$PY" scripts/show_warehouse.py
