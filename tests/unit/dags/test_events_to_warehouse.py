@@ -170,6 +170,9 @@ def test_one_event_makes_exactly_one_run_that_loads_the_new_statistic(pipeline_o
     pipeline.quiet()
     assert pipeline.scheduler.run_pending() is None  # exactly one run
     assert [statistic for _, statistic in pipeline.ledger()] == [first]
+    variable = "360learning_events_watermark__path_session_user_status_updated"
+    [created] = [e["createdAt"] for p in pipeline.watchers.yielded for e in p["events"]]
+    assert run.xcom["record_events"]["watermarks"] == {variable: created.replace(".000Z", "+00:00")}
 
     # The next event: an incremental load from the warehouse's watermark, a run of its own.
     pipeline.emulator.state.advance_time(2)
@@ -185,6 +188,7 @@ def test_one_event_makes_exactly_one_run_that_loads_the_new_statistic(pipeline_o
     pipeline.quiet()
     assert pipeline.scheduler.run_pending() is None
     assert len(pipeline.scheduler.runs) == 2
+    assert again.xcom["record_events"]["watermarks"][variable] > created.replace(".000Z", "+00:00")
 
 
 def test_other_statuses_are_recorded_and_load_nothing(pipeline_of: Callable[..., Pipeline]) -> None:
