@@ -59,6 +59,9 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH_ROWS = 5_000
 """Rows per upsert transaction: about 2x faster than one 500-row page per transaction into PostgreSQL."""
 
+IDLE_COMMIT = 0.05
+"""Seconds the loader waits for a page before the writer commits the batches it holds open."""
+
 _END = object()
 
 
@@ -183,7 +186,7 @@ class PageLoader:
         bodies: list[bytes] = []  # the typed batch's page bodies (a dialect may load them instead of its rows)
         batch_decoder: TypedPageDecoder | None = None  # what decoded the batch's rows (None: items)
         while True:
-            page = self._pages.get()
+            page = self._next_page()
             if self._aborted.is_set():
                 return self.totals
             if page is _END:
@@ -202,6 +205,15 @@ class PageLoader:
             if len(batch) >= self.batch_rows:
                 self._load(batch, batch_decoder, bodies)
                 batch, bodies = [], []
+
+    def _next_page(self) -> Any:
+        """The next page; when none comes within :data:`IDLE_COMMIT` seconds, the writer first commits what
+        it holds open (``defer_commit``), so a transaction never waits on the API with the database held."""
+        try:
+            return self._pages.get(timeout=IDLE_COMMIT)
+        except queue.Empty:
+            self.writer.commit_pending()
+            return self._pages.get()
 
     def _typed_decoder(self) -> TypedPageDecoder | None:
         """The typed decoder of the current columns, when the writer takes typed rows (else None)."""

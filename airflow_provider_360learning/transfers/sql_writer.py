@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import importlib
 import logging
@@ -31,7 +32,8 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -183,6 +185,9 @@ class SqlTableWriter:
         self._lock = threading.RLock()  # one transaction at a time, whichever thread calls
         self._open: _Transaction | None = None  # a batch transaction left open for the next batch
         self._defer_commit = False  # set during upsert(..., defer_commit=True)
+        self._background: ThreadPoolExecutor | None = None  # writes page batches (batches_in_background)
+        self._background_thread: int | None = None
+        self._writing: Future[None] | None = None  # the batch being written there
         log.debug("SqlTableWriter for %s uses the %s dialect", self.table_sql, self.dialect)
 
     # --- connection and transactions ---------------------------------------------------------------
@@ -194,8 +199,8 @@ class SqlTableWriter:
         self.close()
 
     def close(self) -> None:
-        """Commit a batch transaction left open (:meth:`commit_pending`), then close the writer's kept connection
-        (a later call opens a new one)."""
+        """Wait for a batch being written in the background, commit a batch transaction left open
+        (:meth:`commit_pending`), then close the writer's kept connection (a later call opens a new one)."""
         try:
             self.commit_pending()
         finally:
@@ -203,6 +208,37 @@ class SqlTableWriter:
             if conn is not None:
                 with contextlib.suppress(Exception):
                     conn.close()
+            if self._background is not None and not self._in_background():
+                self._background.shutdown(wait=True)
+                self._background = None
+
+    # --- batches written in the background (dialects whose engine leaves Python's lock) -------------------
+
+    def _in_background(self) -> bool:
+        return threading.get_ident() == self._background_thread
+
+    def _settle(self) -> None:
+        """Wait for the batch being written in the background, if any, and raise its error."""
+        if self._in_background():
+            return  # that batch itself (its transaction, its error handling)
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
+
+    def _write_in_background(self, write: Callable[[], None], defer_commit: bool) -> None:
+        """Run ``write`` (one batch) on the writer's background thread and return at once; the next call to
+        the writer waits for it first (one batch in flight), so batches and every other transaction keep
+        their order, and its error is raised there."""
+        self._settle()
+        if self._background is None:
+            self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sql-writer-batch")
+
+        def run() -> None:
+            self._background_thread = threading.get_ident()
+            with self._deferring(defer_commit):
+                write()
+
+        self._writing = self._background.submit(run)
 
     @property
     def connection(self) -> Any:
@@ -221,6 +257,7 @@ class SqlTableWriter:
         the transaction stays open for the next batch, which then runs in it: whole batches still, and
         fewer commits. Any other transaction commits it first; so do :meth:`commit_pending` and :meth:`close`.
         """
+        self._settle()
         with self._lock:
             if self._open is not None and not batch:
                 self.commit_pending()
@@ -239,6 +276,7 @@ class SqlTableWriter:
 
     def commit_pending(self) -> None:
         """Commit the batches of a transaction left open for more (``defer_commit``), if any."""
+        self._settle()
         with self._lock:
             current, self._open = self._open, None
             if current is not None:
@@ -392,6 +430,7 @@ class SqlTableWriter:
 
     @contextlib.contextmanager
     def _deferring(self, defer_commit: bool) -> Iterator[None]:
+        self._settle()  # before taking the lock: the batch in flight needs it to finish
         with self._lock:
             self._defer_commit = defer_commit
             try:
@@ -429,13 +468,19 @@ class SqlTableWriter:
         key_of = operator.itemgetter(*(names.index(k) for k in self.key))
         keys = list(map(key_of, rows))
         loaded_at = dt.datetime.now(dt.UTC)
+        dialect = self.sql_dialect
+        if pages and len(set(keys)) == len(keys) and dialect.accepts_pages(columns):
+            if dialect.batches_in_background:
+                write = functools.partial(dialect.write_pages, self, columns, list(pages), load_id, loaded_at)
+                self._write_in_background(write, defer_commit)
+            else:
+                with self._deferring(defer_commit):
+                    dialect.write_pages(self, columns, pages, load_id, loaded_at)
+            return len(rows)
+        latest = dict(zip(keys, rows, strict=True))  # the last row of a key wins
+        ordered = [latest[k] for k in sorted(latest)]
         with self._deferring(defer_commit):
-            if pages and len(set(keys)) == len(keys) and self.sql_dialect.accepts_pages(columns):
-                self.sql_dialect.write_pages(self, columns, pages, load_id, loaded_at)
-                return len(rows)
-            latest = dict(zip(keys, rows, strict=True))  # the last row of a key wins
-            ordered = [latest[k] for k in sorted(latest)]
-            self.sql_dialect.write_typed(self, columns, ordered, load_id, loaded_at)
+            dialect.write_typed(self, columns, ordered, load_id, loaded_at)
         return len(ordered)
 
     # --- full refresh: keep_keys and sweep ---------------------------------------------------------------

@@ -82,6 +82,9 @@ class Dialect:
     current_schema: ClassVar[str] = "CURRENT_SCHEMA"
     """Function (no arguments) giving the schema an unqualified table lives in."""
     create_if_not_exists: ClassVar[bool] = True
+    batches_in_background: ClassVar[bool] = False
+    """Whether the writer runs :meth:`write_pages` on a thread of its own, one batch in flight, while its
+    caller decodes the next (for an engine in the task's process that leaves Python's lock while it works)."""
     keeps_connection: ClassVar[bool] = True
     """Whether the writer keeps one connection (True) or :meth:`session` opens one per transaction."""
 

@@ -64,6 +64,7 @@ class DuckDBDialect(Dialect):
     max_identifier_length = 255
     default_placeholder = "?"
 
+    batches_in_background = True
     max_batches_per_commit: ClassVar[int] = 8
     """Batches one transaction may hold while more are ready (see :meth:`may_defer_commit`)."""
     max_seconds_per_commit: ClassVar[float] = 1.0

@@ -256,3 +256,32 @@ def test_a_field_name_msgspec_cannot_take_sends_pages_through_frames(tmp_path: P
     assert writer.ways == ["frame"]
     with read_connection(path) as conn:
         assert conn.execute("SELECT id, say FROM quoted").fetchall() == [("a", "x")]
+
+
+def test_batches_held_open_are_committed_when_the_next_page_is_slow_to_come(tmp_path: Path) -> None:
+    """A transaction left open for more batches never waits on the API: a reader gets in meanwhile."""
+    path = tmp_path / "wh.duckdb"
+    writer = Spy(embedded_hook(path), "stats")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(writer.ensure_table, PLAIN).result()
+        loader = PageLoader(
+            writer, PLAIN, table="stats", load_id="L1", run_id="R1", incremental_field=None, batch_rows=20
+        )
+        for p in range(3):  # the first batch (two pages) ends with the third page waiting: it stays open
+            loader._pages.put(body([row(i) for i in range(10 * p, 10 * p + 10)]))
+        loading = pool.submit(loader.run)
+        try:
+            deadline = time.monotonic() + 10
+            while writer.commits < 3:  # ensure_table's two, then the first batch's, with no page coming
+                assert not loading.done(), loading.exception()
+                assert time.monotonic() < deadline, f"the first batch was not committed ({writer.commits} commits)"
+                time.sleep(0.005)
+            with read_connection(path, lock_timeout=10) as conn:
+                assert conn.execute("SELECT COUNT(*) FROM stats").fetchone() == (20,)
+        except BaseException:
+            loader.abort()
+            raise
+        loader.put(body([row(i) for i in range(30, 40)]), loading)
+        assert loader.finish(loading).rows == 40
+        pool.submit(writer.close).result()
+    assert len(content(path, "stats")) == 40
