@@ -8,8 +8,8 @@ it costs O(page size + skipped rows). Views are cut into segments whose attribut
 from __future__ import annotations
 
 import base64
-import bisect
 import binascii
+import bisect
 import hashlib
 import hmac
 import json

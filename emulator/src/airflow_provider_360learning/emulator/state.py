@@ -178,6 +178,13 @@ class EmulatorState:
         self.rate_clock: Callable[[], float] = time.monotonic
         """Clock of the rate limits and traffic counters (seconds; a test may replace it with a fake clock)."""
         self.reset()
+        threading.Thread(target=self._build_indexes, name="emulator-indexes", daemon=True).start()
+
+    def _build_indexes(self) -> None:
+        """The indexes of the filters partitioned reads use (:data:`~airflow_provider_360learning.actions.partitions.PARTITIONINGS`)."""
+        from airflow_provider_360learning.actions.partitions import PARTITIONINGS
+
+        self.tenant.build_indexes({p.filter for p in PARTITIONINGS.values()})
 
     # -- lifecycle ---------------------------------------------------------------------------
     def reset(self, *, keep_tokens: bool = False) -> None:
