@@ -53,7 +53,12 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def pipeline(server: Any, poll_interval: float) -> tuple[Any, Any]:
-    """The set-up DAG run, the events DAG stored unpaused, its watchers running."""
+    """The default connection on ``server``, the set-up DAG run, the events DAG stored unpaused, its watchers
+    running."""
+    config = server.state.config
+    os.environ[CONN_ENV] = json.dumps(
+        {"conn_type": "360learning", "login": config.client_id, "password": config.client_secret, "host": server.url}
+    )
     os.environ["AIRFLOW_360LEARNING_EVENTS_POLL_INTERVAL"] = str(poll_interval)
     from airflow.dag_processing.dagbag import DagBag
     from airflow.models.variable import Variable
@@ -92,14 +97,6 @@ def latency(events: int, poll_interval: float) -> dict[str, Any]:
     from airflow_provider_360learning.emulator.events import set_path_status
 
     with EmulatorServer(scale=2) as server:
-        os.environ[CONN_ENV] = json.dumps(
-            {
-                "conn_type": "360learning",
-                "login": server.state.config.client_id,
-                "password": server.state.config.client_secret,
-                "host": server.url,
-            }
-        )
         scheduler, watchers = pipeline(server, poll_interval)
         try:
             stats = server.state.collection("path_session_user_stats")
@@ -144,14 +141,6 @@ def idle_cost(seconds: float, poll_interval: float) -> dict[str, Any]:
     from airflow_provider_360learning.emulator import EmulatorServer
 
     with EmulatorServer() as server:
-        os.environ[CONN_ENV] = json.dumps(
-            {
-                "conn_type": "360learning",
-                "login": server.state.config.client_id,
-                "password": server.state.config.client_secret,
-                "host": server.url,
-            }
-        )
         scheduler, watchers = pipeline(server, poll_interval)
         try:
             time.sleep(min(5.0, poll_interval))  # the first polls (token, subscription look-up) out of the window

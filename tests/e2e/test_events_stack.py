@@ -5,18 +5,16 @@ REST API; then the Assets view in Chromium (``UI_SCREENSHOTS_DIR=docs/screenshot
 
 from __future__ import annotations
 
-import json
+import importlib.util
 import os
 import time
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.stack_runs import TERMINAL_RUN_STATES, RunAllReport
-from tests.e2e.test_ui_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.stack_runs import REPO, TERMINAL_RUN_STATES, RunAllReport
+from tests.e2e.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, logged_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -31,35 +29,17 @@ RUN_DEADLINE = 240.0
 """Seconds from the asset event to the end of the run it starts (scheduler loop, Celery, three tasks)."""
 
 
-def until(check: Callable[[], Any], what: str, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"no {what} within {timeout:.0f} s"
-        time.sleep(0.5)
+def _load_demo_module() -> Any:
+    """``scripts/demo_events.py``: its bounded wait and its calls of the emulator's control interface."""
+    spec = importlib.util.spec_from_file_location("demo_events", REPO / "scripts" / "demo_events.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def emulator_call(stack: Any, method: str, path: str, body: Any = None) -> Any:
-    request = urllib.request.Request(
-        f"{stack.emulator_url}/_emulator/{path}",
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method=method,
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.load(answer)
-
-
-def open_enrollment(stack: Any) -> str:
-    """A seeded enrollment whose learner has not succeeded yet (generated ids are numbered)."""
-    for index in range(200):
-        enrollment = f"63b21e80876807{index:010x}"
-        row = emulator_call(stack, "GET", f"rows/path_session_user_stats/{enrollment}")
-        if row["status"]["type"] != "successful":
-            return enrollment
-    raise AssertionError("no open enrollment among the first 200")
+demo = _load_demo_module()
+until = demo.until
 
 
 def run_to_end(api: Any, dag_id: str, run_id: str, timeout: float) -> dict[str, Any]:
@@ -111,10 +91,10 @@ def check_an_event_end_to_end(stack: Any, api: Any, clean_run: RunAllReport, tmp
 
     seen_events = {e["id"] for e in asset_events()}
     seen_runs = {r["dag_run_id"] for r in asset_runs()}
-    enrollment = open_enrollment(stack)
+    enrollment = demo.open_enrollment(stack.emulator_url)
 
     written = time.monotonic()
-    emulator_call(stack, "POST", f"path-stats/{enrollment}/status", {"status": "successful"})
+    demo.emulator(stack.emulator_url, "POST", f"path-stats/{enrollment}/status", {"status": "successful"})
 
     def event_of_the_write() -> dict[str, Any] | None:
         for event in asset_events():
@@ -172,12 +152,7 @@ def shoot_assets_view(stack: Any, asset_id: int, out_dir: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{stack.api_url}/auth/login?next=%2F")
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", stack.password)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{stack.api_url}/", timeout=60_000)
+            page = logged_in(browser, stack)
             page.goto(f"{stack.api_url}/assets/{asset_id}")
             expect(page.get_by_text(ASSET).first).to_be_visible(timeout=60_000)
             page.wait_for_timeout(2000)  # let the event list settle

@@ -32,6 +32,17 @@ CHROMIUM_ARGS = [
 GRID_DAG = "360learning_deferrable_demo"
 
 
+def logged_in(browser: Any, stack: Any) -> Any:
+    """A new page of ``browser``, logged into the stack's UI as admin."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{stack.api_url}/auth/login?next=%2F")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", stack.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{stack.api_url}/", timeout=60_000)
+    return page
+
+
 def capture_ui(stack: Any, out_dir: Path, dag_id: str, run_id: str) -> dict[str, Any]:
     """Drive the UI and return what the pages showed (for the assertions), writing two screenshots."""
     from playwright.sync_api import expect, sync_playwright
@@ -41,12 +52,7 @@ def capture_ui(stack: Any, out_dir: Path, dag_id: str, run_id: str) -> dict[str,
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{stack.api_url}/auth/login?next=%2F")
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", stack.password)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{stack.api_url}/", timeout=60_000)
+            page = logged_in(browser, stack)
 
             page.goto(f"{stack.api_url}/connections")
             page.get_by_role("button", name="Add Connection").first.click()

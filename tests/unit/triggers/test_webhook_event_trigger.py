@@ -52,6 +52,16 @@ async def take(stream: AsyncIterator[Any], timeout: float = 20) -> dict[str, Any
     return dict((await asyncio.wait_for(stream.__anext__(), timeout)).payload)
 
 
+def run_to_failure(trigger: WebhookEventTrigger) -> None:
+    """Run the trigger until it raises (an event instead fails the test)."""
+
+    async def scenario() -> None:
+        async for _ in trigger.run():
+            raise AssertionError("no event expected")
+
+    asyncio.run(scenario())
+
+
 @pytest.fixture
 def hook(connection: str) -> ThreeSixtyLearningHook:
     return ThreeSixtyLearningHook()
@@ -84,12 +94,8 @@ def test_a_deleted_subscription_fails_the_trigger_saying_so(emulator: Any, hook:
     hook.call_action("delete_subscription", subscriptionId=subscription)
     trigger = WebhookEventTrigger(subscription_id=subscription, since=SINCE, poll_interval=0.1)
 
-    async def scenario() -> None:
-        async for _ in trigger.run():
-            raise AssertionError("no event expected")
-
     with pytest.raises(WebhookEventPollingError, match=f"subscription {subscription} does not exist any more"):
-        asyncio.run(scenario())
+        run_to_failure(trigger)
     assert emulator.state.stats()["requests"]["get_events"] == 1  # at once: waiting would not bring it back
 
 
@@ -102,12 +108,8 @@ def test_a_trigger_by_event_type_waits_for_its_subscription_then_names_the_setup
         max_consecutive_failures=3,
     )
 
-    async def scenario() -> None:
-        async for _ in trigger.run():
-            raise AssertionError("no event expected")
-
     with pytest.raises(WebhookEventPollingError, match=r"failed 3 times in a row.*EnsureWebhookSubscriptionsOperator"):
-        asyncio.run(scenario())
+        run_to_failure(trigger)
     assert emulator.state.stats()["requests"]["get_subscriptions"] == 3  # looked for it at each poll
 
 
@@ -155,12 +157,8 @@ def test_a_token_without_the_webhook_scope_fails_the_trigger_naming_the_scope(
     subscription = subscribe(ThreeSixtyLearningHook())
     trigger = WebhookEventTrigger(subscription_id=subscription, since=SINCE, poll_interval=0.1)
 
-    async def scenario() -> None:
-        async for _ in trigger.run():
-            raise AssertionError("no event expected")
-
     with pytest.raises(WebhookEventPollingError, match="lacks the 'webhooks:read' scope"):
-        asyncio.run(scenario())
+        run_to_failure(trigger)
 
 
 def test_events_whose_delivery_failed_are_read_all_the_same(emulator: Any, hook: Any) -> None:
@@ -227,12 +225,8 @@ def test_a_persistent_fault_fails_the_trigger_with_the_last_error(emulator: Any,
         hook_params=NO_RETRY,
     )
 
-    async def scenario() -> None:
-        async for _ in trigger.run():
-            raise AssertionError("no event expected")
-
     with pytest.raises(WebhookEventPollingError, match=f"events of {subscription} failed 3 times in a row; last: "):
-        asyncio.run(scenario())
+        run_to_failure(trigger)
 
 
 def test_backoff_doubles_up_to_its_bound_and_polling_keeps_to_its_budget_share() -> None:
