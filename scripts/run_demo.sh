@@ -16,6 +16,10 @@ export AIRFLOW_CONN_360LEARNING_DEFAULT="{\"conn_type\": \"360learning\", \"logi
 export AIRFLOW_CONN_360LEARNING_SCIM_DEFAULT="{\"conn_type\": \"360learning_scim\", \"host\": \"http://127.0.0.1:$PORT/scim/v2\", \"password\": \"emulator-scim-token\"}"
 export AIRFLOW_CONN_EDX_DEFAULT="{\"conn_type\": \"360learning_edx\", \"login\": \"emulator-edx-client-id\", \"password\": \"emulator-edx-client-secret\", \"host\": \"http://127.0.0.1:$PORT\"}"
 mkdir -p "$AIRFLOW_HOME"
+# The demo's emulator starts from its seed every time, so its warehouse does too: a warehouse left by an earlier
+# demo holds objects that earlier emulator created (edX courses, SCIM users), and a full refresh would rightly
+# refuse to delete them all (the mass-delete guard).
+rm -f "$AIRFLOW_HOME"/360learning_warehouse.duckdb "$AIRFLOW_HOME"/360learning_warehouse.duckdb.*
 
 "$PY" -m airflow_provider_360learning.emulator --port "$PORT" > "$AIRFLOW_HOME/emulator.log" 2>&1 &
 EMULATOR_PID=$!
