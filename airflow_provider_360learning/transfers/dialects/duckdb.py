@@ -7,11 +7,14 @@ closes it at commit or rollback (``transfers.embedded``: the retry with a bound 
 holds the file). Parallel load tasks writing one file so queue batch by batch. In-memory and MotherDuck
 databases keep one connection, as other engines do.
 
-**Batch write.** The batch goes in as Arrow, registered as a relation, merged with
+**Batch write.** A batch of pages the typed decoder accepted goes in as the pages' JSON bodies: one
+``BLOB[]`` parameter of one ``INSERT ... SELECT`` that DuckDB parses with ``from_json`` in C++, without
+Python's lock, on the writer's own thread while the loader decodes the next batch (:meth:`DuckDBDialect.write_pages`).
+Other batches go in as Arrow (typed rows, built column by column) or a pandas frame, registered as a view.
+Either way a plain ``INSERT ... SELECT`` goes in while the keys are new to the table, else
 ``INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE`` (DuckDB's ``executemany`` upsert runs at under 1,000
-rows/s), or a plain ``INSERT ... SELECT`` while its keys are new to the table: typed rows (``TypedPageDecoder``) become an Arrow table column by column, in C, with no pandas
-frame; pages that need the lenient typing arrive as a pandas frame, whose Arrow-backed columns DuckDB
-scans directly.
+rows/s). While the loader has more batches ready, a transaction may hold several of them
+(:meth:`DuckDBDialect.may_defer_commit`): a commit writes and syncs the WAL.
 """
 
 from __future__ import annotations
