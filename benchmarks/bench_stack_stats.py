@@ -15,25 +15,14 @@ Usage: python benchmarks/bench_stack_stats.py [--scale 200] [--latency-ms 150] [
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pendulum
 
 REPO = Path(__file__).resolve().parents[1]
 DAG_ID = "360learning_stats_to_warehouse"
-
-
-def _stack_module() -> Any:
-    spec = importlib.util.spec_from_file_location("airflow_stack", REPO / "scripts" / "airflow_stack.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["airflow_stack"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def main() -> None:
@@ -45,8 +34,10 @@ def main() -> None:
     parser.add_argument("--redis-db", type=int, default=11)
     args = parser.parse_args()
 
-    stack_module = _stack_module()
-    stack = stack_module.AirflowStack(
+    sys.path.insert(0, str(REPO / "scripts"))
+    import airflow_stack
+
+    stack = airflow_stack.AirflowStack(
         name="bench_stack_stats",
         worker_concurrency=args.concurrency,
         emulator_args=[

@@ -34,7 +34,6 @@ class PartitionStats:
     pages: int = 0
     started: float | None = None
     """Wall-clock time (``time.time()``) at which this partition's first request went out."""
-    finished: bool = False
 
 
 @dataclass
@@ -108,7 +107,6 @@ class PartitionedRead:
                     async for page in self.read(self.action, stats.partition.params):
                         stats.pages += 1
                         await out.put((stats, page))
-                    stats.finished = True
             except Exception as exc:
                 await out.put(_Failed(exc))
                 return

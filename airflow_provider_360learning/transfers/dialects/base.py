@@ -514,37 +514,32 @@ class Dialect:
             ),
         )
 
+    def _latest_load(self, table: Sequence[str], column: str, *conditions: exp.Expression) -> exp.Expression:
+        """``column`` of the latest successful load of a table in the metadata table (parameters: table, status,
+        then one per placeholder in ``conditions``)."""
+        query = (
+            exp.select(self._column(column))
+            .from_(self.table(table))
+            .where(self._column("table_name").eq(exp.Placeholder()))
+            .where(self._column("status").eq(exp.Placeholder()))
+        )
+        for condition in conditions:
+            query = query.where(condition)
+        return query.order_by(exp.Ordered(this=self._column("finished_at"), desc=True)).limit(1)
+
     def latest_watermark_statement(self, table: Sequence[str]) -> str:
         """The latest successful watermark of a table in the metadata table (parameters: table, status)."""
-
-        def build() -> exp.Expression:
-            return (
-                exp.select(self._column("watermark"))
-                .from_(self.table(table))
-                .where(self._column("table_name").eq(exp.Placeholder()))
-                .where(self._column("status").eq(exp.Placeholder()))
-                .where(exp.not_(self._column("watermark").is_(exp.null())))
-                .order_by(exp.Ordered(this=self._column("finished_at"), desc=True))
-                .limit(1)
-            )
-
-        return self._cached(("watermark", tuple(table)), build)
+        return self._cached(
+            ("watermark", tuple(table)),
+            lambda: self._latest_load(table, "watermark", exp.not_(self._column("watermark").is_(exp.null()))),
+        )
 
     def latest_load_statement(self, table: Sequence[str]) -> str:
         """Rows of the latest successful load of a table in one mode (parameters: table, status, mode)."""
-
-        def build() -> exp.Expression:
-            return (
-                exp.select(self._column("rows_loaded"))
-                .from_(self.table(table))
-                .where(self._column("table_name").eq(exp.Placeholder()))
-                .where(self._column("status").eq(exp.Placeholder()))
-                .where(self._column("mode").eq(exp.Placeholder()))
-                .order_by(exp.Ordered(this=self._column("finished_at"), desc=True))
-                .limit(1)
-            )
-
-        return self._cached(("latest_load", tuple(table)), build)
+        return self._cached(
+            ("latest_load", tuple(table)),
+            lambda: self._latest_load(table, "rows_loaded", self._column("mode").eq(exp.Placeholder())),
+        )
 
     def bind_value(self, value: Any) -> Any:
         """A Python value as the driver binds it into a column (timestamps in the dialect's style)."""
