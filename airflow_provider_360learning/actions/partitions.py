@@ -17,6 +17,11 @@ Two limits shape a plan:
   so (:attr:`PartitionPlan.remainder_skipped`): it then relies on the parent list naming every parent that has
   rows, which the parent actions do (``list_courses`` lists every course of the company, whatever its status).
 
+A planner that knows the previous load's rows per parent (``known``: a full load's own table, grouped by the
+filter's column) starts streams at once on those parents, without waiting for the parent list, and packs them
+into partitions of whole pages (:func:`pack_known`): a partition's last page is then full, not half empty on
+average. The parent list is still read, beside the streams, for the parents the previous load did not see.
+
 The table below is the registry of partitionable actions; :func:`check_partitionings` proves each entry against
 the official spec (the filter exists with ``in`` and ``nin``, the parent is a list action, the path parameters
 the parent needs are the child's own).
@@ -139,6 +144,7 @@ class PartitionPlanner:
         streams: int,
         base_url: str,
         max_url_bytes: int = MAX_URL_BYTES,
+        known: Mapping[str, int] | None = None,
     ) -> None:
         self.action = ACTIONS[action] if isinstance(action, str) else action
         self.partitioning = PARTITIONINGS[self.action.name]
@@ -150,13 +156,40 @@ class PartitionPlanner:
         self._pending: list[str] = []
         self._emitted = 0
         self._per_url: int | None = None
+        self._per_url_by_length: dict[int, int] = {}
         self.remainder_skipped = False
+        self.known = {str(k): int(v) for k, v in (known or {}).items() if k and _is_id(str(k))}
+        """Rows per parent in the previous load: these parents are read from the start (:meth:`seed`)."""
+
+    def seed(self) -> list[Partition]:
+        """The partitions of the :attr:`known` parents, packed into whole pages (see :func:`pack_known`); the
+        parent list then only adds the parents they do not hold. Empty without ``known``."""
+        if not self.known:
+            return []
+        for oid in self.known:
+            self._per_url = min(self._per_url or 1 << 30, self._ids_per_url(oid))
+        page = self.action.page_size or 1
+        out: list[Partition] = []
+        for chunk in pack_known(self.known, page_size=page, ids_per_url=self._per_url or 1, streams=self.streams):
+            self._ids.update(dict.fromkeys(chunk))
+            rows = sum(self.known[oid] for oid in chunk)
+            out.extend(self._partitions(chunk, note=f", about {-(-rows // page)} page(s)"))
+        return out
 
     @property
     def parents(self) -> int:
         return len(self._ids)
 
     def _ids_per_url(self, sample: str) -> int:
+        plain = sample.isascii() and sample.isalnum()  # URL-encoded as itself: its length says it all
+        if plain and len(sample) in self._per_url_by_length:
+            return self._per_url_by_length[len(sample)]
+        fits = self._measure_ids_per_url(sample)
+        if plain:
+            self._per_url_by_length[len(sample)] = fits
+        return fits
+
+    def _measure_ids_per_url(self, sample: str) -> int:
         name = self.partitioning.filter
         one = _url_bytes(self.action, {**self._base, name: {"in": [sample]}}, self.base_url)
         two = _url_bytes(self.action, {**self._base, name: {"in": [sample, sample]}}, self.base_url)
@@ -164,7 +197,7 @@ class PartitionPlanner:
             raise ValueError(f"{self.action.name}: one {name} does not fit in a {self.max_url_bytes}-byte URL")
         return 1 + (self.max_url_bytes - one) // max(1, two - one)
 
-    def _partitions(self, chunk: list[str]) -> list[Partition]:
+    def _partitions(self, chunk: list[str], note: str = "") -> list[Partition]:
         """One partition for ``chunk``, or several when its URL would be too long (longer ids than sampled)."""
         name = self.partitioning.filter
         params = {**self._base, name: {"in": chunk}}
@@ -172,7 +205,7 @@ class PartitionPlanner:
             half = len(chunk) // 2
             return self._partitions(chunk[:half]) + self._partitions(chunk[half:])
         self._emitted += 1
-        return [Partition(f"{name} in #{self._emitted} ({len(chunk)} ids)", params)]
+        return [Partition(f"{name} in #{self._emitted} ({len(chunk)} ids{note})", params)]
 
     def add(self, ids: Sequence[str], *, last: bool) -> list[Partition]:
         """Take one parent page's ids; return the partitions that are complete (all of them when ``last``)."""
@@ -216,6 +249,82 @@ class PartitionPlanner:
         return PartitionPlan(self.action.name, tuple(partitions), self.parents, self.remainder_skipped)
 
 
+PACK_SLACK = 0.01
+"""A packed partition is filled to this share below its whole pages: a parent that gained a few rows since the
+previous load then still fits, instead of costing a nearly empty extra page."""
+
+
+def pack_known(known: Mapping[str, int], *, page_size: int, ids_per_url: int, streams: int) -> list[list[str]]:
+    """Group parents whose row counts are known into partitions that fill whole pages.
+
+        Most partitions hold ``k`` pages (``k`` set so that about ``ids_per_url`` average parents fill them, and so
+        that there are at least four partitions a stream); the last ``2 x streams`` hold one page each, so the read
+        ends with small pieces that every stream can share. Each partition is filled largest parent first, then its
+        gap with the smallest ones (a parent larger than a partition gets one of its own, its last page filled with
+    small ones). A partition that reaches
+        the URL's id limit before its pages are full gives back parents until its last page is full, and those are
+        packed again. Deterministic.
+    """
+    pool = sorted((oid for oid in known if known[oid] > 0), key=lambda oid: (-known[oid], oid))
+    if not pool:
+        return []
+    total = sum(known[oid] for oid in pool)
+    pages = max(1, -(-total // page_size))
+    average = total / len(pool)
+    k = max(1, min(int(0.9 * ids_per_url * average) // page_size, pages // (4 * streams)))
+    small = min(2 * streams, pages)
+    chunks: list[list[str]] = []
+    done = 0
+    while pool:
+        leftover: list[str] = []
+        lo, hi = 0, len(pool) - 1
+        while lo <= hi:
+            size = 1 if pages - done <= small else k
+            capacity = _filled(size * page_size)
+            if known[pool[lo]] > capacity:  # a parent larger than a partition: alone, its last page filled up
+                capacity = max(known[pool[lo]], _filled(-(-known[pool[lo]] // page_size) * page_size))
+            chunk: list[str] = []
+            rows = 0
+            while lo <= hi and len(chunk) < ids_per_url and rows + known[pool[lo]] <= capacity:
+                rows += known[pool[lo]]
+                chunk.append(pool[lo])
+                lo += 1
+            while lo <= hi and len(chunk) < ids_per_url and rows + known[pool[hi]] <= capacity:
+                rows += known[pool[hi]]
+                chunk.append(pool[hi])
+                hi -= 1
+            if len(chunk) == ids_per_url and rows > page_size and rows % page_size:
+                rows = _give_back(chunk, known, _filled(rows // page_size * page_size), leftover)
+            chunks.append(chunk)
+            done += -(-rows // page_size)
+        if len(leftover) == len(pool):  # nothing placed: cannot happen (every round places a parent)
+            break
+        pool = sorted(leftover, key=lambda oid: (-known[oid], oid))
+    return chunks
+
+
+def _filled(rows: int) -> int:
+    return rows - max(1, int(rows * PACK_SLACK))
+
+
+def _give_back(chunk: list[str], known: Mapping[str, int], target: int, out: list[str]) -> int:
+    """Move parents of ``chunk`` to ``out`` until its rows are at most ``target``; returns its rows."""
+    rows = sum(known[oid] for oid in chunk)
+    while rows > target and len(chunk) > 1:
+        excess = rows - target
+        # one parent just over the excess if there is one, else the smallest (never a big one for a few rows)
+        fitting = [oid for oid in chunk if excess <= known[oid] <= 2 * excess]
+        oid = min(fitting or chunk, key=lambda o: (known[o], o))
+        chunk.remove(oid)
+        out.append(oid)
+        rows -= known[oid]
+    return rows
+
+
+def _is_id(value: str) -> bool:
+    return len(value) == 24 and all(c in "0123456789abcdefABCDEF" for c in value)
+
+
 def plan_partitions(
     action: Action | str,
     params: Mapping[str, Any],
@@ -232,12 +341,14 @@ def plan_partitions(
 
 __all__ = [
     "MAX_URL_BYTES",
+    "PACK_SLACK",
     "PARTITIONINGS",
     "Partition",
     "PartitionPlan",
     "PartitionPlanner",
     "Partitioning",
     "check_partitionings",
+    "pack_known",
     "parent_params",
     "partitioning_for",
     "plan_partitions",

@@ -242,6 +242,11 @@ def run_sync(awaitable: Awaitable[T]) -> T:
         raise
 
 
+def start(awaitable: Awaitable[T]) -> Future[T]:
+    """Start ``awaitable`` on the bridge without waiting for it (its outcome is in the returned future)."""
+    return asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), bridge().loop)
+
+
 async def _as_coroutine(awaitable: Awaitable[T]) -> T:
     return await awaitable
 

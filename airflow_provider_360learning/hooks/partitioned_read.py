@@ -2,7 +2,8 @@
 
 A forward-only cursor makes one stream wait a round trip per page; ``streams`` workers each follow one
 partition's cursor (see :mod:`airflow_provider_360learning.actions.partitions`), so ``streams`` pages are in flight
-at once. Every request still takes a permit of the tenant-wide budget first (the client core does), so however many
+at once. With the previous load's rows per parent, those parents' partitions start before the parent list is read
+and fill whole pages. Every request still takes a permit of the tenant-wide budget first (the client core does), so however many
 streams, tasks or workers read, the company's 50 GET/s hold. Partitions start as soon as the first parent page
 is listed. Pages come out in arrival order, tagged with their partition; at most ``streams`` pages wait to be
 consumed (memory stays flat). A failed partition stops the read: the other streams are cancelled and its error is
@@ -47,14 +48,27 @@ class PartitionedRead:
     read: PageReader
     parent_items: PageReader
     """The parent list's pages, as decoded items (the planner needs their ids)."""
+    known: Mapping[str, int] | None = None
+    """Rows per parent in the previous load: those partitions start at once, packed into whole pages."""
     plan: PartitionPlan | None = None
     stats: list[PartitionStats] = field(default_factory=list)
     parent_pages: int = 0
 
     async def _plan(self, work: asyncio.Queue[PartitionStats | None]) -> None:
-        planner = PartitionPlanner(self.action, self.params, streams=self.streams, base_url=self.base_url)
+        planner = PartitionPlanner(
+            self.action, self.params, streams=self.streams, base_url=self.base_url, known=self.known
+        )
         field_name = planner.partitioning.parent_field
-        made: list[Partition] = []
+        made: list[Partition] = await self._queue(work, planner.seed())
+        if made:
+            log.info(
+                "%s: %d partition(s) of whole pages over the %d parent(s) of the previous load; listing %s for new "
+                "ones",
+                self.action,
+                len(made),
+                len(planner.known),
+                planner.partitioning.parent,
+            )
         pages = self.parent_items(planner.partitioning.parent, parent_params(planner.partitioning, self.params))
         async for items in pages:  # each parent page's full partitions start at once
             self.parent_pages += 1

@@ -182,6 +182,11 @@ class ThreeSixtyLearningHook(ClientHookMixin, HttpHook):
         """The cached token, fetched or refreshed when missing or close to expiry."""
         return transport.run_sync(self.client.token())
 
+    def prefetch_token(self) -> None:
+        """Start fetching the token without waiting: its round trip overlaps the caller's own set-up (a
+        transfer's database work). A failure here is not raised: the first request fetches again and raises."""
+        transport.start(self.client.token())
+
     def call_action(self, name: str | Action | ApiRequest, /, **params: Any) -> Any:
         """Perform one action and return its decoded body (one page, for a paginated list action).
 
@@ -237,11 +242,19 @@ class ThreeSixtyLearningHook(ClientHookMixin, HttpHook):
             yield from page
 
     def partitioned_read(
-        self, name: str | Action, /, *, max_parallel_streams: int, decode: bool = False, **params: Any
+        self,
+        name: str | Action,
+        /,
+        *,
+        max_parallel_streams: int,
+        decode: bool = False,
+        known_parents: Mapping[str, int] | None = None,
+        **params: Any,
     ) -> PartitionedRead | None:
         """A read of a list action as ``max_parallel_streams`` disjoint streams (pages as raw bodies, or decoded
         items with ``decode``), or ``None`` when it reads as one stream: one stream asked for, an action with no
-        partitioning, or params that already filter on the partitioning field."""
+        partitioning, or params that already filter on the partitioning field. ``known_parents`` (parent id ->
+        rows, from the previous load) starts those parents' partitions at once, packed into whole pages."""
         action = resolve_action(name)
         if not action.returns_list:
             raise _not_a_list(action)
@@ -262,6 +275,7 @@ class ThreeSixtyLearningHook(ClientHookMixin, HttpHook):
             self.client.settings.base_url,
             read=pages(decode),
             parent_items=pages(True),
+            known=known_parents,
         )
 
     def iter_partitioned_pages(self, read: PartitionedRead) -> Iterator[tuple[PartitionStats, Any]]:

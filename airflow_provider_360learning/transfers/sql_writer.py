@@ -640,6 +640,17 @@ class SqlTableWriter:
             row = cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
+    def rows_per_value(self, column: str) -> dict[str, int]:
+        """Rows of the table per value of ``column`` (nulls left out): how a partitioned read sizes its
+        partitions from the previous load (empty when the table has no such column)."""
+        existing = self.table_columns()
+        if column not in existing:
+            return {}
+        col = self.quote(column)
+        with self.transaction() as cursor:
+            cursor.execute(f"SELECT {col}, COUNT(*) FROM {self.table_sql} WHERE {col} IS NOT NULL GROUP BY {col}")
+            return {str(value): int(count) for value, count in cursor.fetchall()}
+
     # --- rejects -------------------------------------------------------------------------------------
 
     _REJECT_COLUMNS: Sequence[tuple[str, Kind]] = (

@@ -19,7 +19,7 @@ import functools
 import logging
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -241,11 +241,20 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         return streams
 
     def _partitioned_read(
-        self, action: Action, params: dict[str, Any], mode: Mode, previous_rows: int | None, streams: int
+        self,
+        action: Action,
+        params: dict[str, Any],
+        mode: Mode,
+        previous_rows: int | None,
+        streams: int,
+        rows_per_value: Callable[[str], dict[str, int]],
     ) -> PartitionedRead | None:
         """The partitioned read of this load when the action partitions and the expected size pays for the plan's
-        extra requests (the parent list, one partial page per partition); ``None`` for one stream."""
-        if streams <= 1 or partitioning_for(action, params) is None:
+        extra requests (the parent list, one partial page per partition); ``None`` for one stream. A full load
+        sizes its partitions from the table's rows per parent (``rows_per_value`` of the filter's column): the
+        table holds the previous full load, which this one replaces."""
+        partitioning = partitioning_for(action, params)
+        if streams <= 1 or partitioning is None:
             if streams > 1:
                 self.log.info("%s: no partitionable filter for %s: one stream", self.table, action.name)
             return None
@@ -260,7 +269,11 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                 MIN_PAGES_PER_STREAM * streams,
             )
             return None
-        return self.hook.partitioned_read(action, max_parallel_streams=streams, **params)
+        known: dict[str, int] | None = None
+        column = next((c.name for c in columns_for(action) if c.source == partitioning.filter), None)
+        if mode == "full" and previous_rows and column is not None:
+            known = rows_per_value(column)
+        return self.hook.partitioned_read(action, max_parallel_streams=streams, known_parents=known, **params)
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_360learning.hooks.three_sixty_learning import decode_page
@@ -273,6 +286,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         field = self.incremental_field or incremental_field_for(action)
         mode: Mode = "full" if self.mode == "full" or field is None else "incremental"
         columns = columns_for(action)
+        self.hook.prefetch_token()  # its round trip overlaps the database's set-up below
         writer = SqlTableWriter(
             self.destination_hook,
             self.table,
@@ -320,7 +334,14 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                     max_columns=self.max_columns,
                     existing_columns=[c for c in existing if not c.startswith("_")],
                 )
-                read = self._partitioned_read(action, params, mode, previous_rows, streams)
+                read = self._partitioned_read(
+                    action,
+                    params,
+                    mode,
+                    previous_rows,
+                    streams,
+                    lambda column: loader.submit(writer.rows_per_value, column).result(),
+                )
                 bodies: Iterator[bytes] = (
                     self.hook.iter_page_bodies(action, **params)
                     if read is None

@@ -109,3 +109,53 @@ def test_ids_longer_than_sampled_still_keep_every_url_under_the_limit() -> None:
 def test_a_url_limit_too_small_for_one_id_is_an_error_naming_the_filter() -> None:
     with pytest.raises(ValueError, match="courseId"):
         plan_partitions("list_courses_statistics", {}, _ids(3), streams=2, base_url=BASE, max_url_bytes=60)
+
+
+def _counts(n: int, seed: int = 7) -> dict[str, int]:
+    """Rows per parent like a tenant's: most courses small, a few with thousands of statistics."""
+    import random
+
+    rng = random.Random(seed)
+    return {oid: max(1, int(rng.paretovariate(1.2) * 8)) for oid in _ids(n)}
+
+
+@pytest.mark.parametrize(("parents", "streams", "seed"), [(12_000, 15, 1), (3_000, 4, 2), (40, 8, 3), (1, 1, 4)])
+def test_known_parents_pack_into_whole_pages_each_once(parents: int, streams: int, seed: int) -> None:
+    known = _counts(parents, seed)
+    page, per_url = 500, 190
+    chunks = partitions.pack_known(known, page_size=page, ids_per_url=per_url, streams=streams)
+    flat = [oid for chunk in chunks for oid in chunk]
+    assert sorted(flat) == sorted(known)  # every parent in exactly one partition
+    assert all(len(chunk) <= per_url for chunk in chunks)
+    rows = [sum(known[oid] for oid in chunk) for chunk in chunks]
+    total = sum(known.values())
+    requests = sum(-(-r // page) for r in rows)
+    # whole pages: at most the slack and a few parents bigger than their partition above the one-stream pages
+    assert requests <= -(-total // page) * (1 + 2 * partitions.PACK_SLACK) + 3, (requests, total)
+    assert all(r <= 500 for r in rows[-min(len(rows), 2 * streams) + 1 :] if len(rows) > 2 * streams)
+
+
+def test_pack_known_is_deterministic_and_skips_parents_without_rows() -> None:
+    known = {**_counts(500), "f" * 24: 0}
+    first = partitions.pack_known(known, page_size=500, ids_per_url=190, streams=5)
+    assert first == partitions.pack_known(dict(reversed(known.items())), page_size=500, ids_per_url=190, streams=5)
+    assert "f" * 24 not in {oid for chunk in first for oid in chunk}
+
+
+def test_known_parents_start_at_once_and_the_parent_list_adds_only_new_ones() -> None:
+    known = _counts(1_000)
+    stale = _ids(1, start=5_000)[0]  # deleted since the previous load: still asked for, harmlessly
+    known[stale] = 3
+    planner = PartitionPlanner("list_courses_statistics", {}, streams=4, base_url=BASE, known={**known, "not-an-id": 5})
+    seeded = planner.seed()
+    assert seeded and all("page(s)" in p.label for p in seeded)
+    listed = [oid for oid in known if oid != stale] + _ids(250, start=1_000)  # 250 new parents
+    later = planner.add(listed[:600], last=False) + planner.add(listed[600:], last=True)
+    plan = planner.plan(seeded + later)
+    counts = Counter(_in_ids(plan, "courseId"))
+    assert set(counts.values()) == {1}  # disjoint
+    assert set(counts) == set(known) | set(listed)  # every listed parent, and the known ones
+    assert {oid for p in later for oid in p.params["courseId"].get("in", [])} == set(_ids(250, start=1_000))
+    urls = [build_request("list_courses_statistics", p.params).url(BASE) for p in plan.partitions]
+    assert max(len(u.encode()) for u in urls) <= MAX_URL_BYTES
+    assert "not-an-id" not in counts  # a value that is no id is no parent
