@@ -439,6 +439,15 @@ def test_full_refresh_sweeps_what_the_load_did_not_touch(backend: Backend) -> No
     assert writer.sweep("full-2").deleted == 0
 
 
+def test_rows_per_value_counts_the_table_by_parent(backend: Backend) -> None:
+    writer = backend.writer()
+    writer.ensure_table(COLUMNS)
+    writer.upsert(page([stat_row(i) for i in range(23)]), "full-1")
+    counts = writer.rows_per_value("path_id")  # what a partitioned refresh sizes its partitions from
+    assert counts == {f"63b21e8087680500{p:08x}": len(range(p, 23, 5)) for p in range(5)}
+    assert writer.rows_per_value("no_such_column") == {}
+
+
 def test_a_sweep_over_the_share_limit_deletes_nothing(backend: Backend) -> None:
     """A truncated answer (2 of 10 rows seen) must not wipe the other 8: refused, every row kept."""
     writer = backend.writer()
