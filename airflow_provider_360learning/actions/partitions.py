@@ -144,7 +144,6 @@ class PartitionPlanner:
         streams: int,
         base_url: str,
         max_url_bytes: int = MAX_URL_BYTES,
-        known: Mapping[str, int] | None = None,
     ) -> None:
         self.action = ACTIONS[action] if isinstance(action, str) else action
         self.partitioning = PARTITIONINGS[self.action.name]
@@ -158,12 +157,16 @@ class PartitionPlanner:
         self._per_url: int | None = None
         self._per_url_by_length: dict[int, int] = {}
         self.remainder_skipped = False
-        self.known = {str(k): int(v) for k, v in (known or {}).items() if k and _is_id(str(k))}
-        """Rows per parent in the previous load: these parents are read from the start (:meth:`seed`)."""
+        self.known: dict[str, int] = {}
+        """Rows per parent in the previous load, once :meth:`seed` had them."""
 
-    def seed(self) -> list[Partition]:
-        """The partitions of the :attr:`known` parents, packed into whole pages (see :func:`pack_known`); the
-        parent list then only adds the parents they do not hold. Empty without ``known``."""
+    def seed(self, known: Mapping[str, int]) -> list[Partition]:
+        """Partitions for the parents of ``known`` (id -> rows in the previous load), packed into whole pages
+        (see :func:`pack_known`); the parent list then only adds the parents they do not hold. Call it before
+        :meth:`add` (ids added earlier are not packed again)."""
+        self.known = {
+            str(k): int(v) for k, v in known.items() if k and _is_id(str(k)) and str(k) not in self._ids and v
+        }
         if not self.known:
             return []
         for oid in self.known:

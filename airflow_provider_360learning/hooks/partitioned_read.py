@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,31 +49,48 @@ class PartitionedRead:
     read: PageReader
     parent_items: PageReader
     """The parent list's pages, as decoded items (the planner needs their ids)."""
-    known: Mapping[str, int] | None = None
-    """Rows per parent in the previous load: those partitions start at once, packed into whole pages."""
+    known: Mapping[str, int] | Future[Mapping[str, int]] | None = None
+    """Rows per parent in the previous load (or a future of them, read while the parent list starts): those
+    partitions start as soon as they are known, packed into whole pages."""
     plan: PartitionPlan | None = None
     stats: list[PartitionStats] = field(default_factory=list)
     parent_pages: int = 0
 
     async def _plan(self, work: asyncio.Queue[PartitionStats | None]) -> None:
-        planner = PartitionPlanner(
-            self.action, self.params, streams=self.streams, base_url=self.base_url, known=self.known
-        )
+        planner = PartitionPlanner(self.action, self.params, streams=self.streams, base_url=self.base_url)
         field_name = planner.partitioning.parent_field
-        made: list[Partition] = await self._queue(work, planner.seed())
-        if made:
-            log.info(
-                "%s: %d partition(s) of whole pages over the %d parent(s) of the previous load; listing %s for new "
-                "ones",
-                self.action,
-                len(made),
-                len(planner.known),
-                planner.partitioning.parent,
-            )
-        pages = self.parent_items(planner.partitioning.parent, parent_params(planner.partitioning, self.params))
-        async for items in pages:  # each parent page's full partitions start at once
-            self.parent_pages += 1
-            made.extend(await self._queue(work, planner.add(_ids(items, field_name), last=False)))
+        made: list[Partition] = []
+        held: list[str] | None = None  # parent ids listed while the previous load's counts are still being read
+        seeding: asyncio.Task[None] | None = None
+        if isinstance(self.known, Mapping):
+            made.extend(await self._seed(work, planner, self.known))
+        elif self.known is not None:
+            held = []
+            counts_future = self.known
+
+            async def seed_when_known() -> None:
+                nonlocal held
+                try:
+                    counts: Mapping[str, int] = await asyncio.wrap_future(counts_future)
+                except Exception as exc:  # only a sizing hint: plan from the parent list alone
+                    log.warning(
+                        "%s: no rows per parent from the previous load (%s): sized by the parent list",
+                        self.action,
+                        type(exc).__name__,
+                    )
+                    counts = {}
+                made.extend(await self._seed(work, planner, counts))
+                listed, held = held or [], None
+                made.extend(await self._queue(work, planner.add(listed, last=False)))
+
+            seeding = asyncio.create_task(seed_when_known())
+        try:
+            await self._list_parents(work, planner, made, field_name, lambda: held)
+            if seeding is not None:
+                await seeding
+        finally:
+            if seeding is not None and not seeding.done():
+                seeding.cancel()
         made.extend(await self._queue(work, planner.add([], last=True)))
         self.plan = planner.plan(made)
         log.info(
@@ -91,6 +109,40 @@ class PartitionedRead:
                 self.plan.parents,
                 planner.partitioning.parent,
             )
+
+    async def _seed(
+        self, work: asyncio.Queue[PartitionStats | None], planner: PartitionPlanner, known: Mapping[str, int]
+    ) -> list[Partition]:
+        made = await self._queue(work, planner.seed(known))
+        if made:
+            log.info(
+                "%s: %d partition(s) of whole pages over the %d parent(s) of the previous load; %s adds new ones",
+                self.action,
+                len(made),
+                len(planner.known),
+                planner.partitioning.parent,
+            )
+        return made
+
+    async def _list_parents(
+        self,
+        work: asyncio.Queue[PartitionStats | None],
+        planner: PartitionPlanner,
+        made: list[Partition],
+        field_name: str,
+        holding: Callable[[], list[str] | None],
+    ) -> None:
+        """Page the parent list; each page's full partitions start at once, or its ids wait in ``holding()``
+        while the previous load's counts are read."""
+        pages = self.parent_items(planner.partitioning.parent, parent_params(planner.partitioning, self.params))
+        async for items in pages:
+            self.parent_pages += 1
+            ids = _ids(items, field_name)
+            held = holding()
+            if held is not None:
+                held.extend(ids)
+            else:
+                made.extend(await self._queue(work, planner.add(ids, last=False)))
 
     async def _queue(self, work: asyncio.Queue[PartitionStats | None], parts: list[Partition]) -> list[Partition]:
         for part in parts:

@@ -10,6 +10,7 @@ requests are built and checked by :func:`~airflow_provider_360learning.actions.r
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from concurrent.futures import Future
 from typing import Any, Unpack
 
 import msgspec
@@ -248,13 +249,14 @@ class ThreeSixtyLearningHook(ClientHookMixin, HttpHook):
         *,
         max_parallel_streams: int,
         decode: bool = False,
-        known_parents: Mapping[str, int] | None = None,
+        known_parents: Mapping[str, int] | Future[Mapping[str, int]] | None = None,
         **params: Any,
     ) -> PartitionedRead | None:
         """A read of a list action as ``max_parallel_streams`` disjoint streams (pages as raw bodies, or decoded
         items with ``decode``), or ``None`` when it reads as one stream: one stream asked for, an action with no
         partitioning, or params that already filter on the partitioning field. ``known_parents`` (parent id ->
-        rows, from the previous load) starts those parents' partitions at once, packed into whole pages."""
+        rows, from the previous load, or a future of them) starts those parents' partitions as soon as they are
+        known, packed into whole pages; the parent list starts meanwhile."""
         action = resolve_action(name)
         if not action.returns_list:
             raise _not_a_list(action)

@@ -19,8 +19,8 @@ import functools
 import logging
 import math
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -247,12 +247,12 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
         mode: Mode,
         previous_rows: int | None,
         streams: int,
-        rows_per_value: Callable[[str], dict[str, int]],
+        rows_per_value: Callable[[str], Future[Mapping[str, int]]],
     ) -> PartitionedRead | None:
         """The partitioned read of this load when the action partitions and the expected size pays for the plan's
         extra requests (the parent list, one partial page per partition); ``None`` for one stream. A full load
         sizes its partitions from the table's rows per parent (``rows_per_value`` of the filter's column): the
-        table holds the previous full load, which this one replaces."""
+        table holds the previous full load, which this one replaces; the parent list starts while they are read."""
         partitioning = partitioning_for(action, params)
         if streams <= 1 or partitioning is None:
             if streams > 1:
@@ -269,7 +269,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                 MIN_PAGES_PER_STREAM * streams,
             )
             return None
-        known: dict[str, int] | None = None
+        known: Future[Mapping[str, int]] | None = None
         column = next((c.name for c in columns_for(action) if c.source == partitioning.filter), None)
         if mode == "full" and previous_rows and column is not None:
             known = rows_per_value(column)
@@ -340,7 +340,7 @@ class ThreeSixtyLearningToSqlOperator(BaseOperator):
                     mode,
                     previous_rows,
                     streams,
-                    lambda column: loader.submit(writer.rows_per_value, column).result(),
+                    lambda column: loader.submit(writer.rows_per_value, column),
                 )
                 bodies: Iterator[bytes] = (
                     self.hook.iter_page_bodies(action, **params)

@@ -146,8 +146,8 @@ def test_known_parents_start_at_once_and_the_parent_list_adds_only_new_ones() ->
     known = _counts(1_000)
     stale = _ids(1, start=5_000)[0]  # deleted since the previous load: still asked for, harmlessly
     known[stale] = 3
-    planner = PartitionPlanner("list_courses_statistics", {}, streams=4, base_url=BASE, known={**known, "not-an-id": 5})
-    seeded = planner.seed()
+    planner = PartitionPlanner("list_courses_statistics", {}, streams=4, base_url=BASE)
+    seeded = planner.seed({**known, "not-an-id": 5})
     assert seeded and all("page(s)" in p.label for p in seeded)
     listed = [oid for oid in known if oid != stale] + _ids(250, start=1_000)  # 250 new parents
     later = planner.add(listed[:600], last=False) + planner.add(listed[600:], last=True)

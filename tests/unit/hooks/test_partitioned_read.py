@@ -238,3 +238,38 @@ def test_pages_decode_like_the_single_stream(emulator: Any, connection: str) -> 
     assert len(rows) == 1250
     assert sum(s.pages for s in read.stats) == len(bodies)
     assert read.complete_since() is not None
+
+
+@pytest.mark.parametrize("outcome", ["counts", "error"])
+def test_counts_read_while_the_parent_list_starts_still_cover_every_row_once(
+    outcome: str, emulator: Any, connection: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The transfer hands the previous load's counts as a future (its database is read meanwhile): parent ids
+    listed before they arrive wait, then only the new ones are added; a failed count read only loses sizing."""
+    import threading
+    from concurrent.futures import Future
+
+    hook = _hook()
+    before = {r["_id"]: r for r in hook.iter_action("list_courses_statistics")}
+    parents = Counter(r["courseId"] for r in before.values())
+    counts: Future[Mapping[str, int]] = Future()
+
+    def arrive() -> None:
+        if outcome == "counts":
+            counts.set_result(dict(sorted(parents.items())[3:]))  # three courses are new since
+        else:
+            counts.set_exception(RuntimeError("the warehouse went away"))
+
+    timer = threading.Timer(0.3, arrive)  # after the parent list's page came back
+    timer.start()
+    caplog.set_level("INFO")
+    read = hook.partitioned_read("list_courses_statistics", max_parallel_streams=3, decode=True, known_parents=counts)
+    assert read is not None
+    seen = Counter(r["_id"] for _stats, page in hook.iter_partitioned_pages(read) for r in page)
+    timer.join()
+    assert seen == Counter(list(before)) and read.parent_pages >= 1
+    packed = [s for s in read.stats if "page(s)" in s.partition.label]
+    if outcome == "counts":
+        assert packed and read.stats[0] is packed[0]  # the known parents' partitions started first
+    else:
+        assert not packed and "no rows per parent from the previous load (RuntimeError)" in caplog.text
