@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import multiprocessing
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -342,3 +343,219 @@ def test_an_unreachable_redis_is_a_typed_error() -> None:
     )
     with pytest.raises(ThreeSixtyLearningConnectionError, match=r"Redis at 127\.0\.0\.1:9"):
         budget.acquire("read")
+
+
+# --- one queue per bucket in a process ------------------------------------------------------------------------
+
+
+class TakeCount:
+    """Counts the bucket's check-and-inserts (``_Gate.try_take``) and the permits they took."""
+
+    def __init__(self) -> None:
+        self.checks = 0
+        self.permits = 0
+        self._lock = threading.Lock()
+        self._try_take = rate_limit._Gate.try_take
+
+    def wrap(self) -> Any:
+        count = self
+
+        def try_take(gate: rate_limit._Gate, weight: int = 1) -> float:
+            wait = count._try_take(gate, weight)
+            with count._lock:
+                count.checks += 1
+                count.permits += weight if wait <= 0 else 0
+            return wait
+
+        return try_take
+
+
+@pytest.fixture
+def takes(monkeypatch: pytest.MonkeyPatch) -> TakeCount:
+    count = TakeCount()
+    monkeypatch.setattr(rate_limit._Gate, "try_take", count.wrap())
+    return count
+
+
+def _drain(budget: TenantBudget) -> None:
+    """Take every permit free right now, so the next callers queue."""
+    gate = budget._gate("read", budget.rates["read"])
+    while gate.try_take() <= 0:
+        pass
+
+
+def _queue_is_empty(budget: TenantBudget) -> bool:
+    """Nobody polls or waits (a coroutine's polling thread leaves the queue just after resuming it: allow for it)."""
+    for _ in range(200):
+        if all(gate._poller is None and not gate._waiters for gate in budget._gates.values()):
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _bucket_stamps(budget: TenantBudget) -> list[float]:
+    """The read bucket's own timestamps (seconds): what the window bound is about."""
+    gate = budget._gate("read", budget.rates["read"])
+    bucket = gate._bucket
+    if isinstance(bucket, rate_limit.SQLiteBucket):
+        rows = bucket.conn.execute(f'SELECT item_timestamp FROM "{bucket.table}"').fetchall()
+        return [row[0] / 1000 for row in rows]
+    assert isinstance(bucket, rate_limit.InMemoryBucket)
+    return [item.timestamp / 1000 for item in bucket.items]
+
+
+@pytest.mark.parametrize("backend", ["memory", None])
+async def test_waiters_are_granted_in_the_order_they_came(backend: str | None) -> None:
+    budget = tenant_budget(key=unique_key(), reads_per_second=50, writes_per_second=10, backend=backend)
+    _drain(budget)
+    order: list[int] = []
+
+    async def take(index: int) -> None:
+        await budget.aacquire("read")
+        order.append(index)
+
+    tasks = []
+    for index in range(25):
+        tasks.append(asyncio.create_task(take(index)))
+        await asyncio.sleep(0)  # each joins the queue before the next starts
+    await asyncio.gather(*tasks)
+    assert order == list(range(25))
+    assert _queue_is_empty(budget)
+
+
+@pytest.mark.parametrize("backend", ["memory", None])
+async def test_many_waiters_do_not_poll_the_bucket_per_permit_each(backend: str | None, takes: TakeCount) -> None:
+    # Before the queue, each of the 30 waiters woke and checked the bucket whenever a permit might be free.
+    budget = tenant_budget(key=unique_key(), reads_per_second=50, writes_per_second=10, backend=backend)
+    _drain(budget)
+    takes.checks = takes.permits = 0
+
+    async def reader() -> None:
+        for _ in range(2):
+            await budget.aacquire("read")
+
+    await asyncio.gather(*(reader() for _ in range(30)))
+    assert takes.permits == 60
+    assert takes.checks <= 2 * takes.permits, (takes.checks, takes.permits)
+    assert _queue_is_empty(budget)
+
+
+@pytest.mark.parametrize("backend", ["memory", None])
+async def test_a_cancelled_waiter_leaves_the_queue(backend: str | None, takes: TakeCount) -> None:
+    budget = tenant_budget(key=unique_key(), reads_per_second=5, writes_per_second=10, backend=backend)
+    _drain(budget)
+    granted: list[str] = []
+
+    async def take(name: str) -> None:
+        await budget.aacquire("read")
+        granted.append(name)
+
+    first = asyncio.create_task(take("first"))  # the poller: waits for the bucket
+    await asyncio.sleep(0)
+    second = asyncio.create_task(take("second"))
+    await asyncio.sleep(0)
+    third = asyncio.create_task(take("third"))
+    await asyncio.sleep(0.01)
+    gate = budget._gate("read", 5)
+    assert gate._poller is not None and len(gate._waiters) == 2
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    assert len(gate._waiters) == 1
+    await asyncio.gather(first, third)
+    assert granted == ["first", "third"]
+    assert _queue_is_empty(budget)
+
+
+@pytest.mark.parametrize("backend", ["memory", None])
+async def test_a_cancelled_poller_hands_the_polling_on(backend: str | None) -> None:
+    budget = tenant_budget(key=unique_key(), reads_per_second=5, writes_per_second=10, backend=backend)
+    _drain(budget)
+    poller = asyncio.create_task(budget.aacquire("read"))
+    await asyncio.sleep(0)
+    queued = asyncio.create_task(budget.aacquire("read"))
+    await asyncio.sleep(0.01)
+    poller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await poller
+    await asyncio.wait_for(queued, timeout=5)  # the next waiter polled: the queue did not stall
+    assert _queue_is_empty(budget)
+    # Nothing leaked: the queue serves the next caller as usual.
+    await asyncio.wait_for(budget.aacquire("read"), timeout=5)
+    assert _queue_is_empty(budget)
+
+
+@pytest.mark.parametrize("backend", ["memory", None])
+def test_threads_share_one_queue(backend: str | None, takes: TakeCount) -> None:
+    budget = tenant_budget(key=unique_key(), reads_per_second=20, writes_per_second=10, backend=backend)
+    _drain(budget)
+    takes.checks = takes.permits = 0
+    stamps: list[float] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(3):
+                budget.acquire("read")
+                stamps.append(time.monotonic())
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors and not any(thread.is_alive() for thread in threads)
+    assert len(stamps) == takes.permits == 24
+    assert takes.checks <= 2 * takes.permits, (takes.checks, takes.permits)
+    assert max_in_window(_bucket_stamps(budget), 1.0) <= 20
+    assert _queue_is_empty(budget)
+
+
+@pytest.mark.parametrize("backend", ["memory", None])
+def test_the_window_holds_with_many_waiters_on_loops_and_threads(backend: str | None) -> None:
+    # One budget object, as the process-wide cache hands it out: coroutines on two event loops (in two threads)
+    # and plain threads all queue for the same bucket.
+    rate = 20
+    budget = tenant_budget(key=unique_key(), reads_per_second=rate, writes_per_second=10, backend=backend)
+    deadline = time.monotonic() + 2.5
+    granted: list[float] = []
+    errors: list[BaseException] = []
+
+    async def reader() -> None:
+        while time.monotonic() < deadline:
+            await budget.aacquire("read")
+            granted.append(time.monotonic())
+            await asyncio.sleep(0.02)
+
+    async def readers() -> None:
+        await asyncio.gather(*(reader() for _ in range(15)))
+
+    def loop_thread() -> None:
+        try:
+            asyncio.run(readers())
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def sync_thread() -> None:
+        try:
+            while time.monotonic() < deadline:
+                budget.acquire("read")
+                granted.append(time.monotonic())
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=loop_thread) for _ in range(2)]
+    threads += [threading.Thread(target=sync_thread) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors and not any(thread.is_alive() for thread in threads)
+    stamps = _bucket_stamps(budget)
+    assert len(stamps) == len(granted)  # every permit taken went to a caller
+    assert max_in_window(stamps, 1.0) <= rate
+    assert max_in_window(stamps, (rate_limit.WINDOW_MS + rate_limit.WINDOW_MARGIN_MS) / 1000) <= rate
+    assert len(granted) >= rate  # and the budget was used
+    assert _queue_is_empty(budget)
