@@ -155,7 +155,7 @@ class PartitionPlanner:
         self._pending: list[str] = []
         self._emitted = 0
         self._per_url: int | None = None
-        self._per_url_by_length: dict[int, int] = {}
+        self._shapes: dict[int, tuple[int, int]] = {}
         self.remainder_skipped = False
         self.known: dict[str, int] = {}
         """Rows per parent in the previous load, once :meth:`seed` had them."""
@@ -184,31 +184,42 @@ class PartitionPlanner:
         return len(self._ids)
 
     def _ids_per_url(self, sample: str) -> int:
-        plain = sample.isascii() and sample.isalnum()  # URL-encoded as itself: its length says it all
-        if plain and len(sample) in self._per_url_by_length:
-            return self._per_url_by_length[len(sample)]
-        fits = self._measure_ids_per_url(sample)
-        if plain:
-            self._per_url_by_length[len(sample)] = fits
-        return fits
+        one, per_id = self._url_shape(sample)
+        if one > self.max_url_bytes:
+            name = self.partitioning.filter
+            raise ValueError(f"{self.action.name}: one {name} does not fit in a {self.max_url_bytes}-byte URL")
+        return 1 + (self.max_url_bytes - one) // max(1, per_id)
 
-    def _measure_ids_per_url(self, sample: str) -> int:
+    def _url_shape(self, sample: str) -> tuple[int, int]:
+        """The URL's bytes with ``sample`` as the only id, and what each further id adds. Cached per length for
+        plain ids (letters and digits are URL-encoded as themselves), so sizing 12,000 parents builds two URLs."""
+        plain = sample.isascii() and sample.isalnum()
+        if plain and len(sample) in self._shapes:
+            return self._shapes[len(sample)]
         name = self.partitioning.filter
         one = _url_bytes(self.action, {**self._base, name: {"in": [sample]}}, self.base_url)
         two = _url_bytes(self.action, {**self._base, name: {"in": [sample, sample]}}, self.base_url)
-        if one > self.max_url_bytes:
-            raise ValueError(f"{self.action.name}: one {name} does not fit in a {self.max_url_bytes}-byte URL")
-        return 1 + (self.max_url_bytes - one) // max(1, two - one)
+        if plain:
+            self._shapes[len(sample)] = (one, two - one)
+        return one, two - one
+
+    def _fits(self, chunk: list[str]) -> bool:
+        """Whether ``chunk``'s URL is within the limit: counted for plain ids of one length, else built."""
+        first = chunk[0]
+        if len(first) in self._shapes and all(len(i) == len(first) and i.isascii() and i.isalnum() for i in chunk):
+            one, per_id = self._shapes[len(first)]
+            return one + (len(chunk) - 1) * per_id <= self.max_url_bytes
+        params = {**self._base, self.partitioning.filter: {"in": chunk}}
+        return _url_bytes(self.action, params, self.base_url) <= self.max_url_bytes
 
     def _partitions(self, chunk: list[str], note: str = "") -> list[Partition]:
         """One partition for ``chunk``, or several when its URL would be too long (longer ids than sampled)."""
         name = self.partitioning.filter
-        params = {**self._base, name: {"in": chunk}}
-        if len(chunk) > 1 and _url_bytes(self.action, params, self.base_url) > self.max_url_bytes:
+        if len(chunk) > 1 and not self._fits(chunk):
             half = len(chunk) // 2
             return self._partitions(chunk[:half]) + self._partitions(chunk[half:])
         self._emitted += 1
-        return [Partition(f"{name} in #{self._emitted} ({len(chunk)} ids{note})", params)]
+        return [Partition(f"{name} in #{self._emitted} ({len(chunk)} ids{note})", {**self._base, name: {"in": chunk}})]
 
     def add(self, ids: Sequence[str], *, last: bool) -> list[Partition]:
         """Take one parent page's ids; return the partitions that are complete (all of them when ``last``)."""

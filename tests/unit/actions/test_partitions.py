@@ -159,3 +159,14 @@ def test_known_parents_start_at_once_and_the_parent_list_adds_only_new_ones() ->
     urls = [build_request("list_courses_statistics", p.params).url(BASE) for p in plan.partitions]
     assert max(len(u.encode()) for u in urls) <= MAX_URL_BYTES
     assert "not-an-id" not in counts  # a value that is no id is no parent
+
+
+def test_the_counted_url_length_is_the_built_one() -> None:
+    """Plain ids of one length are sized by arithmetic (no URL built per partition): it must agree exactly."""
+    since = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    planner = PartitionPlanner("list_courses_statistics", {"completedAt": {"gte": since}}, streams=2, base_url=BASE)
+    fits = planner._ids_per_url(_ids(1)[0])
+    for n in (1, 2, fits - 1, fits, fits + 1):
+        chunk = _ids(n)
+        url = build_request("list_courses_statistics", {"completedAt": {"gte": since}, "courseId": {"in": chunk}})
+        assert planner._fits(chunk) == (len(url.url(BASE).encode()) <= MAX_URL_BYTES), n
