@@ -13,7 +13,7 @@ import multiprocessing
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -404,16 +404,22 @@ def _bucket_stamps(budget: TenantBudget) -> list[float]:
     return [item.timestamp / 1000 for item in bucket.items]
 
 
+def _recording(budget: Any, granted: list[Any]) -> Callable[[Any], Coroutine[Any, Any, None]]:
+    """A reader that takes a read permit, then notes its ``tag`` in ``granted`` (the order of the grants)."""
+
+    async def take(tag: Any) -> None:
+        await budget.aacquire("read")
+        granted.append(tag)
+
+    return take
+
+
 @pytest.mark.parametrize("backend", ["memory", None])
 async def test_waiters_are_granted_in_the_order_they_came(backend: str | None) -> None:
     budget = tenant_budget(key=unique_key(), reads_per_second=50, writes_per_second=10, backend=backend)
     _drain(budget)
     order: list[int] = []
-
-    async def take(index: int) -> None:
-        await budget.aacquire("read")
-        order.append(index)
-
+    take = _recording(budget, order)
     tasks = []
     for index in range(25):
         tasks.append(asyncio.create_task(take(index)))
@@ -445,11 +451,7 @@ async def test_a_cancelled_waiter_leaves_the_queue(backend: str | None, takes: T
     budget = tenant_budget(key=unique_key(), reads_per_second=5, writes_per_second=10, backend=backend)
     _drain(budget)
     granted: list[str] = []
-
-    async def take(name: str) -> None:
-        await budget.aacquire("read")
-        granted.append(name)
-
+    take = _recording(budget, granted)
     first = asyncio.create_task(take("first"))  # the poller: waits for the bucket
     await asyncio.sleep(0)
     second = asyncio.create_task(take("second"))
