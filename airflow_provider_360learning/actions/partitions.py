@@ -29,6 +29,7 @@ the parent needs are the child's own).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,13 +160,19 @@ class PartitionPlanner:
         self.remainder_skipped = False
         self.known: dict[str, int] = {}
         """Rows per parent in the previous load, once :meth:`seed` had them."""
+        items = self.action.user_parameters[self.partitioning.filter].schema["properties"]["in"].get("items", {})
+        self._id_pattern = re.compile(items["pattern"]) if "pattern" in items else None
+        """What the spec accepts as one id of the ``in`` filter (a warehouse value that is not one is no parent)."""
+
+    def _accepts(self, value: str) -> bool:
+        return bool(value) and (self._id_pattern is None or self._id_pattern.search(value) is not None)
 
     def seed(self, known: Mapping[str, int]) -> list[Partition]:
         """Partitions for the parents of ``known`` (id -> rows in the previous load), packed into whole pages
         (see :func:`pack_known`); the parent list then only adds the parents they do not hold. Call it before
         :meth:`add` (ids added earlier are not packed again)."""
         self.known = {
-            str(k): int(v) for k, v in known.items() if k and _is_id(str(k)) and str(k) not in self._ids and v
+            str(k): int(v) for k, v in known.items() if v and self._accepts(str(k)) and str(k) not in self._ids
         }
         if not self.known:
             return []
@@ -271,13 +278,12 @@ previous load then still fits, instead of costing a nearly empty extra page."""
 def pack_known(known: Mapping[str, int], *, page_size: int, ids_per_url: int, streams: int) -> list[list[str]]:
     """Group parents whose row counts are known into partitions that fill whole pages.
 
-        Most partitions hold ``k`` pages (``k`` set so that about ``ids_per_url`` average parents fill them, and so
-        that there are at least four partitions a stream); the last ``2 x streams`` hold one page each, so the read
-        ends with small pieces that every stream can share. Each partition is filled largest parent first, then its
-        gap with the smallest ones (a parent larger than a partition gets one of its own, its last page filled with
-    small ones). A partition that reaches
-        the URL's id limit before its pages are full gives back parents until its last page is full, and those are
-        packed again. Deterministic.
+    Most partitions hold ``k`` pages (``k`` set so that about ``ids_per_url`` average parents fill them, and so
+    that there are at least four partitions a stream); the last ``2 x streams`` hold one page each, so the read
+    ends with small pieces that every stream can share. Each partition is filled largest parent first, then its
+    gap with the smallest ones (a parent larger than a partition gets one of its own, its last page filled with
+    small ones). A partition that reaches the URL's id limit before its pages are full gives back parents until
+    its last page is full, and those are packed again. Deterministic.
     """
     pool = sorted((oid for oid in known if known[oid] > 0), key=lambda oid: (-known[oid], oid))
     if not pool:
@@ -333,10 +339,6 @@ def _give_back(chunk: list[str], known: Mapping[str, int], target: int, out: lis
         out.append(oid)
         rows -= known[oid]
     return rows
-
-
-def _is_id(value: str) -> bool:
-    return len(value) == 24 and all(c in "0123456789abcdefABCDEF" for c in value)
 
 
 def plan_partitions(

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from airflow_provider_360learning.actions.partitions import PARTITIONINGS
+from airflow_provider_360learning.hooks import partitioned_read
 from airflow_provider_360learning.hooks.partitioned_read import PartitionedRead
 from airflow_provider_360learning.hooks.three_sixty_learning import ThreeSixtyLearningHook, decode_page
 
@@ -240,9 +241,9 @@ def test_pages_decode_like_the_single_stream(emulator: Any, connection: str) -> 
     assert read.complete_since() is not None
 
 
-@pytest.mark.parametrize("outcome", ["counts", "error"])
+@pytest.mark.parametrize("outcome", ["counts", "error", "never", "garbage"])
 def test_counts_read_while_the_parent_list_starts_still_cover_every_row_once(
-    outcome: str, emulator: Any, connection: str, caplog: pytest.LogCaptureFixture
+    outcome: str, emulator: Any, connection: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The transfer hands the previous load's counts as a future (its database is read meanwhile): parent ids
     listed before they arrive wait, then only the new ones are added; a failed count read only loses sizing."""
@@ -257,9 +258,13 @@ def test_counts_read_while_the_parent_list_starts_still_cover_every_row_once(
     def arrive() -> None:
         if outcome == "counts":
             counts.set_result(dict(sorted(parents.items())[3:]))  # three courses are new since
-        else:
+        elif outcome == "error":
             counts.set_exception(RuntimeError("the warehouse went away"))
+        elif outcome == "garbage":
+            counts.set_result({oid: "lots" for oid in parents})  # type: ignore[misc]
+        # "never": a count query that hangs; the read must not wait for it past its deadline
 
+    monkeypatch.setattr(partitioned_read, "COUNTS_WAIT_S", 1.0)
     timer = threading.Timer(0.3, arrive)  # after the parent list's page came back
     timer.start()
     caplog.set_level("INFO")
@@ -272,4 +277,5 @@ def test_counts_read_while_the_parent_list_starts_still_cover_every_row_once(
     if outcome == "counts":
         assert packed and read.stats[0] is packed[0]  # the known parents' partitions started first
     else:
-        assert not packed and "no rows per parent from the previous load (RuntimeError)" in caplog.text
+        error = {"error": "RuntimeError", "never": "TimeoutError", "garbage": "ValueError"}[outcome]
+        assert not packed and f"no rows per parent from the previous load ({error})" in caplog.text
